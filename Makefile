@@ -1,0 +1,38 @@
+# make run: set up and serve http://127.0.0.1:8000 · make test: the whole suite on SQLite, no services
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1:8000
+
+.PHONY: setup run test bench lint format messages ci
+
+setup:
+	@bash scripts/bootstrap.sh
+
+run: setup
+	DEBUG=true $(MANAGE) migrate --noinput
+	DEBUG=true $(MANAGE) load_catalog
+	DEBUG=true $(MANAGE) load_demo
+	DEBUG=true $(MANAGE) runserver $(HOST)
+
+test: setup
+	$(PY) -m pytest -m "not celery and not postgresql" $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench.run
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: setup
+	$(MANAGE) makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(MANAGE) compilemessages --ignore=.venv
+
+ci:
+	bash .ci/run

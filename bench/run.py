@@ -1,0 +1,105 @@
+"""Benchmarks, each reported as a ratio against a baseline measured in the same run.
+
+Run with `make bench`; results are printed and written to bench/out/latest.md. Figures worth keeping go to
+bench/RESULTS.md with the command that produced them.
+"""
+
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django() -> None:
+    db = Path(tempfile.mkdtemp()) / "bench.sqlite3"
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{db}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def timed(fn, repeat: int = 5) -> float:
+    """Median seconds of ``repeat`` runs."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def bench_calendar() -> list[str]:
+    """add_working_time on the seeded 5x8 calendar against a minute-by-minute count of the same rules."""
+    from catalog.calendar import add_working_time, load_calendar
+    from tests.catalog.test_calendar import oracle_add
+
+    cal = load_calendar("5x8")
+    tz = cal.tz
+    rng = random.Random(7)
+    starts = [
+        dt.datetime(2026, 1, 1, tzinfo=tz) + dt.timedelta(minutes=rng.randrange(0, 350 * 24 * 60))
+        for _ in range(300)
+    ]
+    hours = [1, 8, 12, 16, 24]
+
+    def ours():
+        for i, start in enumerate(starts):
+            add_working_time(start, dt.timedelta(hours=hours[i % 5]), calendar=cal)
+
+    def baseline():
+        for i, start in enumerate(starts):
+            oracle_add(cal, start, hours[i % 5] * 60)
+
+    t_ours, t_base = timed(ours), timed(baseline, repeat=3)
+    per_call = t_ours / len(starts) * 1e6
+    return [
+        "## Calendar: response deadline (add_working_time), 300 deadlines of 1-24 working hours",
+        f"- ours: {per_call:.1f} µs per deadline",
+        f"- baseline (minute-by-minute count of the same rules): {t_base / len(starts) * 1e6:.1f} µs",
+        f"- ratio ours/baseline: {t_ours / t_base:.4f}",
+    ]
+
+
+def bench_load_catalog() -> list[str]:
+    """A second load_catalog (nothing to create) against the first."""
+    from catalog.services import load_catalog
+
+    start = time.perf_counter()
+    load_catalog()
+    first = time.perf_counter() - start
+    second = timed(load_catalog, repeat=3)
+    return [
+        "## load_catalog",
+        f"- first load: {first * 1000:.0f} ms; reload (nothing created): {second * 1000:.0f} ms",
+        f"- ratio reload/first: {second / first:.2f}",
+    ]
+
+
+def main() -> None:
+    setup_django()
+    from catalog.services import load_catalog
+
+    lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", ""]
+    lines += [*bench_load_catalog(), ""]
+    load_catalog()
+    lines += [*bench_calendar(), ""]
+    report = "\n".join(lines)
+    print(report)
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "latest.md").write_text(report)
+
+
+if __name__ == "__main__":
+    main()

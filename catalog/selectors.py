@@ -1,0 +1,58 @@
+"""Reads of the catalogue that are more than a one-line queryset."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from billing.errors import BillingError
+from catalog.models import BusinessCalendar, HolidayScheduleDay, RateCard, VatRate
+
+# The State Council publishes next year's schedule late in the year: from this month on, a missing
+# schedule for next year is worth a warning.
+SCHEDULE_EXPECTED_FROM_MONTH = 11
+
+
+def rate_card_in_force(*, on: datetime.date, code: str = "list") -> RateCard:
+    """The version of a rate card in force on a date: the latest that started on or before it."""
+    card = RateCard.objects.filter(code=code, effective_from__lte=on).order_by("-effective_from").first()
+    if card is None:
+        raise BillingError(
+            _("No rate card “%(code)s” is in force on %(date)s."),
+            code="no_rate_card",
+            params={"code": code, "date": on},
+        )
+    return card
+
+
+def vat_rate_on(*, category_code: str, on: datetime.date) -> Decimal:
+    """The VAT rate of a tax category in force on a date, as a fraction (0.06)."""
+    rate = (
+        VatRate.objects.filter(category__code=category_code, valid_from__lte=on)
+        .order_by("-valid_from")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if rate is None:
+        raise BillingError(
+            _("No VAT rate for “%(category)s” is in force on %(date)s."),
+            code="no_vat_rate",
+            params={"category": category_code, "date": on},
+        )
+    return rate
+
+
+def published_holiday_years() -> set[int]:
+    return {day.year for day in HolidayScheduleDay.objects.dates("date", "year")}
+
+
+def calendar_years_needing_schedule(*, today: datetime.date) -> list[int]:
+    """Years whose holiday schedule is missing although deadlines will soon fall in them: this year, and
+    next year from November on. Empty when no calendar observes public holidays."""
+    if not BusinessCalendar.objects.filter(observes_public_holidays=True).exists():
+        return []
+    wanted = [today.year]
+    if today.month >= SCHEDULE_EXPECTED_FROM_MONTH:
+        wanted.append(today.year + 1)
+    published = published_holiday_years()
+    return [year for year in wanted if year not in published]

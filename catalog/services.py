@@ -1,0 +1,293 @@
+"""Writes to the catalogue: loading the vendor's terms, new rate-card versions, holiday schedules."""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+import chinese_calendar
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from billing.errors import BillingError
+from catalog import seed
+from catalog.models import (
+    ArrivalCommitment,
+    BusinessCalendar,
+    DataVolumePrice,
+    DataVolumeTier,
+    DayKind,
+    HolidayScheduleDay,
+    PersonDayRate,
+    Product,
+    ProductVersion,
+    RateCard,
+    ResponseTarget,
+    ServiceGroup,
+    ServiceItem,
+    ServiceTier,
+    TaxCategory,
+    TravelPolicy,
+    UnitPrice,
+    VatRate,
+    WorkingWindow,
+)
+from catalog.versions import Version
+
+
+@dataclass
+class LoadReport:
+    """What a load created, per model; rows that already existed are left untouched."""
+
+    created: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+
+    def record(self, obj, created: bool):
+        (self.created if created else self.unchanged)[obj._meta.verbose_name_plural] += 1
+        return obj
+
+    @property
+    def total_created(self) -> int:
+        return sum(self.created.values())
+
+
+@transaction.atomic
+def load_catalog() -> LoadReport:
+    """Loads every item of the vendor's terms, tiers, response policy, calendars (with the 2025 and 2026
+    holiday schedules) and the example rate card. Idempotent: existing rows, perhaps edited in the admin,
+    are kept as they are, and a second run creates nothing."""
+    report = LoadReport()
+    _load_products(report)
+    taxes = _load_taxes(report)
+    _load_services(report, taxes)
+    calendars = _load_calendars(report)
+    for year in seed.SEEDED_HOLIDAY_YEARS:
+        created = load_holiday_schedule(year=year)
+        report.created["holiday schedule days"] += created
+    _load_tiers(report, calendars)
+    _load_rate_card(report)
+    return report
+
+
+def _load_products(report: LoadReport) -> None:
+    products = {}
+    for code, name_zh, name_en in seed.PRODUCTS:
+        products[code] = report.record(
+            *Product.objects.get_or_create(code=code, defaults={"name_zh": name_zh, "name_en": name_en})
+        )
+    for code, text in seed.PRODUCT_VERSIONS:
+        version = Version.parse(text)
+        report.record(
+            *ProductVersion.objects.get_or_create(
+                product=products[code], major=version.major, medium=version.medium, minor=version.minor
+            )
+        )
+
+
+def _load_taxes(report: LoadReport) -> dict[str, TaxCategory]:
+    taxes = {}
+    for code, name_zh, name_en in seed.TAX_CATEGORIES:
+        taxes[code] = report.record(
+            *TaxCategory.objects.get_or_create(code=code, defaults={"name_zh": name_zh, "name_en": name_en})
+        )
+    for code, rate, valid_from in seed.VAT_RATES:
+        report.record(
+            *VatRate.objects.get_or_create(
+                category=taxes[code], valid_from=valid_from, defaults={"rate": rate}
+            )
+        )
+    return taxes
+
+
+def _load_services(report: LoadReport, taxes: dict[str, TaxCategory]) -> None:
+    groups = {}
+    for position, (code, name_zh, name_en) in enumerate(seed.GROUPS):
+        groups[code] = report.record(
+            *ServiceGroup.objects.get_or_create(
+                code=code, defaults={"name_zh": name_zh, "name_en": name_en, "position": position}
+            )
+        )
+    for position, row in enumerate(seed.SERVICES):
+        code, kind, group, basis, alternative, name_zh, name_en, desc_zh, desc_en, note_zh, note_en = row
+        report.record(
+            *ServiceItem.objects.get_or_create(
+                code=code,
+                defaults={
+                    "kind": kind,
+                    "group": groups[group],
+                    "pricing_basis": basis,
+                    "alternative_basis": alternative,
+                    "tax_category": taxes[TaxCategory.SERVICES],
+                    "name_zh": name_zh,
+                    "name_en": name_en,
+                    "description_zh": desc_zh,
+                    "description_en": desc_en,
+                    "note_zh": note_zh,
+                    "note_en": note_en,
+                    "position": position,
+                },
+            )
+        )
+
+
+def _load_calendars(report: LoadReport) -> dict[str, BusinessCalendar]:
+    calendars = {}
+    for code, name_zh, name_en, observes, windows in seed.CALENDARS:
+        calendar, created = BusinessCalendar.objects.get_or_create(
+            code=code, defaults={"name_zh": name_zh, "name_en": name_en, "observes_public_holidays": observes}
+        )
+        calendars[code] = report.record(calendar, created)
+        if created:  # the windows of an existing calendar are the admin's to change
+            WorkingWindow.objects.bulk_create(
+                WorkingWindow(calendar=calendar, weekday=weekday, start=start, end=end)
+                for weekday, start, end in windows
+            )
+            report.created[WorkingWindow._meta.verbose_name_plural] += len(windows)
+    return calendars
+
+
+def _load_tiers(report: LoadReport, calendars: dict[str, BusinessCalendar]) -> None:
+    tiers = {}
+    for code, name_zh, name_en, calendar, position, desc_zh, desc_en in seed.TIERS:
+        tiers[code] = report.record(
+            *ServiceTier.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name_zh": name_zh,
+                    "name_en": name_en,
+                    "calendar": calendars[calendar],
+                    "position": position,
+                    "description_zh": desc_zh,
+                    "description_en": desc_en,
+                },
+            )
+        )
+    for tier, severity, hours, on_site, handling_zh, handling_en in seed.RESPONSE_TARGETS:
+        report.record(
+            *ResponseTarget.objects.get_or_create(
+                tier=tiers[tier],
+                severity=severity,
+                defaults={
+                    "response_hours": hours,
+                    "on_site_hours": on_site,
+                    "handling_zh": handling_zh,
+                    "handling_en": handling_en,
+                },
+            )
+        )
+    for tier, area, amount, unit in seed.ARRIVAL_COMMITMENTS:
+        report.record(
+            *ArrivalCommitment.objects.get_or_create(
+                tier=tiers[tier], area=area, defaults={"amount": amount, "unit": unit}
+            )
+        )
+
+
+def _load_rate_card(report: LoadReport) -> None:
+    code, version, effective_from, note = seed.RATE_CARD
+    card, created = RateCard.objects.get_or_create(
+        code=code, version=version, defaults={"effective_from": effective_from, "note": note}
+    )
+    report.record(card, created)
+    services = ServiceItem.objects.in_bulk(field_name="code")
+    for role, (remote, on_site) in seed.PERSON_DAY_RATES.items():
+        for mode, amount in (("remote", remote), ("on_site", on_site)):
+            report.record(
+                *PersonDayRate.objects.get_or_create(
+                    rate_card=card, role=role, delivery_mode=mode, defaults={"price": amount}
+                )
+            )
+    for service, basis, amount in seed.UNIT_PRICES:
+        report.record(
+            *UnitPrice.objects.get_or_create(
+                rate_card=card, service=services[service], basis=basis, defaults={"price": amount}
+            )
+        )
+    for service, model, unit, package_size, tiers in seed.DATA_VOLUME_PRICES:
+        pricing, created = DataVolumePrice.objects.get_or_create(
+            rate_card=card,
+            service=services[service],
+            defaults={"model": model, "unit": unit, "package_size": package_size},
+        )
+        report.record(pricing, created)
+        if created:
+            for up_to, unit_price, flat_fee in tiers:
+                DataVolumeTier.objects.create(
+                    pricing=pricing, up_to=up_to, unit_price=unit_price, flat_fee=flat_fee
+                )
+            report.created[DataVolumeTier._meta.verbose_name_plural] += len(tiers)
+    lodging, allowance, note_zh, note_en = seed.TRAVEL_POLICY
+    report.record(
+        *TravelPolicy.objects.get_or_create(
+            rate_card=card,
+            defaults={
+                "lodging_cap_per_night": lodging,
+                "allowance_per_day": allowance,
+                "note_zh": note_zh,
+                "note_en": note_en,
+            },
+        )
+    )
+
+
+def load_holiday_schedule(*, year: int) -> int:
+    """Loads one year's statutory holidays and make-up working days from chinese-calendar (which knows
+    2004-2026) unless the year already has a schedule. Returns how many days it created."""
+    if HolidayScheduleDay.objects.filter(date__year=year).exists():
+        return 0
+    days = []
+    for kind, source in (
+        (DayKind.HOLIDAY, chinese_calendar.holidays),
+        (DayKind.WORKDAY, chinese_calendar.workdays),
+    ):
+        for day, name in source.items():
+            if day.year == year and name is not None:
+                days.append(
+                    HolidayScheduleDay(
+                        date=day, kind=kind, name_en=name, name_zh=seed.HOLIDAY_NAMES_ZH.get(name, name)
+                    )
+                )
+    if not days:
+        raise BillingError(
+            _("No holiday schedule for %(year)s is known; import the State Council's schedule as CSV."),
+            code="holiday_schedule_unknown",
+            params={"year": year},
+        )
+    HolidayScheduleDay.objects.bulk_create(days)
+    return len(days)
+
+
+@transaction.atomic
+def rate_card_new_version(*, rate_card: RateCard, effective_from: datetime.date, note: str = "") -> RateCard:
+    """A new version of ``rate_card``'s series from ``effective_from``, a copy of every price of
+    ``rate_card`` to edit. Earlier versions stay as they are for what was quoted with them."""
+    latest = RateCard.objects.select_for_update().filter(code=rate_card.code).order_by("-version").first()
+    if effective_from <= latest.effective_from:
+        raise BillingError(
+            _("A new version must start after the latest one (%(date)s)."),
+            code="rate_card_effective_from",
+            params={"date": latest.effective_from},
+        )
+    card = RateCard.objects.create(
+        code=rate_card.code,
+        version=latest.version + 1,
+        effective_from=effective_from,
+        currency=rate_card.currency,
+        note=note,
+    )
+    for model in (PersonDayRate, UnitPrice):
+        copies = list(model.objects.filter(rate_card=rate_card))
+        for copy in copies:
+            copy.pk, copy.rate_card = None, card
+        model.objects.bulk_create(copies)
+    for pricing in DataVolumePrice.objects.filter(rate_card=rate_card).prefetch_related("tiers"):
+        tiers = list(pricing.tiers.all())
+        pricing.pk, pricing.rate_card = None, card
+        pricing.save()
+        for tier in tiers:
+            tier.pk, tier.pricing = None, pricing
+        DataVolumeTier.objects.bulk_create(tiers)
+    policy = TravelPolicy.objects.filter(rate_card=rate_card).first()
+    if policy:
+        policy.pk, policy.rate_card = None, card
+        policy.save()
+    return card

@@ -1,0 +1,143 @@
+"""The admin covers the whole catalogue; holiday schedules and prices import all or nothing."""
+
+import datetime
+
+import pytest
+import tablib
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from djmoney.money import Money
+
+from catalog.models import HolidayScheduleDay, PersonDayRate
+from catalog.resources import HolidayScheduleDayResource, PersonDayRateResource
+
+pytestmark = pytest.mark.django_db
+
+CATALOG_MODELS = [m for m in admin.site._registry if m._meta.app_label == "catalog"]
+
+
+@pytest.fixture
+def staff(client, admin_user, catalogue):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.parametrize("model", CATALOG_MODELS, ids=lambda m: m._meta.model_name)
+def test_every_catalogue_model_has_working_admin_pages(staff, model):
+    opts = model._meta
+    changelist = staff.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert changelist.status_code == 200
+    assert staff.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 200
+    first = model.objects.first()
+    if first is not None:
+        change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk])
+        assert staff.get(change).status_code == 200
+
+
+def test_the_admin_lists_the_whole_catalogue(staff):
+    page = staff.get(reverse("admin:catalog_serviceitem_changelist") + "?all=")
+    assert page.context["cl"].result_count == 23
+
+
+def test_the_admin_refuses_anonymous_users(client):
+    response = client.get(reverse("admin:catalog_serviceitem_changelist"))
+    assert response.status_code == 302
+
+
+def schedule_csv(*rows: str) -> bytes:
+    return ("date,kind,name_zh,name_en\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_a_years_schedule_imports_from_csv(catalogue):
+    dataset = tablib.Dataset().load(
+        schedule_csv(
+            "2027-01-01,holiday,元旦,New Year's Day", "2027-02-06,workday,春节,Spring Festival"
+        ).decode(),
+        format="csv",
+    )
+    result = HolidayScheduleDayResource().import_data(dataset, rollback_on_validation_errors=True)
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    assert HolidayScheduleDay.objects.filter(date__year=2027).count() == 2
+
+
+def test_a_schedule_with_one_bad_row_imports_nothing_and_names_the_row(catalogue):
+    dataset = tablib.Dataset().load(
+        schedule_csv(
+            "2027-01-01,holiday,元旦,New Year's Day", "2027-02-06,weekend,春节,Spring Festival"
+        ).decode(),
+        format="csv",
+    )
+    result = HolidayScheduleDayResource().import_data(
+        dataset, use_transactions=True, rollback_on_validation_errors=True
+    )
+    assert result.has_validation_errors()
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert "kind" in result.invalid_rows[0].field_specific_errors
+    assert not HolidayScheduleDay.objects.filter(date__year=2027).exists()
+
+
+def test_the_admin_import_preview_reports_bad_rows_and_writes_nothing(staff):
+    upload = SimpleUploadedFile(
+        "2027.csv",
+        schedule_csv("2027-01-01,holiday,元旦,New Year's Day", "not-a-date,holiday,x,x"),
+        "text/csv",
+    )
+    response = staff.post(
+        reverse("admin:catalog_holidayscheduleday_import"),
+        {"import_file": upload, "format": "0", "resource": "0"},
+    )
+    assert response.status_code == 200
+    assert response.context["result"].has_errors() or response.context["result"].has_validation_errors()
+    assert b"confirm_form" not in response.content
+    assert not HolidayScheduleDay.objects.filter(date__year=2027).exists()
+
+
+def test_person_day_rates_round_trip_through_export_and_import(catalogue):
+    exported = PersonDayRateResource().export()
+    assert exported.headers == [
+        "rate_card",
+        "role",
+        "delivery_mode",
+        "price",
+        "price_currency",
+        "tax_inclusive",
+    ]
+    assert exported.dict[0]["rate_card"] == "list:1"
+    rows = exported.dict
+    for row in rows:
+        if row["role"] == "architect" and row["delivery_mode"] == "on_site":
+            row["price"] = "4800.00"
+    dataset = tablib.Dataset(*[list(r.values()) for r in rows], headers=exported.headers)
+    result = PersonDayRateResource().import_data(dataset, rollback_on_validation_errors=True)
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    assert PersonDayRate.objects.count() == 10
+    rate = PersonDayRate.objects.get(rate_card__version=1, role="architect", delivery_mode="on_site")
+    assert rate.price == Money(4800, "CNY")
+
+
+def test_a_price_row_for_an_unknown_rate_card_is_reported(catalogue):
+    dataset = tablib.Dataset(
+        ["list:9", "engineer", "remote", "100.00", "CNY", "1"],
+        headers=["rate_card", "role", "delivery_mode", "price", "price_currency", "tax_inclusive"],
+    )
+    result = PersonDayRateResource().import_data(dataset, rollback_on_validation_errors=True)
+    assert result.has_errors() or result.has_validation_errors()
+    assert PersonDayRate.objects.count() == 10
+
+
+def test_the_admin_copies_a_rate_card_as_a_new_version(staff):
+    from catalog.models import RateCard
+
+    card = RateCard.objects.get(version=1)
+    response = staff.post(
+        reverse("admin:catalog_ratecard_changelist"),
+        {"action": "new_version", "_selected_action": [card.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    new = RateCard.objects.get(version=2)
+    assert new.effective_from > datetime.date.today() - datetime.timedelta(days=2)
+    assert new.persondayrates.count() == 10

@@ -1,0 +1,85 @@
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from catalog.services import load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def catalogue(db):
+    """The vendor's catalogue as `manage.py load_catalog` loads it."""
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process on the configured broker, consuming a queue of its own and reading
+    the test database. Tests using it must be `django_db(transaction=True)` so the worker sees their rows."""
+    from billing.celery import app
+
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("needs CELERY_BROKER_URL (run by .ci/run)")
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = queue
+    db = connection.settings_dict
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("a worker process cannot share an SQLite test database")
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    node = f"{queue}@localhost"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "billing",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "-n",
+                node,
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": database_url, "CONN_MAX_AGE": "0"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        for _attempt in range(60):
+            if worker.poll() is not None:
+                pytest.fail(f"the Celery worker exited:\n{log.read_text()}")
+            if app.control.ping(destination=[node], timeout=1):
+                break
+        else:
+            pytest.fail(f"the Celery worker did not answer:\n{log.read_text()}")
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+@pytest.fixture
+def celery_worker(celery_worker_process):
+    """Sends this test's tasks to the real worker; every other test runs tasks eagerly."""
+    from billing.celery import app
+
+    app.conf.task_always_eager = False
+    yield celery_worker_process
+    app.conf.task_always_eager = True
