@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from billing.i18n import pick
 from catalog.versions import Version
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
@@ -35,7 +35,7 @@ class Bilingual(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+        return pick(self.name_zh, self.name_en)
 
 
 class Product(Bilingual):
@@ -190,11 +190,11 @@ class ServiceItem(Bilingual):
 
     @property
     def description(self) -> str:
-        return self.description_en if (get_language() or "").startswith("en") else self.description_zh
+        return pick(self.description_zh, self.description_en)
 
     @property
     def note(self) -> str:
-        return self.note_en if (get_language() or "").startswith("en") else self.note_zh
+        return pick(self.note_zh, self.note_en)
 
     @property
     def pricing_bases(self) -> list[str]:
@@ -358,7 +358,7 @@ class ServiceTier(Bilingual):
 
     @property
     def description(self) -> str:
-        return self.description_en if (get_language() or "").startswith("en") else self.description_zh
+        return pick(self.description_zh, self.description_en)
 
 
 class ResponseTarget(models.Model):
@@ -395,7 +395,7 @@ class ResponseTarget(models.Model):
 
     @property
     def handling(self) -> str:
-        return self.handling_en if (get_language() or "").startswith("en") else self.handling_zh
+        return pick(self.handling_zh, self.handling_en)
 
 
 class ArrivalArea(models.TextChoices):
