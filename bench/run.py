@@ -16,10 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def setup_django() -> None:
+def setup_django() -> str:
+    """A fresh SQLite file (or BENCH_DATABASE_URL), migrated; returns its URL."""
     db = Path(tempfile.mkdtemp()) / "bench.sqlite3"
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{db}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing.settings")
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{db}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -27,6 +28,7 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    return os.environ["DATABASE_URL"]
 
 
 def timed(fn, repeat: int = 5) -> float:
@@ -87,13 +89,20 @@ def bench_load_catalog() -> list[str]:
 
 
 def main() -> None:
-    setup_django()
+    database_url = setup_django()
+    from bench import http_check
+    from billing.apikeys import create_api_key
     from catalog.services import load_catalog
+    from contracts import demo
 
     lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", ""]
     lines += [*bench_load_catalog(), ""]
     load_catalog()
     lines += [*bench_calendar(), ""]
+    demo.load()
+    _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
+    lines += [*http_check.query_counts(), ""]
+    lines += [*http_check.run(database_url, raw_key), ""]
     report = "\n".join(lines)
     print(report)
     out = ROOT / "bench" / "out"

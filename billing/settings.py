@@ -25,6 +25,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "djmoney",
     "import_export",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "billing",
     "catalog",
     "contracts",
@@ -102,6 +105,39 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ("CNY", "USD", "EUR", "HKD")
 
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["billing.apikeys.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["billing.apikeys.HasScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "billing.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "After-sales billing API",
+    "DESCRIPTION": "Entitlement checks, consumption and out-of-scope charge requests for ticketing tools.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
+}
+
+# Where links in e-mails point (customer links to answer charge requests and quotes).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Charge requests worth more than this (CNY) need finance's approval after the account manager's.
+CHARGE_FINANCE_APPROVAL_ABOVE = env.int("CHARGE_FINANCE_APPROVAL_ABOVE", default=20000)
+
+# How long API idempotency keys are remembered (at least 24 hours).
+IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
+
+# How long a process keeps catalogue rows (calendars, response targets, services) before reading them
+# again; its own changes are seen at once.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+
 # The business calendar used when a caller names none (catalog.calendar).
 BUSINESS_CALENDAR_DEFAULT = env("BUSINESS_CALENDAR_DEFAULT", default="5x8")
 
@@ -124,6 +160,18 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "charge-requests-closing-rule": {
+        "task": "contracts.tasks.apply_closing_rule",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "service-periods-lapse": {
+        "task": "contracts.tasks.mark_lapsed_periods",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "idempotency-records-purge": {
+        "task": "billing.tasks.purge_idempotency_records",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "calendar-schedule-check": {
         "task": "catalog.tasks.warn_unpublished_calendar_years",
         "schedule": crontab(hour=9, minute=0),

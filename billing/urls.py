@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
 
-from billing import views
+from billing import api, problems, views
+from contracts.urls import api_urlpatterns as contracts_api
 
 admin.site.site_header = _("After-sales contracts and billing")
 admin.site.site_title = _("After-sales billing")
@@ -13,4 +16,24 @@ urlpatterns = [
     path("catalogue/", include("catalog.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("contracts.urls")),
+    path("api/v1/", include((contracts_api, "contracts-api"))),
+    path("api/v1/me", api.MeView.as_view(), name="api-me"),
+    path("api/problems/<slug:slug>", api.ProblemTypeView.as_view(), name="api-problem-type"),
+    # The schema and its docs are public: integrators read them before they hold a key.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),
+        name="schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="schema", authentication_classes=[], permission_classes=[AllowAny]
+        ),
+        name="api-docs",
+    ),
 ]
+
+handler404 = problems.api_page_not_found
+handler500 = problems.api_server_error

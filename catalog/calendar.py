@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from billing.errors import BillingError
+from catalog import snapshot
 from catalog.models import MIDNIGHT, BusinessCalendar, DayKind, HolidayScheduleDay
 
 UTC = datetime.UTC
@@ -78,9 +79,19 @@ CalendarLike = WorkingCalendar | BusinessCalendar | str | None
 
 
 def load_calendar(calendar: CalendarLike = None) -> WorkingCalendar:
-    """Loads a calendar (by instance or code; None: the default) in at most three queries."""
+    """A calendar (by instance or code; None: the default), from the catalogue snapshot or read in at
+    most three queries."""
     if isinstance(calendar, WorkingCalendar):
         return calendar
+    code = (
+        calendar.code
+        if isinstance(calendar, BusinessCalendar)
+        else calendar or settings.BUSINESS_CALENDAR_DEFAULT
+    )
+    return snapshot.cached(("calendar", code), lambda: _read_calendar(calendar))
+
+
+def _read_calendar(calendar: BusinessCalendar | str | None) -> WorkingCalendar:
     if not isinstance(calendar, BusinessCalendar):
         code = calendar or settings.BUSINESS_CALENDAR_DEFAULT
         try:

@@ -6,7 +6,16 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from billing.errors import BillingError
-from catalog.models import BusinessCalendar, HolidayScheduleDay, RateCard, VatRate
+from catalog import snapshot
+from catalog.models import (
+    ArrivalCommitment,
+    BusinessCalendar,
+    HolidayScheduleDay,
+    RateCard,
+    ResponseTarget,
+    ServiceItem,
+    VatRate,
+)
 
 # The State Council publishes next year's schedule late in the year: from this month on, a missing
 # schedule for next year is worth a warning.
@@ -56,3 +65,24 @@ def calendar_years_needing_schedule(*, today: datetime.date) -> list[int]:
         wanted.append(today.year + 1)
     published = published_holiday_years()
     return [year for year in wanted if year not in published]
+
+
+def service_by_code(code: str) -> ServiceItem | None:
+    """A catalogue service by its code (from the catalogue snapshot)."""
+    return snapshot.cached(("services",), lambda: ServiceItem.objects.in_bulk(field_name="code")).get(code)
+
+
+def response_target(*, tier_id: int, severity: str) -> ResponseTarget | None:
+    """How soon a tier answers a level (from the catalogue snapshot)."""
+    targets = snapshot.cached(
+        ("response_targets",), lambda: {(t.tier_id, t.severity): t for t in ResponseTarget.objects.all()}
+    )
+    return targets.get((tier_id, severity))
+
+
+def arrival_commitment(*, tier_id: int, area: str) -> ArrivalCommitment | None:
+    """How soon a tier is on site in an area (from the catalogue snapshot)."""
+    rules = snapshot.cached(
+        ("arrival_commitments",), lambda: {(r.tier_id, r.area): r for r in ArrivalCommitment.objects.all()}
+    )
+    return rules.get((tier_id, area))

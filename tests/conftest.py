@@ -8,9 +8,16 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from catalog import snapshot
 from catalog.services import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalogue_snapshot():
+    """Each test starts like a new process: rows cached by an earlier test were rolled back with it."""
+    snapshot.clear()
 
 
 @pytest.fixture

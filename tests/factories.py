@@ -44,3 +44,57 @@ class RateCardFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"card{n}")
     version = 1
     effective_from = datetime.date(2025, 1, 1)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contracts.Customer"
+
+    code = factory.Sequence(lambda n: f"CUST-{n:05d}")
+    legal_name = factory.Sequence(lambda n: f"客户{n}有限公司")
+    city = "北京"
+    region = "北京市"
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contracts.Contract"
+
+    customer = factory.SubFactory(CustomerFactory)
+    number = factory.Sequence(lambda n: f"HT-{n:06d}")
+    kind = "purchase"
+    signed_on = datetime.date(2025, 1, 1)
+
+
+class ServicePeriodFactory(factory.django.DjangoModelFactory):
+    """A paid standard period on the seeded 5x8 calendar (needs the catalogue loaded)."""
+
+    class Meta:
+        model = "contracts.ServicePeriod"
+
+    contract = factory.SubFactory(ContractFactory)
+    kind = "paid"
+    start = datetime.date(2025, 1, 1)
+    end = datetime.date(2027, 12, 31)
+    tier = factory.LazyFunction(lambda: models.ServiceTier.objects.get(code="standard"))
+    calendar = factory.LazyFunction(lambda: models.BusinessCalendar.objects.get(code="5x8"))
+    fee = 50000
+
+
+class LicensedProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contracts.LicensedProduct"
+
+    contract = factory.SubFactory(ContractFactory)
+    product = factory.LazyFunction(lambda: models.Product.objects.get(code="KMS"))
+    version = "8.5.2"
+
+
+class PersonDayBundleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contracts.PersonDayBundle"
+
+    contract = factory.SubFactory(ContractFactory)
+    days = 10
+    valid_from = datetime.date(2025, 1, 1)
+    valid_until = datetime.date(2027, 12, 31)

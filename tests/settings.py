@@ -4,6 +4,12 @@ HTTP cannot follow, and a fast password hasher."""
 from billing.settings import *
 
 SECURE_SSL_REDIRECT = False
+
+# A file, not SQLite's shared in-memory database: its table locks fail at once instead of waiting, so
+# tests of concurrent writers would see errors no deployment sees.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    (BASE_DIR / "var").mkdir(exist_ok=True)  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Tasks run in-process unless a test asks for the real worker (the `celery_worker` fixture).

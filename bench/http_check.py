@@ -1,0 +1,161 @@
+"""The entitlement check over HTTP under gunicorn, against a bare Django JsonResponse view, with wrk.
+
+Both run in the same gunicorn against the same database in the same run, at 1, 8 and 16 connections;
+the check's figures are reported as ratios of the bare view's. Also: the decision's query count at 1k and
+100k contracts.
+"""
+
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = (1, 8, 16)
+PORT = int(os.environ.get("BENCH_PORT", "8799"))
+CHECK_BODY = {"customer": "DEMO-ACTIVE", "service": "fault-diagnosis", "severity": "2", "on_site": True}
+
+
+def _wrk(url: str, connections: int, lua: Path | None) -> dict:
+    command = [
+        "wrk",
+        "-t",
+        str(min(connections, 2)),
+        "-c",
+        str(connections),
+        "-d",
+        f"{SECONDS}s",
+        "--latency",
+    ]
+    if lua:
+        command += ["-s", str(lua)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+
+    def percentile(p: str) -> float:
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return {
+        "rps": rps,
+        "p50": percentile("50"),
+        "p99": percentile("99"),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def run(database_url: str, api_key: str) -> list[str]:
+    if not shutil.which("wrk"):
+        return [
+            "## Entitlement check over HTTP",
+            "- skipped: wrk is not installed (scripts/system-packages.sh)",
+        ]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+    }
+    workers = os.environ.get("BENCH_WORKERS", "2")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "billing.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", workers,
+         "-k", "gthread", "--threads", "8", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        _wait_for(f"http://127.0.0.1:{PORT}/bench/bare")
+        workdir = Path(tempfile.mkdtemp())
+        lua = workdir / "check.lua"
+        lua.write_text(
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(json.dumps(CHECK_BODY))}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Authorization"] = "Bearer {api_key}"\n'
+        )
+        bare_lua = workdir / "bare.lua"
+        bare_lua.write_text(
+            'wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n'
+        )
+        _check_answers(api_key)
+        lines = [
+            f"## Entitlement check over HTTP (gunicorn {workers} workers x 8 threads, wrk {SECONDS} s a run)",
+            "| connections | bare req/s | check req/s | ratio | bare p50/p99 ms | check p50/p99 ms | errors |"
+            "|---|---|---|---|---|---|---|",
+        ]
+        for connections in CONNECTIONS:
+            bare = _wrk(f"http://127.0.0.1:{PORT}/bench/bare", connections, bare_lua)
+            check = _wrk(f"http://127.0.0.1:{PORT}/api/v1/entitlements/check", connections, lua)
+            lines.append(
+                f"| {connections} | {bare['rps']:.0f} | {check['rps']:.0f} "
+                f"| {check['rps'] / bare['rps']:.2f} "
+                f"| {bare['p50']:.1f}/{bare['p99']:.1f} | {check['p50']:.1f}/{check['p99']:.1f} "
+                f"| {check['errors'] + bare['errors']} {check['socket_errors']} |"
+            )
+        return lines
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _wait_for(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, data=b"{}"), timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on {url}")
+
+
+def _check_answers(api_key: str) -> None:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/api/v1/entitlements/check",
+        data=json.dumps(CHECK_BODY).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {api_key}"},
+    )
+    body = json.load(urllib.request.urlopen(request, timeout=5))
+    if body["outcome"] != "included" or not body["respond_by"]:
+        raise RuntimeError(f"unexpected answer: {body}")
+
+
+def query_counts() -> list[str]:
+    """The decision's queries for one customer with 1k, then 100k contracts in the database."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from contracts.entitlements import decide
+    from tests.contracts.test_decision_queries import QUESTIONS, bulk_customers
+
+    moment = datetime.datetime(2026, 3, 4, 10, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+
+    def counts() -> list[int]:
+        result = []
+        for question in QUESTIONS:
+            with CaptureQueriesContext(connection) as captured:
+                decide(customer="DEMO-ACTIVE", at=moment, **question)
+            result.append(len(captured))
+        return result
+
+    bulk_customers(1_000)
+    small = counts()
+    for _ in range(99):
+        bulk_customers(1_000)
+    large = counts()
+    return [
+        "## Decision query count (five kinds of question)",
+        f"- 1k contracts: {small}",
+        f"- 100k contracts: {large}",
+        f"- equal: {small == large}",
+    ]

@@ -1,0 +1,104 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from billing.apikeys import SCOPES, check_key_terms, create_api_key, revoke_api_key
+from billing.errors import BillingError
+from billing.models import ApiKey
+
+
+class ApiKeyCreationForm(forms.ModelForm):
+    """The terms of a new key; the key itself is generated when the form is saved."""
+
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=[
+            (scope, format_lazy("{} ({})", scope, description)) for scope, description in SCOPES.items()
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scopes", "expires_at"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        try:
+            check_key_terms(scopes=cleaned_data.get("scopes", []), expires_at=cleaned_data.get("expires_at"))
+        except BillingError as error:
+            raise ValidationError(str(error), code=error.code) from error
+        return cleaned_data
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are issued here or by `manage.py create_api_key`. Only the name of an issued key can change:
+    for other scopes or expiry, issue a new key and revoke the old one."""
+
+    list_display = ["name", "prefix", "scope_list", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke"]
+    readonly_fields = [
+        "prefix",
+        "scope_list",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    ]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ApiKeyCreationForm.Meta.fields
+        return ["name", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyCreationForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        api_key, raw_key = create_api_key(
+            name=obj.name, scopes=obj.scopes, expires_at=obj.expires_at, created_by=request.user
+        )
+        obj.pk = api_key.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            format_html(
+                _("The API key for “{name}” is <code>{key}</code>. Copy it now: it will not be shown again."),
+                name=api_key.name,
+                key=raw_key,
+            ),
+            level=messages.WARNING,
+        )
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes)
+
+    @admin.action(description=_("Revoke the selected API keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            revoke_api_key(api_key=api_key)
+            revoked += 1
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d API key.", "Revoked %(count)d API keys.", revoked)
+            % {"count": revoked},
+        )

@@ -1,0 +1,34 @@
+"""An in-process cache of the catalogue rows read on every entitlement check (calendars, response targets,
+arrival commitments, services), so a check queries only the customer's own rows.
+
+An entry is reloaded after CATALOG_CACHE_SECONDS, and at once when this process saves or deletes any
+catalogue row (signals wired in CatalogConfig.ready). Other processes (more web workers, Celery) see an
+admin's change within CATALOG_CACHE_SECONDS.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+
+T = TypeVar("T")
+_entries: dict[tuple, tuple[float, object]] = {}
+_lock = threading.Lock()
+
+
+def cached(key: tuple, load: Callable[[], T]) -> T:
+    now = time.monotonic()
+    entry = _entries.get(key)
+    if entry is not None and now - entry[0] < settings.CATALOG_CACHE_SECONDS:
+        return entry[1]
+    value = load()
+    with _lock:
+        _entries[key] = (now, value)
+    return value
+
+
+def clear(**_signal_kwargs) -> None:
+    with _lock:
+        _entries.clear()

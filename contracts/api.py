@@ -1,0 +1,213 @@
+"""The API ticketing tools call: entitlement checks, quota consumption, charge requests, coverage.
+
+Views are thin: validate the input, call the decision or a service, serialise the answer. Errors are
+RFC 9457 problem+json (billing.problems); keys and scopes are checked by billing.apikeys.
+"""
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.idempotency import idempotent
+from catalog.models import ServiceItem
+from catalog.selectors import service_by_code
+from contracts import problems  # noqa: F401  (registers the problem types this API answers)
+from contracts import serializers as s
+from contracts.entitlements import decide
+from contracts.models import ChargeRequest, Contract, Customer
+from contracts.quotas import person_day_quota, training_quota
+from contracts.selectors import customer_coverage
+from contracts.services import charge_request_create, consume
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description=str(
+        _("A unique key per operation; a retry with the same key and body returns the first answer.")
+    ),
+)
+
+
+def _customer(code: str) -> Customer:
+    try:
+        return Customer.objects.get(code=code)
+    except Customer.DoesNotExist as error:
+        raise serializers.ValidationError(
+            {"customer": [_("Unknown customer “%(code)s”.") % {"code": code}]}
+        ) from error
+
+
+def _service(code: str) -> ServiceItem:
+    service = service_by_code(code)
+    if service is None:
+        raise serializers.ValidationError({"service": [_("Unknown service “%(code)s”.") % {"code": code}]})
+    return service
+
+
+def _contract(customer: Customer, number: str) -> Contract:
+    try:
+        return Contract.objects.get(customer=customer, number=number)
+    except Contract.DoesNotExist as error:
+        raise serializers.ValidationError(
+            {"contract": [_("The customer has no contract “%(number)s”.") % {"number": number}]}
+        ) from error
+
+
+class EntitlementCheckView(APIView):
+    required_scopes = ["entitlements:read"]
+
+    @extend_schema(
+        request=s.CheckInput, responses={200: s.DecisionSerializer}, operation_id="entitlements_check"
+    )
+    def post(self, request):
+        data = _valid(s.CheckInput, request.data)
+        decision = decide(
+            customer=_customer(data["customer"]),
+            service=_service(data["service"]),
+            at=data.get("at"),
+            severity=data.get("severity"),
+            product=data.get("product") or None,
+            from_version=data.get("from_version") or None,
+            to_version=data.get("to_version") or None,
+            on_site=data["on_site"],
+            location=data.get("location") or None,
+            quantity=data["quantity"],
+            role=data.get("role"),
+        )
+        return Response(s.DecisionSerializer(decision).data)
+
+
+class ConsumeView(APIView):
+    required_scopes = ["consumption:write"]
+
+    @extend_schema(
+        request=s.ConsumeInput,
+        responses={201: s.ConsumeOutput},
+        parameters=[IDEMPOTENCY_KEY],
+        operation_id="entitlements_consume",
+    )
+    def post(self, request):
+        return idempotent(request, scope="consume", run=lambda: self._consume(request))
+
+    def _consume(self, request):
+        data = _valid(s.ConsumeInput, request.data)
+        customer = _customer(data["customer"])
+        service = _service(data["service"])
+        entries = consume(
+            customer=customer,
+            service=service,
+            quantity=data["quantity"],
+            ticket_ref=data["ticket"],
+            idempotency_key=f"api:{request.auth.pk}:{request.headers['Idempotency-Key']}",
+            at=data.get("at"),
+            recorded_by=request.auth.name,
+        )
+        day = entries[0].used_on
+        quota = (
+            training_quota(entries[0].period, day) if entries[0].period else person_day_quota(customer, day)
+        )
+        body = s.ConsumeOutput({"entries": entries, "quota": quota}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ChargeRequestPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class ChargeRequestListCreateView(ListAPIView):
+    required_scopes = ["charges:write"]
+    serializer_class = s.ChargeRequestSerializer
+    pagination_class = ChargeRequestPagination
+
+    def get_queryset(self):
+        queryset = ChargeRequest.objects.select_related("customer", "contract").prefetch_related("events")
+        params = self.request.query_params
+        if params.get("customer"):
+            queryset = queryset.filter(customer__code=params["customer"])
+        if params.get("status"):
+            queryset = queryset.filter(status=params["status"])
+        if params.get("ticket"):
+            queryset = queryset.filter(ticket_ref=params["ticket"])
+        return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("customer", str),
+            OpenApiParameter("status", str),
+            OpenApiParameter("ticket", str),
+        ],
+        operation_id="charge_requests_list",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.ChargeRequestInput,
+        responses={201: s.ChargeRequestSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        operation_id="charge_requests_create",
+    )
+    def post(self, request):
+        return idempotent(request, scope="charge-request", run=lambda: self._create(request))
+
+    def _create(self, request):
+        data = _valid(s.ChargeRequestInput, request.data)
+        customer = _customer(data["customer"])
+        contract = None
+        if data.get("contract"):
+            contract = _contract(customer, data["contract"])
+        if data.get("service"):
+            _service(data["service"])
+        amount = data.get("estimated_amount")
+        created = charge_request_create(
+            customer=customer,
+            contract=contract,
+            ticket_ref=data["ticket"],
+            description=data["description"],
+            service_code=data.get("service") or "",
+            estimated_person_days=data.get("estimated_person_days"),
+            estimated_amount=Money(amount, data["currency"]) if amount is not None else None,
+            requested_by=f"api:{request.auth.name}",
+        )
+        created = (
+            ChargeRequest.objects.prefetch_related("events")
+            .select_related("customer", "contract")
+            .get(pk=created.pk)
+        )
+        return Response(s.ChargeRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class ChargeRequestDetailView(RetrieveAPIView):
+    required_scopes = ["charges:write"]
+    serializer_class = s.ChargeRequestSerializer
+    queryset = ChargeRequest.objects.select_related("customer", "contract").prefetch_related("events")
+
+    @extend_schema(operation_id="charge_requests_retrieve")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CoverageView(APIView):
+    required_scopes = ["entitlements:read"]
+
+    @extend_schema(responses={200: s.CoverageSerializer}, operation_id="customers_coverage")
+    def get(self, request, code: str):
+        customer = get_object_or_404(Customer, code=code)
+        return Response(
+            s.CoverageSerializer(customer_coverage(customer=customer, today=timezone.localdate())).data
+        )
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,100 @@
+"""Demo customers showing every case of the entitlement decision (`manage.py load_demo`)."""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from catalog.models import Product, ServiceTier
+from contracts.models import (
+    Contact,
+    Contract,
+    ContractKind,
+    Customer,
+    CustomModule,
+    LicensedProduct,
+    PeriodKind,
+    PersonDayBundle,
+)
+from contracts.services import period_add
+
+D = datetime.date
+
+
+def _customers(today: datetime.date) -> list:
+    """code, legal name, USCC, city, region, [(contract, kind, signed, [(period kind, start, end, tier, fee)])].
+    DEMO-FREE, DEMO-GAP and DEMO-LAPSED are placed around the day they are loaded, so that each shows its
+    case today."""
+    month = today.replace(day=1)
+
+    def months(n: int) -> datetime.date:
+        return month + relativedelta(months=n)
+
+    day_before = datetime.timedelta(days=1)
+    return [
+        ("DEMO-ACTIVE", "示例科技有限公司", "91110000802100433B", "北京", "北京市",
+         [("HT-2024-001", ContractKind.PURCHASE, D(2024, 1, 1), [(PeriodKind.FREE, D(2024, 1, 1), D(2024, 12, 31), "standard", 0)]),
+          ("HT-2025-017", ContractKind.RENEWAL, D(2024, 12, 20), [(PeriodKind.PAID, D(2025, 1, 1), D(2027, 12, 31), "standard", 120000)])]),
+        ("DEMO-FREE", "新购示例集团股份有限公司", "91310000MA1FL4XQ6K", "上海", "上海市",
+         [("HT-DEMO-FREE", ContractKind.PURCHASE, months(-8), [(PeriodKind.FREE, months(-8), months(4) - day_before, "standard", 0)])]),
+        ("DEMO-GAP", "断档示例有限公司", "91440101MA59TQ2K77", "广州", "广东省",
+         [("HT-DEMO-GAP-1", ContractKind.PURCHASE, months(-30), [(PeriodKind.FREE, months(-30), months(-6) - day_before, "standard", 0)]),
+          ("HT-DEMO-GAP-2", ContractKind.RENEWAL, months(-1), [(PeriodKind.PAID, months(2), months(14) - day_before, "standard", 80000)])]),
+        ("DEMO-LAPSED", "过期示例有限公司", "91360100MA35K3RG4U", "南昌", "江西省",
+         [("HT-DEMO-LAPSED", ContractKind.PURCHASE, months(-42), [(PeriodKind.FREE, months(-42), months(-18) - day_before, "standard", 0)])]),
+        ("DEMO-STRATEGIC", "战略伙伴示例集团有限公司", "91440300MA5D8EXQ1M", "深圳", "广东省",
+         [("HT-2025-STR", ContractKind.STRATEGIC, D(2025, 1, 1), [(PeriodKind.PAID, D(2025, 1, 1), D(2027, 12, 31), "strategic", 360000)])]),
+    ]  # fmt: skip
+
+
+@transaction.atomic
+def load(*, today: datetime.date | None = None) -> list[str]:
+    """Creates the demo customers that do not exist yet; returns the codes created."""
+    tiers = {t.code: t for t in ServiceTier.objects.all()}
+    kms = Product.objects.get(code="KMS")
+    created = []
+    for code, name, uscc, city, region, contracts in _customers(today or timezone.localdate()):
+        customer, is_new = Customer.objects.get_or_create(
+            code=code, defaults={"legal_name": name, "uscc": uscc, "city": city, "region": region}
+        )
+        if not is_new:
+            continue
+        created.append(code)
+        Contact.objects.create(
+            customer=customer,
+            name="张伟",
+            title="IT 经理",
+            email=f"it@{code.lower()}.example.com",
+            is_primary=True,
+        )
+        for number, kind, signed_on, periods in contracts:
+            contract = Contract.objects.create(
+                customer=customer, number=number, kind=kind, signed_on=signed_on
+            )
+            if kind in (ContractKind.PURCHASE, ContractKind.STRATEGIC):
+                LicensedProduct.objects.create(contract=contract, product=kms, version="8.5.2")
+            for period_kind, start, end, tier, fee in periods:
+                period_add(
+                    contract=contract,
+                    kind=period_kind,
+                    start=start,
+                    end=end,
+                    tier=tiers[tier],
+                    fee=Money(fee, "CNY"),
+                )
+        if code == "DEMO-ACTIVE":
+            first = customer.contracts.get(number="HT-2024-001")
+            CustomModule.objects.create(
+                contract=first, product=kms, code="oa-approval", name="定制审批流模块"
+            )
+            PersonDayBundle.objects.create(
+                contract=customer.contracts.get(number="HT-2025-017"),
+                days=20,
+                valid_from=D(2025, 1, 1),
+                valid_until=D(2027, 12, 31),
+                price=Money(36000, "CNY"),
+                note="预付人天包",
+            )
+    return created

@@ -1,0 +1,497 @@
+"""The entitlement decision: is the customer covered, and what does the vendor owe for this request?
+
+One function, ``decide``, answers the API, the staff pages and quotes alike. It reads a fixed number of
+rows whatever the size of the database (a customer's own periods, products and quotas, one rate card),
+and computes response and arrival deadlines on the covering period's business calendar.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from billing.errors import BillingError
+from billing.i18n import Bilingual
+from billing.money import money
+from catalog.calendar import add_working_days, load_calendar
+from catalog.calendar import deadline as working_deadline
+from catalog.models import (
+    ArrivalArea,
+    DeliveryMode,
+    DurationUnit,
+    PricingBasis,
+    Role,
+    ServiceItem,
+    ServiceKind,
+    Severity,
+)
+from catalog.pricing import data_volume_amount, data_volume_pricing, person_day_rate, unit_rate
+from catalog.selectors import arrival_commitment, rate_card_in_force, response_target, service_by_code
+from catalog.versions import UpgradeKind, Version, upgrade_kind
+from contracts.models import Customer, CustomModule, LicensedProduct, PeriodKind, ServicePeriod
+from contracts.quotas import Quota, person_day_quota, training_quota
+
+UPGRADE = "upgrade"
+TRAINING = "customer-training"
+ON_SITE_FAULT_LEVELS = (Severity.LEVEL_1, Severity.LEVEL_2, Severity.LEVEL_3)
+
+
+class Outcome:
+    INCLUDED = "included"
+    BILLABLE = "billable"
+    NEEDS_APPROVAL = "needs_approval"
+    NOT_COVERED = "not_covered"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why the decision came out as it did: a stable ``code`` and a sentence in each language."""
+
+    code: str
+    message: str
+    params: dict = field(default_factory=dict)
+
+    def text(self, language: str) -> str:
+        with translation.override(language):
+            return str(self.message) % self.params if self.params else str(self.message)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "zh-hans": self.text("zh-hans"), "en": self.text("en")}
+
+
+@dataclass(frozen=True)
+class Price:
+    """The price basis of a billable answer: the rate card version in force, the unit and its price,
+    and an estimate for the quantity asked. Travel and lodging are always passed through at cost."""
+
+    rate_card: str
+    basis: str
+    unit_price: Money | None
+    quantity: Decimal
+    estimate: Money | None
+    tax_inclusive: bool
+    travel_at_cost: bool
+    role: str = ""
+    delivery_mode: str = ""
+    tiers: tuple = ()
+
+
+@dataclass
+class Decision:
+    outcome: str
+    customer: Customer
+    service: ServiceItem
+    at: datetime.datetime
+    reasons: list[Reason] = field(default_factory=list)
+    period: ServicePeriod | None = None
+    respond_by: datetime.datetime | None = None
+    arrive_by: datetime.datetime | None = None
+    provisional: bool = False
+    quota: Quota | None = None
+    price: Price | None = None
+    upgrade: str | None = None
+    travel_at_cost: bool = False
+
+    def because(self, code: str, message, **params) -> "Decision":
+        self.reasons.append(Reason(code, message, params))
+        return self
+
+
+def decide(
+    *,
+    customer: Customer | str,
+    service: ServiceItem | str,
+    at: datetime.datetime | None = None,
+    severity: str | None = None,
+    product: str | None = None,
+    from_version: str | None = None,
+    to_version: str | None = None,
+    on_site: bool = False,
+    location: str | None = None,
+    quantity: Decimal | int = 1,
+    role: str | None = None,
+) -> Decision:
+    """The decision for one request. Raises BillingError for an unknown customer or service, a bad
+    version or severity; everything else is an outcome with its reasons."""
+    customer = _customer(customer)
+    service = _service(service)
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise BillingError(_("Times must carry a time zone (an aware datetime)."), code="naive_datetime")
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
+    if severity is not None and severity not in Severity.values:
+        raise BillingError(
+            _("Unknown severity “%(severity)s”: use 1, 2, 3, 4 or non-fault."),
+            code="invalid_severity",
+            params={"severity": severity},
+        )
+    decision = Decision(Outcome.NOT_COVERED, customer, service, at)
+
+    periods = list(
+        ServicePeriod.objects.filter(contract__customer=customer)
+        .select_related("tier", "calendar", "contract")
+        .order_by("start")
+    )
+    day = timezone.localtime(at).date()
+    period = _covering_period(periods, day)
+    if period is None:
+        return _explain_no_cover(decision, periods, day)
+    decision.period = period
+
+    licensed, module = None, None
+    if product:
+        licensed, module = _licensed(customer, product)
+        if licensed is None and module is None:
+            return decision.because(
+                "unknown_product",
+                _("The customer has no licence for “%(product)s”."),
+                product=product,
+            )
+
+    if service.kind == ServiceKind.STANDARD:
+        _standard(decision, period, service, day, licensed, module, from_version, to_version, quantity)
+        if on_site and decision.outcome == Outcome.INCLUDED:
+            _on_site_for_standard(decision, period, service, severity, location, quantity, day)
+    elif not service.active:
+        decision.outcome = Outcome.NEEDS_APPROVAL
+        decision.because("service_withdrawn", _("This service is no longer offered: agree a charge first."))
+    else:
+        delivery = (
+            DeliveryMode.ON_SITE if (on_site or service.kind == ServiceKind.ON_SITE) else DeliveryMode.REMOTE
+        )
+        _paid(decision, service, day, quantity, role, delivery)
+        if delivery == DeliveryMode.ON_SITE:
+            decision.travel_at_cost = True
+            _arrive_by(decision, period, severity, location)
+    if severity is not None:
+        _respond_by(decision, period, severity)
+    return decision
+
+
+def _customer(customer: Customer | str) -> Customer:
+    if isinstance(customer, Customer):
+        return customer
+    try:
+        return Customer.objects.get(code=customer)
+    except Customer.DoesNotExist as error:
+        raise BillingError(
+            _("Unknown customer “%(code)s”."), code="unknown_customer", params={"code": customer}
+        ) from error
+
+
+def _service(service: ServiceItem | str) -> ServiceItem:
+    if isinstance(service, ServiceItem):
+        return service
+    item = service_by_code(service)
+    if item is None:
+        raise BillingError(_("Unknown service “%(code)s”."), code="unknown_service", params={"code": service})
+    return item
+
+
+def _covering_period(periods: list[ServicePeriod], day: datetime.date) -> ServicePeriod | None:
+    """Of the periods running on ``day``, the best: the higher tier, then paid before free."""
+    running = [p for p in periods if p.covers(day)]
+    if not running:
+        return None
+    return max(running, key=lambda p: (p.tier.position, p.kind == "paid", p.start))
+
+
+def _explain_no_cover(decision: Decision, periods: list[ServicePeriod], day: datetime.date) -> Decision:
+    if not periods:
+        return decision.because("no_service_period", _("The customer has no service period."))
+    if day < periods[0].start:
+        return decision.because(
+            "before_first_period",
+            _("Service starts on %(start)s; before that the vendor makes no commitment."),
+            start=periods[0].start.isoformat(),
+        )
+    later = [p for p in periods if p.start > day]
+    ended = max((p for p in periods if p.end < day), key=lambda p: p.end)
+    if later:
+        return decision.because(
+            "in_gap",
+            _(
+                "No service period runs on this day: the last one ended on %(end)s and the next starts on "
+                "%(start)s."
+            ),
+            end=ended.end.isoformat(),
+            start=later[0].start.isoformat(),
+        )
+    return decision.because(
+        "lapsed",
+        _("The service period ended on %(end)s and was not renewed."),
+        end=ended.end.isoformat(),
+    )
+
+
+def _licensed(customer: Customer, product: str) -> tuple[LicensedProduct | None, CustomModule | None]:
+    """The customer's licence of a product (its highest licensed version across contracts), or the custom
+    module with that code."""
+    licences = list(
+        LicensedProduct.objects.filter(
+            contract__customer=customer, product__code__iexact=product
+        ).select_related("product")
+    )
+    if licences:
+        return max(licences, key=lambda lic: lic.parsed_version), None
+    module = CustomModule.objects.filter(contract__customer=customer, code=product).first()
+    return None, module
+
+
+def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> None:
+    target = response_target(tier_id=period.tier_id, severity=severity)
+    if target is None:
+        return
+    calendar = load_calendar(period.calendar)
+    hours = datetime.timedelta(seconds=int(target.response_hours * 3600))
+    answer = working_deadline(decision.at, hours, calendar=calendar)
+    decision.respond_by, decision.provisional = answer.at, answer.provisional
+    if answer.provisional:
+        decision.because(
+            "provisional_calendar",
+            _("The holiday schedule of %(year)s is not published yet: the deadline counts weekdays only."),
+            year=answer.at.year,
+        )
+
+
+def _standard(decision, period, service, day, licensed, module, from_version, to_version, quantity) -> None:
+    if service.code == UPGRADE:
+        return _upgrade(decision, licensed, module, from_version, to_version)
+    if module is not None:
+        decision.outcome = Outcome.NEEDS_APPROVAL
+        decision.because(
+            "custom_module",
+            _(
+                "“%(module)s” is a custom module: work on it is outside standard service and needs an agreed "
+                "charge."
+            ),
+            module=module.name,
+        )
+        return None
+    if service.code == TRAINING:
+        return _training(decision, period, day, quantity)
+    decision.outcome = Outcome.INCLUDED
+    decision.because(
+        "standard_service",
+        _("Standard service, included in the %(kind)s until %(end)s."),
+        kind=PeriodKind(period.kind).label,
+        end=period.end.isoformat(),
+    )
+    return None
+
+
+def _upgrade(decision, licensed, module, from_version, to_version) -> None:
+    if module is not None:
+        decision.because("custom_module_upgrade", _("Custom modules get no upgrades."))
+        return
+    if licensed is None or not to_version:
+        raise BillingError(
+            _("An upgrade check needs the product and the version to upgrade to."),
+            code="upgrade_needs_versions",
+        )
+    current = Version.parse(from_version or licensed.version)
+    target = Version.parse(to_version)
+    kind = upgrade_kind(current, target)
+    decision.upgrade = kind
+    params = {"product": licensed.product.code, "old": str(current), "new": str(target)}
+    if kind == UpgradeKind.DOWNGRADE:
+        decision.outcome = Outcome.NEEDS_APPROVAL
+        decision.because(
+            "downgrade", _("%(product)s %(old)s to %(new)s is a downgrade: agree it first."), **params
+        )
+    elif kind.included_in_standard_service:
+        decision.outcome = Outcome.INCLUDED
+        decision.because(
+            f"{kind}_upgrade",
+            _("%(product)s %(old)s to %(new)s is a minor or medium upgrade: included."),
+            **params,
+        )
+    elif licensed.parsed_version.major >= target.major:
+        decision.outcome = Outcome.INCLUDED
+        decision.because(
+            "upgrade_contract",
+            _("%(product)s %(new)s is licensed by an upgrade contract: included."),
+            **params,
+        )
+    else:
+        decision.outcome = Outcome.BILLABLE
+        decision.because(
+            "major_upgrade",
+            _("%(product)s %(old)s to %(new)s is a major upgrade: it needs a separate upgrade contract."),
+            **params,
+        )
+
+
+def _training(decision: Decision, period: ServicePeriod, day: datetime.date, quantity: Decimal) -> None:
+    quota = training_quota(period, day)
+    year_start, year_end = quota.valid_from, quota.valid_until
+    decision.quota = quota
+    decision.travel_at_cost = True
+    params = {
+        "allowance": period.trainings_per_year,
+        "start": year_start.isoformat(),
+        "end": year_end.isoformat(),
+    }
+    if quantity <= quota.left:
+        decision.outcome = Outcome.INCLUDED
+        decision.because(
+            "training_allowance",
+            _("Free training: %(left)s of %(allowance)s left in the contract year %(start)s to %(end)s."),
+            left=quota.left,
+            **params,
+        )
+    else:
+        decision.outcome = Outcome.BILLABLE
+        decision.because(
+            "training_allowance_used",
+            _(
+                "The %(allowance)s free trainings of the contract year %(start)s to %(end)s are used: extra "
+                "training is billed by workload."
+            ),
+            **params,
+        )
+        decision.price = _person_day_price(decision, Role.TRAINER, DeliveryMode.ON_SITE, quantity)
+    decision.because("travel_at_cost", _("Travel and lodging for trainings are at the customer's cost."))
+
+
+def _on_site_for_standard(decision, period, service, severity, location, quantity, day) -> None:
+    """On site as part of fault handling (levels 1-3) is included; travel and lodging are at cost. Any other
+    on-site visit is paid on-site service."""
+    decision.travel_at_cost = True
+    if severity in ON_SITE_FAULT_LEVELS:
+        decision.because(
+            "on_site_fault_handling", _("On-site fault handling is included; travel and lodging are at cost.")
+        )
+    else:
+        decision.outcome = Outcome.BILLABLE
+        decision.reasons.clear()
+        decision.because(
+            "on_site_on_request",
+            _("An on-site visit on request is paid per person-day; travel and lodging are at cost."),
+        )
+        decision.price = _person_day_price(decision, Role.ENGINEER, DeliveryMode.ON_SITE, quantity)
+    _arrive_by(decision, period, severity, location)
+
+
+def _arrive_by(decision: Decision, period: ServicePeriod, severity: str | None, location: str | None) -> None:
+    if severity == Severity.LEVEL_1:
+        target = response_target(tier_id=period.tier_id, severity=severity)
+        if target and target.on_site_hours:
+            decision.arrive_by = timezone.localtime(
+                decision.at + datetime.timedelta(hours=target.on_site_hours)
+            )
+            decision.because(
+                "level_1_on_site",
+                _("Level 1: an engineer is on site within %(hours)s hours when remote work cannot fix it."),
+                hours=target.on_site_hours,
+            )
+            return
+    area = _arrival_area(decision.customer, location)
+    rule = arrival_commitment(tier_id=period.tier_id, area=area)
+    if rule is None:
+        return
+    if rule.unit == DurationUnit.WORKING_DAYS:
+        decision.arrive_by = add_working_days(
+            decision.at, rule.amount, calendar=load_calendar(period.calendar)
+        )
+    else:
+        decision.arrive_by = timezone.localtime(decision.at + datetime.timedelta(hours=rule.amount))
+    decision.because(
+        "arrival",
+        _("On site within %(amount)s %(unit)s (%(area)s)."),
+        amount=rule.amount,
+        unit=DurationUnit(rule.unit).label,
+        area=ArrivalArea(rule.area).label,
+    )
+
+
+def _arrival_area(customer: Customer, location: str | None) -> str:
+    """``location`` is an arrival area code, or a city: the customer's own city keeps its area, another
+    city is elsewhere."""
+    if not location:
+        return customer.arrival_area
+    if location in ArrivalArea.values:
+        return location
+    same = customer.city and location.strip().casefold() == customer.city.strip().casefold()
+    return customer.arrival_area if same else ArrivalArea.ELSEWHERE
+
+
+def _paid(decision: Decision, service: ServiceItem, day, quantity: Decimal, role, delivery: str) -> None:
+    """Value-added services and on-site work: billable at the rate card in force, or drawn from a prepaid
+    person-day bundle while it lasts."""
+    try:
+        if service.pricing_basis == PricingBasis.PER_PERSON_DAY:
+            bundle = person_day_quota(decision.customer, day)
+            if bundle is not None:
+                decision.quota = bundle
+                if quantity <= bundle.left:
+                    decision.outcome = Outcome.INCLUDED
+                    decision.because(
+                        "prepaid_person_days",
+                        _("Drawn from prepaid person-days: %(left)s left until %(end)s."),
+                        left=bundle.left,
+                        end=bundle.valid_until.isoformat(),
+                    )
+                    return
+            decision.price = _person_day_price(decision, role or Role.ENGINEER, delivery, quantity)
+        elif service.pricing_basis == PricingBasis.PER_DATA_VOLUME:
+            card = rate_card_in_force(on=day)
+            pricing = data_volume_pricing(rate_card=card, service=service)
+            tiers = tuple(
+                {"up_to": t.up_to, "unit_price": t.unit_price, "flat_fee": t.flat_fee}
+                for t in pricing.tiers.all()
+            )
+            decision.price = Price(
+                rate_card=f"{card.code}:{card.version}",
+                basis=f"{service.pricing_basis}:{pricing.model}",
+                unit_price=pricing.tiers.all()[0].unit_price,
+                quantity=quantity,
+                estimate=data_volume_amount(pricing, quantity),
+                tax_inclusive=pricing.tax_inclusive,
+                travel_at_cost=delivery == DeliveryMode.ON_SITE,
+                tiers=tiers,
+            )
+        else:
+            card = rate_card_in_force(on=day)
+            rate = unit_rate(rate_card=card, service=service, basis=service.pricing_basis)
+            decision.price = _price_from(rate, quantity, delivery)
+    except BillingError as error:
+        if error.code not in ("no_price", "no_rate_card"):
+            raise
+        decision.outcome = Outcome.NEEDS_APPROVAL
+        decision.because("no_price", _("No price on the rate card in force: agree the charge first."))
+        return
+    decision.outcome = Outcome.BILLABLE
+    decision.because(
+        "paid_service",
+        _("%(service)s is a paid service, priced %(basis)s on rate card %(card)s."),
+        service=Bilingual(service.name_zh, service.name_en),
+        basis=PricingBasis(service.pricing_basis).label,
+        card=decision.price.rate_card,
+    )
+    if delivery == DeliveryMode.ON_SITE:
+        decision.because("travel_at_cost", _("Travel and lodging are at the customer's cost."))
+
+
+def _person_day_price(decision: Decision, role: str, delivery: str, quantity: Decimal) -> Price:
+    card = rate_card_in_force(on=timezone.localtime(decision.at).date())
+    return _price_from(person_day_rate(rate_card=card, role=role, delivery_mode=delivery), quantity, delivery)
+
+
+def _price_from(rate, quantity: Decimal, delivery: str) -> Price:
+    return Price(
+        rate_card=f"{rate.rate_card.code}:{rate.rate_card.version}",
+        basis=rate.basis,
+        unit_price=rate.unit_price,
+        quantity=quantity,
+        estimate=money(rate.unit_price.amount * quantity, str(rate.unit_price.currency)),
+        tax_inclusive=rate.tax_inclusive,
+        travel_at_cost=delivery == DeliveryMode.ON_SITE,
+        role=rate.role,
+        delivery_mode=rate.delivery_mode or delivery,
+    )

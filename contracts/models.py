@@ -1,0 +1,395 @@
+"""Customers, contracts, service periods (服务有效期), quotas and the consumption ledger.
+
+A customer is covered while one of its service periods runs; outside every period the vendor promises
+nothing. Quota balances are never stored: they are derived from the consumption ledger.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+from djmoney.models.validators import MinMoneyValidator
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumValidationError
+
+from catalog.models import ArrivalArea, BusinessCalendar, Product, ServiceTier
+from catalog.versions import Version, validate_version
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
+
+
+def validate_uscc(value: str) -> None:
+    """统一社会信用代码: 18 characters with a check character (GB 32100-2015)."""
+    try:
+        uscc.validate(value)
+    except StdnumValidationError as error:
+        raise ValidationError(
+            _("“%(value)s” is not a valid unified social credit code."), params={"value": value}, code="uscc"
+        ) from error
+
+
+class Customer(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True, allow_unicode=False)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, validators=[validate_uscc]
+    )
+    city = models.CharField(_("city"), max_length=60, blank=True)
+    region = models.CharField(_("province or region"), max_length=60, blank=True)
+    arrival_area = models.CharField(
+        _("on-site arrival area"),
+        max_length=20,
+        choices=ArrivalArea.choices,
+        default=ArrivalArea.SAME_CITY,
+        help_text=_("Whether the customer's site is in a city with a local service team."),
+    )
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_customers",
+        verbose_name=_("account manager"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.legal_name}"
+
+    def clean(self) -> None:
+        if self.uscc:
+            self.uscc = uscc.compact(self.uscc)
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        ordering = ["customer", "-is_primary", "name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContractKind(models.TextChoices):
+    PURCHASE = "purchase", _("purchase")
+    RENEWAL = "renewal", _("renewal")
+    UPGRADE = "upgrade", _("upgrade")
+    STRATEGIC = "strategic", _("strategic partnership")
+
+
+class Contract(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="contracts")
+    number = models.CharField(_("contract number"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ContractKind.choices)
+    signed_on = models.DateField(_("signed on"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["customer", "signed_on"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class LicensedProduct(models.Model):
+    """A product licensed by a contract, at the version the customer runs (an upgrade contract licenses
+    the new major version)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="products")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    version = models.CharField(_("version"), max_length=20, validators=[validate_version])
+
+    class Meta:
+        ordering = ["contract", "product"]
+        verbose_name = _("licensed product")
+        verbose_name_plural = _("licensed products")
+        constraints = [models.UniqueConstraint(fields=["contract", "product"], name="uniq_licensed_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product.code} {self.version}"
+
+    @property
+    def parsed_version(self) -> Version:
+        return Version.parse(self.version)
+
+
+class CustomModule(models.Model):
+    """A module built for this customer: supported as the contract says, but never upgraded."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="custom_modules")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["contract", "code"]
+        verbose_name = _("custom module")
+        verbose_name_plural = _("custom modules")
+        constraints = [models.UniqueConstraint(fields=["contract", "code"], name="uniq_custom_module")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PeriodKind(models.TextChoices):
+    FREE = "free", _("free period")
+    PAID = "paid", _("paid period")
+
+
+class ServicePeriod(models.Model):
+    """服务有效期: from ``start`` to ``end``, both days included, local time of the period's calendar.
+    The free period comes with the purchase contract; renewals add paid periods. Periods of one contract
+    never overlap (contracts.services.period_add checks under a lock; ``clean`` checks for the admin)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="periods")
+    kind = models.CharField(_("kind"), max_length=10, choices=PeriodKind.choices)
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    tier = models.ForeignKey(ServiceTier, on_delete=models.PROTECT, related_name="+", verbose_name=_("tier"))
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, related_name="+", verbose_name=_("calendar")
+    )
+    fee = MoneyField(_("fee"), default=0, validators=[MinMoneyValidator(0)], **MONEY)
+    trainings_per_year = models.PositiveSmallIntegerField(
+        _("free trainings per contract year"),
+        default=2,
+        help_text=_("The terms promise one or two a year; each contract year from the period start."),
+    )
+    retroactive = models.BooleanField(
+        _("retroactive"),
+        default=False,
+        help_text=_("A late renewal that covers the gap since the previous period ended, as agreed."),
+    )
+    lapsed_at = models.DateTimeField(_("lapsed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "start"]
+        verbose_name = _("service period")
+        verbose_name_plural = _("service periods")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="service_period_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(kind=PeriodKind.PAID) | Q(fee=0), name="service_period_free_has_no_fee"
+            ),
+        ]
+        indexes = [models.Index(fields=["start", "end"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number} {self.get_kind_display()} {self.start} to {self.end}"
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": _("A period ends on or after its start.")})
+        if self.kind == PeriodKind.FREE and self.fee and self.fee.amount:
+            raise ValidationError({"fee": _("A free period has no fee.")})
+        if self.contract_id and self.start and self.end:
+            clash = overlapping_periods(self.contract_id, self.start, self.end).exclude(pk=self.pk).first()
+            if clash:
+                raise ValidationError(_("This period overlaps %(period)s.") % {"period": clash})
+
+    def covers(self, day: datetime.date) -> bool:
+        return self.start <= day <= self.end
+
+    def contract_year(self, day: datetime.date) -> tuple[datetime.date, datetime.date]:
+        """The contract year containing ``day``: years run from the period start, anniversary to
+        anniversary (a 29 February start falls back to 28 February), the last one cut at the end."""
+        years = day.year - self.start.year
+        year_start = _anniversary(self.start, years)
+        if year_start > day:
+            years -= 1
+            year_start = _anniversary(self.start, years)
+        year_end = _anniversary(self.start, years + 1) - datetime.timedelta(days=1)
+        return year_start, min(year_end, self.end)
+
+
+def _anniversary(start: datetime.date, years: int) -> datetime.date:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + years, day=28)
+
+
+def overlapping_periods(contract_id: int, start: datetime.date, end: datetime.date) -> models.QuerySet:
+    return ServicePeriod.objects.filter(contract_id=contract_id, start__lte=end, end__gte=start)
+
+
+class PersonDayBundle(models.Model):
+    """Prepaid person-days (人天) a customer bought, drawn on before anything is billed."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="bundles")
+    days = models.DecimalField(
+        _("person-days"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.5"))]
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    price = MoneyField(_("price paid"), default=0, validators=[MinMoneyValidator(0)], **MONEY)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["contract", "valid_from"]
+        verbose_name = _("prepaid person-day bundle")
+        verbose_name_plural = _("prepaid person-day bundles")
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_until__gte=F("valid_from")), name="bundle_valid_range"),
+            models.CheckConstraint(condition=Q(days__gt=0), name="bundle_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.number}: {self.days} ({self.valid_from} to {self.valid_until})"
+
+
+class QuotaKind(models.TextChoices):
+    TRAINING = "training", _("free training")
+    PERSON_DAYS = "person_days", _("prepaid person-days")
+
+
+class ConsumptionEntry(models.Model):
+    """One use of a counted quota (a training, person-days of a bundle). Entries are only ever added; a
+    correction is a new entry with a negative quantity. ``idempotency_key`` makes a retried record a no-op."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consumption")
+    kind = models.CharField(_("quota"), max_length=20, choices=QuotaKind.choices)
+    period = models.ForeignKey(
+        ServicePeriod, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    bundle = models.ForeignKey(
+        PersonDayBundle, on_delete=models.PROTECT, null=True, blank=True, related_name="consumption"
+    )
+    service_code = models.CharField(_("service"), max_length=60)
+    quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2)
+    used_on = models.DateField(_("used on"))
+    ticket_ref = models.CharField(_("ticket"), max_length=100)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    recorded_by = models.CharField(_("recorded by"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("consumption entry")
+        verbose_name_plural = _("consumption ledger")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=QuotaKind.TRAINING, period__isnull=False, bundle__isnull=True))
+                | (Q(kind=QuotaKind.PERSON_DAYS, bundle__isnull=False, period__isnull=True)),
+                name="consumption_entry_quota_source",
+            ),
+            models.CheckConstraint(condition=~Q(quantity=0), name="consumption_entry_nonzero"),
+        ]
+        indexes = [models.Index(fields=["period", "used_on"]), models.Index(fields=["bundle"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity} ({self.ticket_ref})"
+
+
+class ChargeStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", _("waiting for the account manager")
+    PENDING_FINANCE = "pending_finance", _("waiting for finance")
+    AWAITING_CUSTOMER = "awaiting_customer", _("waiting for the customer")
+    CONFIRMED = "confirmed", _("confirmed: billable")
+    REJECTED = "rejected", _("rejected")
+    DECLINED = "declined", _("declined by the customer")
+    CLOSED = "closed", _("closed unanswered (may be reopened)")
+    FINAL = "final", _("closed for good")
+
+
+class ChargeRequest(models.Model):
+    """An out-of-scope charge request (超出标准服务范围的收费): raised from a ticket, approved by the account
+    manager (and finance above a threshold), then confirmed by the customer through a signed link. A
+    confirmed request is a billable charge."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="charge_requests")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="charge_requests"
+    )
+    ticket_ref = models.CharField(_("ticket"), max_length=100)
+    service_code = models.CharField(_("service"), max_length=60, blank=True)
+    description = models.TextField(_("description"))
+    estimated_person_days = models.DecimalField(
+        _("estimated person-days"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    estimated_amount = MoneyField(
+        _("estimated amount"), null=True, blank=True, validators=[MinMoneyValidator(0)], **MONEY
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=ChargeStatus.choices, default=ChargeStatus.PENDING_APPROVAL
+    )
+    requested_by = models.CharField(_("requested by"), max_length=150)
+    requested_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    finance_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_to_customer_at = models.DateTimeField(_("sent to the customer"), null=True, blank=True)
+    customer_answer_name = models.CharField(_("answered by"), max_length=100, blank=True)
+    customer_answer_ip = models.GenericIPAddressField(_("answered from"), null=True, blank=True)
+    customer_answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("charge request")
+        verbose_name_plural = _("charge requests")
+        permissions = [
+            ("approve_chargerequest", _("Can approve charge requests (account manager)")),
+            ("finance_approve_chargerequest", _("Can approve large charge requests (finance)")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(estimated_person_days__isnull=False) | Q(estimated_amount__isnull=False),
+                name="charge_request_has_estimate",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "sent_to_customer_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.customer.code} {self.ticket_ref}"
+
+
+class ChargeRequestEvent(models.Model):
+    """The history of a charge request: every change of status, who made it and when."""
+
+    request = models.ForeignKey(ChargeRequest, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(_("status"), max_length=20, choices=ChargeStatus.choices)
+    actor = models.CharField(_("by"), max_length=150)
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("charge request event")
+        verbose_name_plural = _("charge request events")
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} ({self.actor})"

@@ -1,0 +1,57 @@
+"""Quota balances, always derived from the consumption ledger (never stored)."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from contracts.models import ConsumptionEntry, Customer, PersonDayBundle, QuotaKind, ServicePeriod
+
+
+@dataclass(frozen=True)
+class Quota:
+    kind: str
+    allowance: Decimal
+    used: Decimal
+    valid_from: datetime.date
+    valid_until: datetime.date
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.allowance - self.used, Decimal(0))
+
+
+def training_quota(period: ServicePeriod, day: datetime.date) -> Quota:
+    """Free trainings of the contract year containing ``day`` (one query)."""
+    year_start, year_end = period.contract_year(day)
+    used = ConsumptionEntry.objects.filter(
+        period=period, kind=QuotaKind.TRAINING, used_on__range=(year_start, year_end)
+    ).aggregate(total=Sum("quantity"))["total"]
+    return Quota(
+        QuotaKind.TRAINING, Decimal(period.trainings_per_year), used or Decimal(0), year_start, year_end
+    )
+
+
+def bundles_with_use(customer: Customer, day: datetime.date):
+    """The customer's prepaid person-day bundles valid on ``day``, earliest expiry first, each annotated
+    with ``used``."""
+    return (
+        PersonDayBundle.objects.filter(contract__customer=customer, valid_from__lte=day, valid_until__gte=day)
+        .annotate(used=Sum("consumption__quantity"))
+        .order_by("valid_until", "pk")
+    )
+
+
+def person_day_quota(customer: Customer, day: datetime.date) -> Quota | None:
+    """All prepaid person-days valid on ``day`` together (one query); None without any bundle."""
+    bundles = list(bundles_with_use(customer, day))
+    if not bundles:
+        return None
+    return Quota(
+        QuotaKind.PERSON_DAYS,
+        sum((b.days for b in bundles), Decimal(0)),
+        sum((b.used or Decimal(0) for b in bundles), Decimal(0)),
+        min(b.valid_from for b in bundles),
+        max(b.valid_until for b in bundles),
+    )

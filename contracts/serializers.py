@@ -1,0 +1,210 @@
+"""API input and output for contracts (kept apart from the views so the schema reads them once)."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from catalog.models import ArrivalArea, Role, Severity
+from contracts.models import ChargeRequest, ChargeRequestEvent, ChargeStatus
+
+
+class MoneySerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return {"amount": f"{value.amount:.2f}", "currency": str(value.currency)}
+
+
+class SeverityField(serializers.ChoiceField):
+    """1-4 (number or text) or non-fault."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Severity.choices, **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(
+            str(data) if isinstance(data, int) and not isinstance(data, bool) else data
+        )
+
+
+class CheckInput(serializers.Serializer):
+    customer = serializers.CharField(max_length=40, help_text=_("Customer code."))
+    service = serializers.CharField(max_length=60, help_text=_("Catalogue service code, e.g. defect-fix."))
+    at = serializers.DateTimeField(required=False, help_text=_("ISO 8601 moment; default now."))
+    severity = SeverityField(required=False, allow_null=True)
+    product = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    from_version = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    to_version = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    on_site = serializers.BooleanField(required=False, default=False)
+    location = serializers.CharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        help_text=_("same_city, elsewhere, or a city name (the customer's own city keeps its area)."),
+    )
+    quantity = serializers.DecimalField(
+        max_digits=10, decimal_places=2, required=False, default=Decimal(1), min_value=Decimal("0.01")
+    )
+    role = serializers.ChoiceField(
+        choices=Role.choices, required=False, help_text=_("For person-day prices.")
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    zh_hans = serializers.CharField(source="zh-hans")
+    en = serializers.CharField()
+
+    def to_representation(self, reason):
+        return reason.as_dict()
+
+
+class PeriodSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    contract = serializers.CharField(source="contract.number")
+    kind = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    tier = serializers.CharField(source="tier.code")
+    calendar = serializers.CharField(source="calendar.code")
+
+
+class QuotaSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    allowance = serializers.DecimalField(max_digits=10, decimal_places=2)
+    used = serializers.DecimalField(max_digits=10, decimal_places=2)
+    left = serializers.DecimalField(max_digits=10, decimal_places=2)
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+
+
+class TierSerializer(serializers.Serializer):
+    up_to = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    unit_price = MoneySerializer()
+    flat_fee = MoneySerializer()
+
+
+class PriceSerializer(serializers.Serializer):
+    rate_card = serializers.CharField(help_text=_("The rate card version in force, as code:version."))
+    basis = serializers.CharField()
+    unit_price = MoneySerializer(allow_null=True)
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2)
+    estimate = MoneySerializer(allow_null=True)
+    tax_inclusive = serializers.BooleanField()
+    travel_at_cost = serializers.BooleanField()
+    role = serializers.CharField(allow_blank=True)
+    delivery_mode = serializers.CharField(allow_blank=True)
+    tiers = TierSerializer(many=True)
+
+
+class DecisionSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["included", "billable", "needs_approval", "not_covered"])
+    reasons = ReasonSerializer(many=True)
+    customer = serializers.CharField(source="customer.code")
+    service = serializers.CharField(source="service.code")
+    at = serializers.DateTimeField()
+    period = PeriodSerializer(allow_null=True)
+    respond_by = serializers.DateTimeField(allow_null=True)
+    arrive_by = serializers.DateTimeField(allow_null=True)
+    provisional = serializers.BooleanField()
+    quota = QuotaSerializer(allow_null=True)
+    price = PriceSerializer(allow_null=True)
+    upgrade = serializers.CharField(allow_null=True)
+    travel_at_cost = serializers.BooleanField()
+
+
+class ConsumeInput(serializers.Serializer):
+    customer = serializers.CharField(max_length=40)
+    service = serializers.CharField(max_length=60, help_text=_("customer-training, or a person-day service."))
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    ticket = serializers.CharField(max_length=100)
+    at = serializers.DateTimeField(required=False)
+
+
+class ConsumptionEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=8, decimal_places=2)
+    used_on = serializers.DateField()
+    ticket = serializers.CharField(source="ticket_ref")
+    bundle = serializers.IntegerField(source="bundle_id", allow_null=True)
+    period = serializers.IntegerField(source="period_id", allow_null=True)
+
+
+class ConsumeOutput(serializers.Serializer):
+    entries = ConsumptionEntrySerializer(many=True)
+    quota = QuotaSerializer(allow_null=True)
+
+
+class ChargeRequestInput(serializers.Serializer):
+    customer = serializers.CharField(max_length=40)
+    ticket = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=5000)
+    estimated_person_days = serializers.DecimalField(
+        max_digits=8, decimal_places=2, required=False, allow_null=True, min_value=Decimal("0.01")
+    )
+    estimated_amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0)
+    )
+    currency = serializers.ChoiceField(choices=["CNY"], required=False, default="CNY")
+    contract = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    service = serializers.CharField(max_length=60, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if attrs.get("estimated_person_days") is None and attrs.get("estimated_amount") is None:
+            raise serializers.ValidationError(
+                {"estimated_person_days": [_("Give estimated person-days or an estimated amount.")]}
+            )
+        return attrs
+
+
+class ChargeRequestEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChargeRequestEvent
+        fields = ["status", "actor", "note", "at"]
+
+
+class ChargeRequestSerializer(serializers.ModelSerializer):
+    customer = serializers.CharField(source="customer.code")
+    contract = serializers.CharField(source="contract.number", allow_null=True, default=None)
+    ticket = serializers.CharField(source="ticket_ref")
+    service = serializers.CharField(source="service_code")
+    estimated_amount = MoneySerializer(allow_null=True)
+    status = serializers.ChoiceField(choices=ChargeStatus.choices)
+    events = ChargeRequestEventSerializer(many=True)
+
+    class Meta:
+        model = ChargeRequest
+        fields = [
+            "id",
+            "customer",
+            "contract",
+            "ticket",
+            "service",
+            "description",
+            "estimated_person_days",
+            "estimated_amount",
+            "status",
+            "requested_by",
+            "sent_to_customer_at",
+            "customer_answered_at",
+            "closed_at",
+            "created_at",
+            "events",
+        ]
+
+
+class CoverageSerializer(serializers.Serializer):
+    customer = serializers.CharField()
+    legal_name = serializers.CharField()
+    covered = serializers.BooleanField()
+    tier = serializers.CharField(allow_null=True)
+    arrival_area = serializers.ChoiceField(choices=ArrivalArea.choices)
+    periods = serializers.ListField(child=serializers.DictField())
+    products = serializers.ListField(child=serializers.DictField())
+    custom_modules = serializers.ListField(child=serializers.DictField())
+    quotas = QuotaSerializer(many=True)

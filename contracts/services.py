@@ -1,0 +1,467 @@
+"""Writes to contracts: service periods and renewals, quota consumption, charge requests."""
+
+import datetime
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from billing.errors import BillingError
+from catalog.models import BusinessCalendar, DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier
+from catalog.pricing import person_day_rate
+from catalog.selectors import rate_card_in_force
+from contracts.entitlements import TRAINING, Outcome, decide
+from contracts.models import (
+    ChargeRequest,
+    ChargeRequestEvent,
+    ChargeStatus,
+    ConsumptionEntry,
+    Contract,
+    Customer,
+    PeriodKind,
+    PersonDayBundle,
+    QuotaKind,
+    ServicePeriod,
+    overlapping_periods,
+)
+from contracts.quotas import bundles_with_use
+
+CUSTOMER_LINK_SALT = "contracts.charge-request.customer"
+# The terms' closing rule: unanswered for a month, closed; not reopened within a further month, final.
+CLOSING_DELAY = relativedelta(months=1)
+
+
+class Conflict(BillingError):
+    """A request that clashes with what is recorded (HTTP 409)."""
+
+    status = 409
+
+
+@transaction.atomic
+def period_add(
+    *,
+    contract: Contract,
+    kind: str,
+    start: datetime.date,
+    end: datetime.date,
+    tier: ServiceTier,
+    fee: Money | None = None,
+    calendar: BusinessCalendar | None = None,
+    trainings_per_year: int = 2,
+    retroactive: bool = False,
+) -> ServicePeriod:
+    """Adds a service period to a contract; a period overlapping another of the same contract is refused.
+    The contract row is locked so two concurrent additions cannot both pass the check."""
+    Contract.objects.select_for_update().filter(pk=contract.pk).first()
+    if end < start:
+        raise BillingError(_("A period ends on or after its start."), code="period_dates")
+    clash = overlapping_periods(contract.pk, start, end).first()
+    if clash is not None:
+        raise Conflict(
+            _("The period overlaps %(period)s of the same contract."),
+            code="period_overlap",
+            params={"period": clash},
+        )
+    if kind == PeriodKind.FREE and fee and fee.amount:
+        raise BillingError(_("A free period has no fee."), code="free_period_fee")
+    return ServicePeriod.objects.create(
+        contract=contract,
+        kind=kind,
+        start=start,
+        end=end,
+        tier=tier,
+        calendar=calendar or tier.calendar,
+        fee=fee if fee is not None else Money(0, "CNY"),
+        trainings_per_year=trainings_per_year,
+        retroactive=retroactive,
+    )
+
+
+def period_renew(
+    *,
+    contract: Contract,
+    start: datetime.date,
+    end: datetime.date,
+    fee: Money,
+    tier: ServiceTier | None = None,
+    retroactive: bool = False,
+) -> ServicePeriod:
+    """A paid renewal period. A late renewal covers from its own ``start`` only; with ``retroactive`` it
+    starts the day after the previous period ended, closing the gap as agreed."""
+    previous = ServicePeriod.objects.filter(contract__customer=contract.customer).order_by("-end").first()
+    if retroactive:
+        if previous is None:
+            raise BillingError(_("There is no earlier period to continue."), code="nothing_to_continue")
+        start = previous.end + datetime.timedelta(days=1)
+    return period_add(
+        contract=contract,
+        kind=PeriodKind.PAID,
+        start=start,
+        end=end,
+        tier=tier or (previous.tier if previous else ServiceTier.objects.get(code=ServiceTier.STANDARD)),
+        fee=fee,
+        calendar=previous.calendar if previous and not tier else None,
+        trainings_per_year=previous.trainings_per_year if previous else 2,
+        retroactive=retroactive,
+    )
+
+
+def periods_mark_lapsed(*, today: datetime.date) -> int:
+    """Marks periods that ended before ``today`` with no later period of the customer as lapsed."""
+    marked = 0
+    for period in ServicePeriod.objects.filter(end__lt=today, lapsed_at__isnull=True).select_related(
+        "contract"
+    ):
+        renewed = ServicePeriod.objects.filter(
+            contract__customer_id=period.contract.customer_id, end__gt=period.end
+        ).exists()
+        if not renewed:
+            ServicePeriod.objects.filter(pk=period.pk, lapsed_at__isnull=True).update(
+                lapsed_at=timezone.now()
+            )
+            marked += 1
+    return marked
+
+
+def consume(
+    *,
+    customer: Customer,
+    service: ServiceItem,
+    quantity: Decimal,
+    ticket_ref: str,
+    idempotency_key: str,
+    at: datetime.datetime | None = None,
+    recorded_by: str = "",
+) -> list[ConsumptionEntry]:
+    """Records a use of a counted quota: a free training, or person-days of prepaid bundles (earliest
+    expiry first). Refused when the quota cannot hold it, so concurrent uses never take it below zero:
+    the quota's rows are locked and the balance read again inside the transaction. A retry with the same
+    idempotency key returns the entries first recorded and records nothing more."""
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
+    existing = _entries(idempotency_key)
+    if existing:
+        return existing
+    at = at or timezone.now()
+    day = timezone.localtime(at).date()
+    try:
+        with transaction.atomic():
+            if service.code == TRAINING:
+                return [
+                    _consume_training(
+                        customer, service, quantity, ticket_ref, idempotency_key, at, day, recorded_by
+                    )
+                ]
+            if service.pricing_basis == PricingBasis.PER_PERSON_DAY:
+                return _consume_person_days(
+                    customer, service, quantity, ticket_ref, idempotency_key, day, recorded_by
+                )
+    except IntegrityError:
+        existing = _entries(idempotency_key)  # a concurrent retry with the same key won the race
+        if existing:
+            return existing
+        raise
+    raise BillingError(
+        _("“%(service)s” has no counted quota: only trainings and person-days are consumed."),
+        code="not_a_quota",
+        params={"service": service.code},
+    )
+
+
+def _entries(idempotency_key: str) -> list[ConsumptionEntry]:
+    return list(
+        ConsumptionEntry.objects.filter(
+            idempotency_key__in=[idempotency_key, *(f"{idempotency_key}#{n}" for n in range(2, 20))]
+        ).order_by("pk")
+    )
+
+
+def _consume_training(customer, service, quantity, ticket_ref, key, at, day, recorded_by) -> ConsumptionEntry:
+    decision = decide(customer=customer, service=service, at=at, quantity=quantity)
+    if decision.period is None:
+        raise BillingError(_("The customer has no service period on this day."), code="not_covered")
+    ServicePeriod.objects.select_for_update().filter(pk=decision.period.pk).first()
+    decision = decide(
+        customer=customer, service=service, at=at, quantity=quantity
+    )  # read again under the lock
+    if decision.outcome != Outcome.INCLUDED:
+        raise Conflict(
+            _("The free trainings of this contract year are used up (%(used)s of %(allowance)s)."),
+            code="quota_exhausted",
+            params={"used": decision.quota.used, "allowance": decision.quota.allowance},
+        )
+    return ConsumptionEntry.objects.create(
+        customer=customer,
+        kind=QuotaKind.TRAINING,
+        period=decision.period,
+        service_code=service.code,
+        quantity=quantity,
+        used_on=day,
+        ticket_ref=ticket_ref,
+        idempotency_key=key,
+        recorded_by=recorded_by,
+    )
+
+
+def _consume_person_days(
+    customer, service, quantity, ticket_ref, key, day, recorded_by
+) -> list[ConsumptionEntry]:
+    # Lock the bundles first, then read their use: the balance cannot change under us.
+    list(
+        PersonDayBundle.objects.select_for_update().filter(
+            contract__customer=customer, valid_from__lte=day, valid_until__gte=day
+        )
+    )
+    bundles = list(bundles_with_use(customer, day))
+    left = {b.pk: b.days - (b.used or Decimal(0)) for b in bundles}
+    if sum(left.values(), Decimal(0)) < quantity:
+        raise Conflict(
+            _("Prepaid person-days left: %(left)s; asked: %(asked)s."),
+            code="quota_exhausted",
+            params={"left": sum(left.values(), Decimal(0)), "asked": quantity},
+        )
+    entries, remaining = [], quantity
+    for bundle in bundles:
+        take = min(left[bundle.pk], remaining)
+        if take <= 0:
+            continue
+        entries.append(
+            ConsumptionEntry.objects.create(
+                customer=customer,
+                kind=QuotaKind.PERSON_DAYS,
+                bundle=bundle,
+                service_code=service.code,
+                quantity=take,
+                used_on=day,
+                ticket_ref=ticket_ref,
+                idempotency_key=key if not entries else f"{key}#{len(entries) + 1}",
+                recorded_by=recorded_by,
+            )
+        )
+        remaining -= take
+        if remaining == 0:
+            break
+    return entries
+
+
+# --- charge requests --------------------------------------------------------------------------------
+
+
+def charge_request_create(
+    *,
+    customer: Customer,
+    ticket_ref: str,
+    description: str,
+    requested_by: str,
+    estimated_person_days: Decimal | None = None,
+    estimated_amount: Money | None = None,
+    contract: Contract | None = None,
+    service_code: str = "",
+    requested_by_user=None,
+) -> ChargeRequest:
+    if estimated_person_days is None and estimated_amount is None:
+        raise BillingError(
+            _("Give estimated person-days or an estimated amount."), code="charge_needs_estimate"
+        )
+    if contract is not None and contract.customer_id != customer.pk:
+        raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
+    with transaction.atomic():
+        request = ChargeRequest.objects.create(
+            customer=customer,
+            contract=contract,
+            ticket_ref=ticket_ref,
+            description=description,
+            service_code=service_code,
+            estimated_person_days=estimated_person_days,
+            estimated_amount=estimated_amount,
+            requested_by=requested_by,
+            requested_by_user=requested_by_user,
+        )
+        _event(request, requested_by)
+    return request
+
+
+def charge_request_value(request: ChargeRequest) -> Money:
+    """What the request is worth: its estimated amount, else its person-days at the engineer's remote rate."""
+    if request.estimated_amount is not None:
+        return request.estimated_amount
+    card = rate_card_in_force(on=timezone.localdate(request.created_at))
+    rate = person_day_rate(rate_card=card, role=Role.ENGINEER, delivery_mode=DeliveryMode.REMOTE)
+    return Money(rate.unit_price.amount * request.estimated_person_days, rate.unit_price.currency)
+
+
+@transaction.atomic
+def charge_request_approve(*, request: ChargeRequest, by, note: str = "") -> ChargeRequest:
+    """The account manager approves; above CHARGE_FINANCE_APPROVAL_ABOVE finance approves too. Nobody
+    approves their own request, and one person never gives both approvals."""
+    request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
+    if request.requested_by_user_id is not None and request.requested_by_user_id == by.pk:
+        raise BillingError(_("The requester cannot approve their own request."), code="own_request")
+    if request.status == ChargeStatus.PENDING_APPROVAL:
+        if not by.has_perm("contracts.approve_chargerequest"):
+            raise BillingError(
+                _("Only an account manager approves charge requests."), code="forbidden_approval"
+            )
+        request.approved_by = by
+        threshold = Money(settings.CHARGE_FINANCE_APPROVAL_ABOVE, "CNY")
+        value = charge_request_value(request)
+        needs_finance = str(value.currency) != "CNY" or value > threshold
+        request.status = ChargeStatus.PENDING_FINANCE if needs_finance else ChargeStatus.AWAITING_CUSTOMER
+    elif request.status == ChargeStatus.PENDING_FINANCE:
+        if not by.has_perm("contracts.finance_approve_chargerequest"):
+            raise BillingError(_("Finance approves charge requests of this size."), code="forbidden_approval")
+        if request.approved_by_id == by.pk:
+            raise BillingError(_("A second approval needs a second person."), code="same_approver")
+        request.finance_approved_by = by
+        request.status = ChargeStatus.AWAITING_CUSTOMER
+    else:
+        raise Conflict(
+            _("A request that is %(status)s cannot be approved."),
+            code="charge_status",
+            params={"status": request.get_status_display()},
+        )
+    if request.status == ChargeStatus.AWAITING_CUSTOMER:
+        request.sent_to_customer_at = timezone.now()
+    request.save()
+    _event(request, by.get_username(), note)
+    if request.status == ChargeStatus.AWAITING_CUSTOMER:
+        transaction.on_commit(lambda: _mail_customer(request))
+    return request
+
+
+@transaction.atomic
+def charge_request_reject(*, request: ChargeRequest, by, note: str = "") -> ChargeRequest:
+    request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status not in (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE):
+        raise Conflict(
+            _("A request that is %(status)s cannot be rejected."),
+            code="charge_status",
+            params={"status": request.get_status_display()},
+        )
+    if not (
+        by.has_perm("contracts.approve_chargerequest")
+        or by.has_perm("contracts.finance_approve_chargerequest")
+    ):
+        raise BillingError(_("Only an approver rejects charge requests."), code="forbidden_approval")
+    request.status = ChargeStatus.REJECTED
+    request.save(update_fields=["status"])
+    _event(request, by.get_username(), note)
+    return request
+
+
+@transaction.atomic
+def charge_request_customer_answer(
+    *, request: ChargeRequest, accept: bool, name: str, ip: str | None
+) -> ChargeRequest:
+    """The customer confirms or declines through the signed link; a closed request may be reopened (and
+    answered) within a month of closing."""
+    request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
+    now = timezone.now()
+    if not charge_request_answerable(request, now=now):
+        raise Conflict(
+            _("This request is %(status)s and cannot be answered any more."),
+            code="charge_status",
+            params={"status": request.get_status_display()},
+        )
+    if not name.strip():
+        raise BillingError(_("Please give your name."), code="name_required")
+    if request.status == ChargeStatus.CLOSED:
+        _event(request, name, gettext("reopened by the customer"))
+    request.status = ChargeStatus.CONFIRMED if accept else ChargeStatus.DECLINED
+    request.customer_answer_name = name.strip()[:100]
+    request.customer_answer_ip = ip
+    request.customer_answered_at = now
+    request.save()
+    _event(request, f"{name.strip()[:100]} ({ip or '-'})")
+    return request
+
+
+def charge_request_answerable(request: ChargeRequest, *, now: datetime.datetime) -> bool:
+    """Waiting for the customer, or closed unanswered less than a month ago (so it may be reopened)."""
+    if request.status == ChargeStatus.AWAITING_CUSTOMER:
+        return True
+    return (
+        request.status == ChargeStatus.CLOSED
+        and request.closed_at is not None
+        and now < request.closed_at + CLOSING_DELAY
+    )
+
+
+def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Closes requests the customer left unanswered for a month (telling them by e-mail) and makes final
+    those closed a month ago and not reopened. Safe to run twice: each step moves a request once."""
+    now = now or timezone.now()
+    closed = 0
+    for request in ChargeRequest.objects.filter(
+        status=ChargeStatus.AWAITING_CUSTOMER, sent_to_customer_at__lte=now - CLOSING_DELAY
+    ):
+        with transaction.atomic():
+            moved = ChargeRequest.objects.filter(pk=request.pk, status=ChargeStatus.AWAITING_CUSTOMER).update(
+                status=ChargeStatus.CLOSED, closed_at=now
+            )
+            if moved:
+                request.status, request.closed_at = ChargeStatus.CLOSED, now
+                _event(request, "system", gettext("closed: no answer within a month"))
+                transaction.on_commit(lambda r=request: _mail_customer(r, closed=True))
+                closed += 1
+    finals = 0
+    for request in ChargeRequest.objects.filter(
+        status=ChargeStatus.CLOSED, closed_at__lte=now - CLOSING_DELAY
+    ):
+        with transaction.atomic():
+            if ChargeRequest.objects.filter(pk=request.pk, status=ChargeStatus.CLOSED).update(
+                status=ChargeStatus.FINAL
+            ):
+                request.status = ChargeStatus.FINAL
+                _event(request, "system", gettext("final: not reopened within a month"))
+                finals += 1
+    return closed, finals
+
+
+def customer_link_token(request: ChargeRequest) -> str:
+    return signing.dumps({"charge_request": request.pk}, salt=CUSTOMER_LINK_SALT)
+
+
+def charge_request_from_token(token: str) -> ChargeRequest:
+    """The request a customer link points at; links expire two months after they are made (the closing
+    rule's month to answer plus a month to reopen)."""
+    try:
+        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=datetime.timedelta(days=62))
+        return ChargeRequest.objects.select_related("customer").get(pk=payload["charge_request"])
+    except (signing.BadSignature, KeyError, TypeError, ChargeRequest.DoesNotExist) as error:
+        raise BillingError(_("This link is invalid or has expired."), code="bad_link") from error
+
+
+def _event(request: ChargeRequest, actor: str, note: str = "") -> None:
+    ChargeRequestEvent.objects.create(request=request, status=request.status, actor=actor[:150], note=note)
+
+
+def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:
+    contacts = [c.email for c in request.customer.contacts.all() if c.email]
+    if not contacts:
+        return
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "contracts:charge-request-answer", args=[customer_link_token(request)]
+    )
+    if closed:
+        subject = gettext("Charge request %(ticket)s closed") % {"ticket": request.ticket_ref}
+        body = gettext(
+            "You did not answer charge request %(ticket)s within a month, so it is closed. You may reopen it "
+            "within a month: %(link)s"
+        ) % {"ticket": request.ticket_ref, "link": link}
+    else:
+        subject = gettext("Please confirm charge request %(ticket)s") % {"ticket": request.ticket_ref}
+        body = gettext("%(description)s\n\nConfirm or decline here: %(link)s") % {
+            "description": request.description,
+            "link": link,
+        }
+    send_mail(subject, body, None, contacts)

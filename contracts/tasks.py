@@ -1,0 +1,17 @@
+"""Periodic contract work (Celery beat): thin wrappers around services."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from contracts.services import charge_requests_apply_closing_rule, periods_mark_lapsed
+
+
+@shared_task
+def apply_closing_rule() -> dict:
+    closed, final = charge_requests_apply_closing_rule()
+    return {"closed": closed, "final": final}
+
+
+@shared_task
+def mark_lapsed_periods() -> int:
+    return periods_mark_lapsed(today=timezone.localdate())

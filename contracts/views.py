@@ -1,0 +1,39 @@
+"""Pages for customers, reached through signed links without a login."""
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from billing.errors import BillingError
+from contracts.services import (
+    charge_request_answerable,
+    charge_request_customer_answer,
+    charge_request_from_token,
+)
+
+
+@require_http_methods(["GET", "POST"])
+def charge_request_answer(request, token: str):
+    """The customer confirms or declines an out-of-scope charge (or reopens a closed one)."""
+    try:
+        charge = charge_request_from_token(token)
+    except BillingError as error:
+        return render(request, "contracts/charge_request_answer.html", {"error": error}, status=404)
+    error = None
+    if request.method == "POST":
+        try:
+            charge = charge_request_customer_answer(
+                request=charge,
+                accept=request.POST.get("answer") == "accept",
+                name=request.POST.get("name", ""),
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except BillingError as failure:
+            error = failure
+    answerable = charge_request_answerable(charge, now=timezone.now())
+    return render(
+        request,
+        "contracts/charge_request_answer.html",
+        {"charge": charge, "error": error, "answerable": answerable},
+        status=400 if error else 200,
+    )

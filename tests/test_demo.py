@@ -1,0 +1,57 @@
+"""`manage.py load_demo`: demo customers that show every case of the decision, on the day they load."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from billing.models import ApiKey
+from contracts import demo
+from contracts.entitlements import decide
+from contracts.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("today", [datetime.date(2026, 11, 25), datetime.date(2027, 6, 15)])
+def test_each_demo_customer_shows_its_case(catalogue, today):
+    assert demo.load(today=today) == ["DEMO-ACTIVE", "DEMO-FREE", "DEMO-GAP", "DEMO-LAPSED", "DEMO-STRATEGIC"]
+    moment = datetime.datetime.combine(today, datetime.time(10), tzinfo=timezone.get_current_timezone())
+
+    def outcome(code):
+        decision = decide(customer=code, service="defect-fix", at=moment, severity="2")
+        return (
+            decision.outcome,
+            [r.code for r in decision.reasons][:1],
+            decision.period and decision.period.kind,
+        )
+
+    assert outcome("DEMO-ACTIVE") == ("included", ["standard_service"], "paid")
+    assert outcome("DEMO-FREE") == ("included", ["standard_service"], "free")
+    assert outcome("DEMO-GAP") == ("not_covered", ["in_gap"], None)
+    assert outcome("DEMO-LAPSED") == ("not_covered", ["lapsed"], None)
+    strategic = decide(customer="DEMO-STRATEGIC", service="defect-fix", at=moment, severity="2")
+    assert strategic.period.tier.code == "strategic"
+    active = Customer.objects.get(code="DEMO-ACTIVE")
+    assert active.contracts.get(number="HT-2024-001").products.get().version == "8.5.2"
+    assert active.contracts.get(number="HT-2024-001").custom_modules.exists()
+
+
+def test_load_demo_is_idempotent_and_prints_the_logins(catalogue, settings):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    call_command("load_demo", stdout=out)
+    text = out.getvalue()
+    assert "admin / admin" in text
+    assert "ask_00000000d3e0_" in text
+    assert Customer.objects.filter(code__startswith="DEMO-").count() == 5
+    assert ApiKey.objects.count() == 1
+
+
+def test_no_demo_api_key_without_debug(catalogue, settings):
+    settings.DEBUG = False
+    call_command("load_demo", stdout=StringIO())
+    assert not ApiKey.objects.exists()
