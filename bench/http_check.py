@@ -91,7 +91,8 @@ def run(database_url: str, api_key: str) -> list[str]:
         )
         _check_answers(api_key)
         lines = [
-            f"## Entitlement check over HTTP (gunicorn {workers} workers x {THREADS} threads, wrk {SECONDS} s a run)",
+            f"## Entitlement check over HTTP (gunicorn {workers} workers x {THREADS} threads, "
+            f"wrk {SECONDS} s a run)",
             "| connections | bare req/s | check req/s | ratio | bare p50/p99 ms | check p50/p99 ms | errors |",  # noqa: E501
             "|---|---|---|---|---|---|---|",
         ]
