@@ -15,6 +15,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing.api import problem_responses
 from billing.idempotency import idempotent
 from catalog.models import ServiceItem
 from catalog.selectors import service_by_code
@@ -72,7 +73,9 @@ class EntitlementCheckView(APIView):
     required_scopes = ["entitlements:read"]
 
     @extend_schema(
-        request=s.CheckInput, responses={200: s.DecisionSerializer}, operation_id="entitlements_check"
+        request=s.CheckInput,
+        responses={200: s.DecisionSerializer, **problem_responses(400, 401, 403, 422)},
+        operation_id="entitlements_check",
     )
     def post(self, request):
         data = CHECK_INPUT.run_validation(request.data)
@@ -97,7 +100,7 @@ class ConsumeView(APIView):
 
     @extend_schema(
         request=s.ConsumeInput,
-        responses={201: s.ConsumeOutput},
+        responses={201: s.ConsumeOutput, **problem_responses(400, 401, 403, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
         operation_id="entitlements_consume",
     )
@@ -159,7 +162,7 @@ class ChargeRequestListCreateView(ListAPIView):
 
     @extend_schema(
         request=s.ChargeRequestInput,
-        responses={201: s.ChargeRequestSerializer},
+        responses={201: s.ChargeRequestSerializer, **problem_responses(400, 401, 403, 409, 422)},
         parameters=[IDEMPOTENCY_KEY],
         operation_id="charge_requests_create",
     )
@@ -206,7 +209,10 @@ class ChargeRequestDetailView(RetrieveAPIView):
 class CoverageView(APIView):
     required_scopes = ["entitlements:read"]
 
-    @extend_schema(responses={200: s.CoverageSerializer}, operation_id="customers_coverage")
+    @extend_schema(
+        responses={200: s.CoverageSerializer, **problem_responses(401, 403, 404)},
+        operation_id="customers_coverage",
+    )
     def get(self, request, code: str):
         customer = get_object_or_404(Customer, code=code)
         return Response(

@@ -19,7 +19,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from billing.errors import BillingError
 from catalog.models import ServiceItem, ServiceTier
 from catalog.services import load_catalog
-from contracts.models import ChargeStatus, ConsumptionEntry, Contact, PeriodKind
+from contracts.models import ChargeRequest, ChargeStatus, ConsumptionEntry, Contact, PeriodKind
 from contracts.quotas import person_day_quota, training_quota
 from contracts.services import (
     charge_request_approve,
@@ -32,6 +32,7 @@ from contracts.services import (
     period_add,
     periods_mark_lapsed,
 )
+from contracts.tasks import apply_closing_rule, mark_lapsed_periods
 from tests.contracts.conftest import at
 from tests.factories import ContractFactory, CustomerFactory, PersonDayBundleFactory, ServicePeriodFactory
 
@@ -420,3 +421,21 @@ def test_a_closed_request_may_be_reopened_within_a_month(charge, account_manager
     charge = charge_request_customer_answer(request=charge, accept=True, name="王芳", ip="198.51.100.1")
     assert charge.status == ChargeStatus.CONFIRMED
     assert gettext("reopened by the customer") in [e.note for e in charge.events.all()]
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_the_closing_rule_runs_on_a_real_worker(celery_worker):
+    load_catalog()
+    customer = CustomerFactory()
+    ServicePeriodFactory(contract__customer=customer, start=D(2020, 1, 1), end=D(2021, 12, 31))
+    charge = charge_request_create(
+        customer=customer, ticket_ref="TK", description="x", requested_by="api:x", estimated_person_days=1
+    )
+    ChargeRequest.objects.filter(pk=charge.pk).update(
+        status=ChargeStatus.AWAITING_CUSTOMER,
+        sent_to_customer_at=timezone.now() - datetime.timedelta(days=40),
+    )
+    assert apply_closing_rule.delay().get(timeout=30) == {"closed": 1, "final": 0}
+    assert apply_closing_rule.delay().get(timeout=30) == {"closed": 0, "final": 0}
+    assert mark_lapsed_periods.delay().get(timeout=30) == 1
