@@ -2,6 +2,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+import cn2an
 from djmoney.money import Money
 
 FEN = Decimal("0.01")
@@ -15,3 +16,13 @@ def round_fen(value: Decimal) -> Decimal:
 def money(amount: Decimal, currency: str = "CNY") -> Money:
     """A Money of ``amount`` rounded to the fen."""
     return Money(round_fen(amount), currency)
+
+
+def rmb_capitals(amount: Decimal) -> str:
+    """人民币大写 of an amount, rounded half up to the fen first (cn2an truncates): 12345.67 ->
+    壹万贰仟叁佰肆拾伍元陆角柒分, 10000 -> 壹万元整, 100.05 -> 壹佰元零伍分, 0 -> 零元整. A negative amount (a
+    credit note) reads 负…."""
+    rounded = round_fen(amount)
+    if rounded < 0:
+        return "负" + rmb_capitals(-rounded)
+    return cn2an.an2cn(f"{rounded:f}", "rmb")

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "sequences",
     "billing",
     "catalog",
     "contracts",
@@ -137,6 +138,25 @@ IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 # How long a process keeps catalogue rows (calendars, response targets, services) before reading them
 # again; its own changes are seen at once.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+
+# Quotes: a discount above this fraction (on any line, quote discount included) needs a sales manager's
+# approval before the quote is sent; quotes are valid this many days unless set.
+QUOTE_DISCOUNT_APPROVAL_ABOVE = env.float("QUOTE_DISCOUNT_APPROVAL_ABOVE", default=0.15)
+QUOTE_VALID_DAYS = env.int("QUOTE_VALID_DAYS", default=30)
+# Renewals: the account manager is reminded this many days before a period ends (once per step); a
+# renewal quote is drafted at the first step.
+RENEWAL_REMINDER_DAYS = env.list("RENEWAL_REMINDER_DAYS", cast=int, default=[90, 60, 30])
+
+# The vendor as documents show it.
+VENDOR = {
+    "name": env("VENDOR_NAME", default="蓝凌软件股份有限公司"),
+    "name_en": env("VENDOR_NAME_EN", default="Landray Software Co., Ltd."),
+    "uscc": env("VENDOR_USCC", default="914403007152452645"),
+    "address": env("VENDOR_ADDRESS", default="深圳市南山区"),
+    "phone": env("VENDOR_PHONE", default="400-000-0000"),
+    "bank": env("VENDOR_BANK", default="招商银行深圳分行"),
+    "bank_account": env("VENDOR_BANK_ACCOUNT", default="7559 0000 0000 0000"),
+}
 
 # The business calendar used when a caller names none (catalog.calendar).
 BUSINESS_CALENDAR_DEFAULT = env("BUSINESS_CALENDAR_DEFAULT", default="5x8")
