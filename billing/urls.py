@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("contracts.urls")),
+    path("", include("quotes.urls")),
     path("api/v1/", include((contracts_api, "contracts-api"))),
     path("api/v1/me", api.MeView.as_view(), name="api-me"),
     path("api/problems/<slug:slug>", api.ProblemTypeView.as_view(), name="api-problem-type"),

@@ -14,3 +14,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Tasks run in-process unless a test asks for the real worker (the `celery_worker` fixture).
 CELERY_TASK_ALWAYS_EAGER = True
+
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

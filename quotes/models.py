@@ -1,0 +1,202 @@
+"""Quotes for value-added services and renewals, their lines, and the service orders they become.
+
+A quote has a number from a gapless series per year (django-sequences, taken in the creating
+transaction); a revision keeps the number and adds one to ``revision``. Once sent a quote is locked: a
+change is a new revision and the old one stays readable.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+from catalog.models import DeliveryMode, RateCard, Role, ServiceItem, ServiceTier
+from contracts.models import Contract, Customer, ServicePeriod
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
+FRACTION = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
+
+
+class QuoteKind(models.TextChoices):
+    SERVICES = "services", _("value-added services")
+    RENEWAL = "renewal", _("renewal of a service period")
+
+
+class QuoteStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    PENDING_APPROVAL = "pending_approval", _("waiting for discount approval")
+    APPROVED = "approved", _("approved, ready to send")
+    SENT = "sent", _("sent")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+    CLOSED = "closed", _("closed unanswered (may be reopened)")
+    FINAL = "final", _("closed for good")
+    SUPERSEDED = "superseded", _("replaced by a revision")
+
+
+LOCKED = (
+    QuoteStatus.SENT,
+    QuoteStatus.ACCEPTED,
+    QuoteStatus.DECLINED,
+    QuoteStatus.CLOSED,
+    QuoteStatus.FINAL,
+    QuoteStatus.SUPERSEDED,
+)
+
+
+class Quote(models.Model):
+    number = models.CharField(_("number"), max_length=30, editable=False)
+    revision = models.PositiveSmallIntegerField(_("revision"), default=1, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=QuoteKind.choices, default=QuoteKind.SERVICES)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="quotes")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="quotes"
+    )
+    rate_card = models.ForeignKey(
+        RateCard, on_delete=models.PROTECT, related_name="+", verbose_name=_("rate card")
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    quote_date = models.DateField(_("quote date"))
+    valid_until = models.DateField(_("valid until"))
+    discount = models.DecimalField(
+        _("quote discount"), max_digits=5, decimal_places=4, default=Decimal(0), validators=FRACTION
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    terms = models.TextField(_("terms"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT
+    )
+    # A renewal quote proposes this period; accepting it creates the period.
+    renewal_of = models.ForeignKey(
+        ServicePeriod,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("renews"),
+    )
+    renewal_start = models.DateField(_("renewal start"), null=True, blank=True)
+    renewal_end = models.DateField(_("renewal end"), null=True, blank=True)
+    renewal_tier = models.ForeignKey(
+        ServiceTier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approval_reason = models.TextField(_("reason for the approval"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answer_name = models.CharField(_("answered by"), max_length=100, blank=True)
+    answer_ip = models.GenericIPAddressField(_("answered from"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="quotes/%Y/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-revision"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        permissions = [("approve_discount", _("Can approve large discounts (sales manager)"))]
+        constraints = [
+            models.UniqueConstraint(fields=["number", "revision"], name="uniq_quote_revision"),
+            # One renewal quote per period, whatever runs the drafting task and however often.
+            models.UniqueConstraint(
+                fields=["renewal_of"], condition=Q(revision=1), name="one_renewal_quote_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=QuoteKind.SERVICES)
+                | Q(renewal_start__isnull=False, renewal_end__isnull=False, renewal_tier__isnull=False),
+                name="renewal_quote_has_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return self.number if self.revision == 1 else f"{self.number}-R{self.revision}"
+
+    @property
+    def locked(self) -> bool:
+        return self.status in LOCKED
+
+
+class LineKind(models.TextChoices):
+    PERSON_DAYS = "person_days", _("person-days")
+    DATA_VOLUME = "data_volume", _("data volume")
+    UNIT = "unit", _("per course, person or unit")
+    FIXED = "fixed", _("fixed price")
+    TRAVEL = "travel", _("travel and lodging at cost")
+    PERIOD_FEE = "period_fee", _("service period fee")
+
+
+class QuoteLine(models.Model):
+    """One priced line; amounts are computed by catalog.pricing and stored with the line."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    kind = models.CharField(_("kind"), max_length=20, choices=LineKind.choices)
+    service = models.ForeignKey(
+        ServiceItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    description = models.CharField(_("description"), max_length=300)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    delivery_mode = models.CharField(
+        _("delivery mode"), max_length=10, choices=DeliveryMode.choices, blank=True
+    )
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit_price = MoneyField(_("unit price"), **MONEY)
+    tax_inclusive = models.BooleanField(_("price includes VAT"), default=True)
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
+    discount = models.DecimalField(
+        _("line discount"), max_digits=5, decimal_places=4, default=Decimal(0), validators=FRACTION
+    )
+    pass_through = models.BooleanField(_("passed through at cost"), default=False)
+    net = MoneyField(_("net"), **MONEY)
+    vat = MoneyField(_("VAT"), **MONEY)
+    gross = MoneyField(_("gross"), **MONEY)
+
+    class Meta:
+        ordering = ["quote", "position", "pk"]
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=LineKind.TRAVEL) | Q(pass_through=True), name="travel_at_cost"
+            ),
+            models.CheckConstraint(
+                condition=Q(pass_through=False) | Q(discount=0), name="pass_through_undiscounted"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class ServiceOrder(models.Model):
+    """What an accepted services quote becomes: its lines are billable work ordered by the customer."""
+
+    quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="order")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="service_orders")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("service order")
+        verbose_name_plural = _("service orders")
+
+    def __str__(self) -> str:
+        return f"SO-{self.quote.reference}"

@@ -1,0 +1,478 @@
+"""Writes to quotes: building and pricing quotes, discount approval, sending, revisions, the customer's
+answer (which creates a service order or a renewal period), the closing rule and renewal drafts."""
+
+import datetime
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+from sequences import get_next_value
+
+from billing.errors import BillingError
+from billing.money import money
+from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier, TaxCategory
+from catalog.pricing import (
+    combined_discount,
+    data_volume_amount,
+    data_volume_pricing,
+    line_amounts,
+    person_day_rate,
+    unit_rate,
+)
+from catalog.selectors import rate_card_in_force, vat_rate_on
+from contracts.models import Contract, Customer, ServicePeriod
+from contracts.services import period_renew
+from quotes.models import LineKind, Quote, QuoteKind, QuoteLine, QuoteStatus, ServiceOrder
+
+CUSTOMER_LINK_SALT = "quotes.customer"
+CLOSING_DELAY = relativedelta(months=1)
+BASIS_KINDS = {
+    PricingBasis.PER_PERSON_DAY: LineKind.PERSON_DAYS,
+    PricingBasis.PER_DATA_VOLUME: LineKind.DATA_VOLUME,
+    PricingBasis.PER_COURSE: LineKind.UNIT,
+    PricingBasis.PER_PERSON: LineKind.UNIT,
+    PricingBasis.PER_UNIT: LineKind.UNIT,
+    PricingBasis.FIXED: LineKind.FIXED,
+}
+
+
+class QuoteConflict(BillingError):
+    status = 409
+
+
+def _locked_error(quote: Quote) -> BillingError:
+    return QuoteConflict(
+        _("Quote %(quote)s is %(status)s: make a new revision to change it."),
+        code="quote_locked",
+        params={"quote": quote.reference, "status": quote.get_status_display()},
+    )
+
+
+@transaction.atomic
+def quote_create(
+    *,
+    customer: Customer,
+    contract: Contract | None = None,
+    quote_date: datetime.date | None = None,
+    valid_until: datetime.date | None = None,
+    discount: Decimal = Decimal(0),
+    notes: str = "",
+    terms: str = "",
+    created_by=None,
+    kind: str = QuoteKind.SERVICES,
+    renewal_of: ServicePeriod | None = None,
+    renewal_start: datetime.date | None = None,
+    renewal_end: datetime.date | None = None,
+    renewal_tier: ServiceTier | None = None,
+) -> Quote:
+    """A draft quote numbered from the year's gapless series (the number is taken in this transaction,
+    so a rolled-back creation leaves no hole). Prices come from the rate card in force on the quote date."""
+    if contract is not None and contract.customer_id != customer.pk:
+        raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
+    quote_date = quote_date or timezone.localdate()
+    number = f"Q{quote_date.year}-{get_next_value(f'quotes-{quote_date.year}'):05d}"
+    return Quote.objects.create(
+        number=number,
+        kind=kind,
+        customer=customer,
+        contract=contract,
+        rate_card=rate_card_in_force(on=quote_date),
+        quote_date=quote_date,
+        valid_until=valid_until or quote_date + datetime.timedelta(days=settings.QUOTE_VALID_DAYS),
+        discount=discount,
+        notes=notes,
+        terms=terms,
+        created_by=created_by,
+        renewal_of=renewal_of,
+        renewal_start=renewal_start,
+        renewal_end=renewal_end,
+        renewal_tier=renewal_tier,
+    )
+
+
+@transaction.atomic
+def quote_add_line(
+    *,
+    quote: Quote,
+    service: ServiceItem,
+    quantity: Decimal,
+    basis: str | None = None,
+    role: str = Role.ENGINEER,
+    delivery_mode: str = DeliveryMode.REMOTE,
+    discount: Decimal = Decimal(0),
+    description: str = "",
+) -> QuoteLine:
+    """A line picked from the catalogue: the service's pricing basis (or its alternative) chooses the
+    price on the quote's rate card version."""
+    _check_editable(quote)
+    basis = basis or service.pricing_basis
+    if basis not in service.pricing_bases or basis == PricingBasis.INCLUDED:
+        raise BillingError(
+            _("%(service)s is not priced %(basis)s."),
+            code="invalid_basis",
+            params={
+                "service": service.name,
+                "basis": PricingBasis(basis).label if basis in PricingBasis.values else basis,
+            },
+        )
+    quantity = Decimal(quantity)
+    card = quote.rate_card
+    line = QuoteLine(
+        quote=quote,
+        position=quote.lines.count() + 1,
+        kind=BASIS_KINDS[basis],
+        service=service,
+        description=description or service.name,
+        quantity=quantity,
+        unit=str(PricingBasis(basis).label),
+        discount=discount,
+        vat_rate=vat_rate_on(category_code=service.tax_category.code, on=quote.quote_date),
+    )
+    if basis == PricingBasis.PER_PERSON_DAY:
+        rate = person_day_rate(rate_card=card, role=role, delivery_mode=delivery_mode)
+        line.role, line.delivery_mode = role, delivery_mode
+        line.unit_price, line.tax_inclusive = rate.unit_price, rate.tax_inclusive
+        amount = rate.unit_price.amount * quantity
+    elif basis == PricingBasis.PER_DATA_VOLUME:
+        pricing = data_volume_pricing(rate_card=card, service=service)
+        total = data_volume_amount(pricing, quantity)
+        line.unit = pricing.get_unit_display()
+        line.unit_price = money(total.amount / quantity, str(total.currency))  # the average, shown
+        line.tax_inclusive = pricing.tax_inclusive
+        amount = total.amount
+    else:
+        rate = unit_rate(rate_card=card, service=service, basis=basis)
+        line.unit_price, line.tax_inclusive = rate.unit_price, rate.tax_inclusive
+        amount = rate.unit_price.amount * quantity
+    _price(line, amount, quote.discount)
+    line.save()
+    return line
+
+
+@transaction.atomic
+def quote_add_travel(*, quote: Quote, description: str, amount: Decimal) -> QuoteLine:
+    """An estimate of travel and lodging, passed through at cost: never discounted, no VAT of ours."""
+    _check_editable(quote)
+    line = QuoteLine(
+        quote=quote,
+        position=quote.lines.count() + 1,
+        kind=LineKind.TRAVEL,
+        description=description,
+        quantity=Decimal(1),
+        unit=gettext("estimate"),
+        unit_price=Money(amount, quote.currency),
+        tax_inclusive=True,
+        vat_rate=Decimal(0),
+        pass_through=True,
+    )
+    _price(line, Decimal(amount), Decimal(0))
+    line.save()
+    return line
+
+
+def _add_period_fee(quote: Quote, fee: Money) -> QuoteLine:
+    line = QuoteLine(
+        quote=quote,
+        position=quote.lines.count() + 1,
+        kind=LineKind.PERIOD_FEE,
+        description=gettext("Service period %(start)s to %(end)s (%(tier)s)")
+        % {"start": quote.renewal_start, "end": quote.renewal_end, "tier": quote.renewal_tier.name},
+        quantity=Decimal(1),
+        unit=gettext("period"),
+        unit_price=fee,
+        tax_inclusive=True,
+        vat_rate=vat_rate_on(category_code=TaxCategory.SERVICES, on=quote.quote_date),
+    )
+    _price(line, fee.amount, quote.discount)
+    line.save()
+    return line
+
+
+def _price(line: QuoteLine, amount: Decimal, quote_discount: Decimal) -> None:
+    discount = Decimal(0) if line.pass_through else combined_discount(line.discount, quote_discount)
+    amounts = line_amounts(
+        amount=amount,
+        vat_rate=line.vat_rate,
+        tax_inclusive=line.tax_inclusive,
+        discount=discount,
+        pass_through=line.pass_through,
+    )
+    currency = str(line.unit_price.currency)
+    line.net, line.vat, line.gross = (Money(v, currency) for v in (amounts.net, amounts.vat, amounts.gross))
+
+
+@transaction.atomic
+def quote_set_discount(*, quote: Quote, discount: Decimal) -> Quote:
+    """Sets the quote-wide discount and reprices every line; a discount approval given earlier no longer
+    holds."""
+    _check_editable(quote)
+    quote.discount = Decimal(discount)
+    quote.status = QuoteStatus.DRAFT
+    quote.approved_by, quote.approved_at, quote.approval_reason = None, None, ""
+    quote.save()
+    for line in quote.lines.all():
+        _price(line, _line_amount(line), quote.discount)
+        line.save()
+    return quote
+
+
+def _line_amount(line: QuoteLine) -> Decimal:
+    """The undiscounted amount of a stored line, priced again from its rate card version."""
+    if line.kind == LineKind.DATA_VOLUME:
+        return data_volume_amount(
+            data_volume_pricing(rate_card=line.quote.rate_card, service=line.service), line.quantity
+        ).amount
+    return line.unit_price.amount * line.quantity
+
+
+def quote_totals(quote: Quote) -> dict:
+    """Sums of the lines: services and travel at cost apart, then together."""
+    lines = list(quote.lines.all())
+    zero = Money(0, quote.currency)
+
+    def total(selected, field):
+        return sum((getattr(line, field) for line in selected), zero)
+
+    services = [line for line in lines if not line.pass_through]
+    travel = [line for line in lines if line.pass_through]
+    return {
+        "net": total(services, "net"),
+        "vat": total(services, "vat"),
+        "services_gross": total(services, "gross"),
+        "travel": total(travel, "gross"),
+        "gross": total(lines, "gross"),
+    }
+
+
+def quote_needs_approval(quote: Quote) -> bool:
+    threshold = Decimal(str(settings.QUOTE_DISCOUNT_APPROVAL_ABOVE))
+    return any(
+        combined_discount(line.discount, quote.discount) > threshold
+        for line in quote.lines.all()
+        if not line.pass_through
+    )
+
+
+@transaction.atomic
+def quote_submit(*, quote: Quote) -> Quote:
+    """Ready to send: a large discount waits for a sales manager, anything else is approved at once."""
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status not in (QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL):
+        raise _locked_error(quote)
+    if not quote.lines.exists():
+        raise BillingError(_("A quote needs at least one line."), code="quote_empty")
+    quote.status = QuoteStatus.PENDING_APPROVAL if quote_needs_approval(quote) else QuoteStatus.APPROVED
+    quote.save(update_fields=["status"])
+    return quote
+
+
+@transaction.atomic
+def quote_approve_discount(*, quote: Quote, by, reason: str) -> Quote:
+    """A sales manager approves a large discount; who, when and why are recorded."""
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status != QuoteStatus.PENDING_APPROVAL:
+        raise QuoteConflict(_("This quote is not waiting for a discount approval."), code="quote_status")
+    if not by.has_perm("quotes.approve_discount"):
+        raise BillingError(_("Only a sales manager approves large discounts."), code="forbidden_approval")
+    if quote.created_by_id == by.pk:
+        raise BillingError(_("Nobody approves the discount of their own quote."), code="own_request")
+    if not reason.strip():
+        raise BillingError(_("Say why the discount is approved."), code="reason_required")
+    quote.status = QuoteStatus.APPROVED
+    quote.approved_by, quote.approved_at, quote.approval_reason = by, timezone.now(), reason.strip()
+    quote.save()
+    return quote
+
+
+@transaction.atomic
+def quote_send(*, quote: Quote) -> Quote:
+    """Sends an approved quote: it is locked from now on, its PDF is rendered and the customer's contacts
+    get a signed link to read it and accept or decline without a login."""
+    from quotes.tasks import render_quote_pdf  # tasks call services; imported here to keep one direction
+
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status == QuoteStatus.DRAFT:
+        quote = quote_submit(quote=quote)
+    if quote.status == QuoteStatus.PENDING_APPROVAL:
+        raise BillingError(
+            _("A sales manager must approve the discount before the quote is sent."), code="needs_approval"
+        )
+    if quote.status != QuoteStatus.APPROVED:
+        raise _locked_error(quote)
+    quote.status, quote.sent_at = QuoteStatus.SENT, timezone.now()
+    quote.save(update_fields=["status", "sent_at"])
+    transaction.on_commit(lambda: render_quote_pdf.delay(quote.pk))
+    transaction.on_commit(lambda: _mail_customer(quote))
+    return quote
+
+
+@transaction.atomic
+def quote_revise(*, quote: Quote, by=None) -> Quote:
+    """A new draft revision with the same number and lines; the revised quote stays readable."""
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    if quote.status in (QuoteStatus.ACCEPTED, QuoteStatus.SUPERSEDED, QuoteStatus.FINAL):
+        raise QuoteConflict(
+            _("Quote %(quote)s is %(status)s and cannot be revised."),
+            code="quote_status",
+            params={"quote": quote.reference, "status": quote.get_status_display()},
+        )
+    latest = Quote.objects.filter(number=quote.number).order_by("-revision").first()
+    lines = list(quote.lines.all())
+    new = Quote.objects.get(pk=quote.pk)
+    new.pk, new.revision, new.status = None, latest.revision + 1, QuoteStatus.DRAFT
+    new.renewal_of = None  # the constraint keeps one first revision per period; later ones point back to it
+    new.created_by, new.approved_by, new.approved_at, new.approval_reason = by, None, None, ""
+    new.sent_at = new.answered_at = new.closed_at = None
+    new.answer_name, new.answer_ip, new.pdf, new.pdf_sha256 = "", None, "", ""
+    new.save()
+    for line in lines:
+        line.pk, line.quote = None, new
+    QuoteLine.objects.bulk_create(lines)
+    quote.status = QuoteStatus.SUPERSEDED
+    quote.save(update_fields=["status"])
+    return new
+
+
+def quote_answerable(quote: Quote, *, now: datetime.datetime) -> bool:
+    """Sent and still valid, or closed unanswered less than a month ago (the customer may reopen it)."""
+    if quote.status == QuoteStatus.SENT:
+        return timezone.localdate(now) <= quote.valid_until
+    return (
+        quote.status == QuoteStatus.CLOSED
+        and quote.closed_at is not None
+        and now < quote.closed_at + CLOSING_DELAY
+    )
+
+
+@transaction.atomic
+def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | None) -> Quote:
+    """The customer accepts or declines through the signed link; name, time and IP are recorded. An
+    accepted services quote becomes a service order; an accepted renewal quote a new paid period."""
+    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    now = timezone.now()
+    if not quote_answerable(quote, now=now):
+        raise QuoteConflict(
+            _("Quote %(quote)s is %(status)s and cannot be answered any more."),
+            code="quote_status",
+            params={"quote": quote.reference, "status": quote.get_status_display()},
+        )
+    if not name.strip():
+        raise BillingError(_("Please give your name."), code="name_required")
+    quote.status = QuoteStatus.ACCEPTED if accept else QuoteStatus.DECLINED
+    quote.answer_name, quote.answer_ip, quote.answered_at = name.strip()[:100], ip, now
+    quote.save()
+    if accept and quote.kind == QuoteKind.RENEWAL:
+        first = Quote.objects.get(number=quote.number, revision=1)
+        renewed = first.renewal_of
+        period_renew(
+            contract=quote.contract or renewed.contract,
+            start=quote.renewal_start,
+            end=quote.renewal_end,
+            fee=quote_totals(quote)["gross"],
+            tier=quote.renewal_tier,
+        )
+    elif accept:
+        ServiceOrder.objects.create(quote=quote, customer=quote.customer)
+    return quote
+
+
+def quotes_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[int, int]:
+    """Sent quotes unanswered for a month are closed (the customer is told by e-mail); closed ones not
+    reopened within a further month become final. Each step moves a quote once, however often it runs."""
+    now = now or timezone.now()
+    closed = 0
+    for quote in Quote.objects.filter(status=QuoteStatus.SENT, sent_at__lte=now - CLOSING_DELAY):
+        with transaction.atomic():
+            if Quote.objects.filter(pk=quote.pk, status=QuoteStatus.SENT).update(
+                status=QuoteStatus.CLOSED, closed_at=now
+            ):
+                quote.status, quote.closed_at = QuoteStatus.CLOSED, now
+                transaction.on_commit(lambda q=quote: _mail_customer(q, closed=True))
+                closed += 1
+    final = Quote.objects.filter(status=QuoteStatus.CLOSED, closed_at__lte=now - CLOSING_DELAY).update(
+        status=QuoteStatus.FINAL
+    )
+    return closed, final
+
+
+def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
+    """Drafts one renewal quote per period ending within the first reminder window and not renewed yet:
+    the same tier and length, starting the day after, at the same fee. The unique constraint on the
+    renewed period keeps it to one even when this runs twice at once."""
+    horizon = today + datetime.timedelta(days=max(settings.RENEWAL_REMINDER_DAYS))
+    drafted = []
+    candidates = ServicePeriod.objects.filter(end__gte=today, end__lte=horizon).select_related(
+        "contract", "tier"
+    )
+    for period in candidates:
+        if Quote.objects.filter(renewal_of=period).exists():
+            continue
+        if ServicePeriod.objects.filter(
+            contract__customer_id=period.contract.customer_id, start__gt=period.end
+        ).exists():
+            continue
+        start = period.end + datetime.timedelta(days=1)
+        months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
+        try:
+            with transaction.atomic():
+                quote = quote_create(
+                    customer=period.contract.customer,
+                    contract=period.contract,
+                    kind=QuoteKind.RENEWAL,
+                    renewal_of=period,
+                    renewal_start=start,
+                    renewal_end=start + relativedelta(months=months) - datetime.timedelta(days=1),
+                    renewal_tier=period.tier,
+                    quote_date=today,
+                )
+                _add_period_fee(quote, period.fee if period.fee.amount else Money(0, "CNY"))
+        except IntegrityError:
+            continue  # drafted meanwhile by a concurrent run
+        drafted.append(quote)
+    return drafted
+
+
+def customer_link_token(quote: Quote) -> str:
+    return signing.dumps({"quote": quote.pk}, salt=CUSTOMER_LINK_SALT)
+
+
+def quote_from_token(token: str) -> Quote:
+    """The quote a customer link names; links expire after the validity plus the closing rule's months."""
+    try:
+        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=datetime.timedelta(days=120))
+        return Quote.objects.select_related("customer").get(pk=payload["quote"])
+    except (signing.BadSignature, KeyError, TypeError, Quote.DoesNotExist) as error:
+        raise BillingError(_("This link is invalid or has expired."), code="bad_link") from error
+
+
+def _check_editable(quote: Quote) -> None:
+    if quote.locked:
+        raise _locked_error(quote)
+
+
+def _mail_customer(quote: Quote, *, closed: bool = False) -> None:
+    recipients = [c.email for c in quote.customer.contacts.all() if c.email]
+    if not recipients:
+        return
+    link = settings.SITE_URL.rstrip("/") + reverse("quotes:answer", args=[customer_link_token(quote)])
+    if closed:
+        subject = gettext("Quote %(quote)s closed") % {"quote": quote.reference}
+        body = gettext(
+            "You did not answer quote %(quote)s within a month, so it is closed. You may reopen it within a "
+            "month: %(link)s"
+        ) % {"quote": quote.reference, "link": link}
+    else:
+        subject = gettext("Quote %(quote)s") % {"quote": quote.reference}
+        body = gettext("Please read quote %(quote)s and accept or decline it here: %(link)s") % {
+            "quote": quote.reference,
+            "link": link,
+        }
+    send_mail(subject, body, None, recipients)
