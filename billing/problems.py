@@ -16,7 +16,7 @@ from http import HTTPStatus
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -226,6 +226,11 @@ def exception_handler(exc: Exception, context: dict) -> HttpResponse:
         return _api_exception_problem(exc, context)
     request = context.get("request")
     where = f"{request.method} {request.path}" if request else "an API view"
+    if isinstance(exc, DataError):  # a value the database refuses (too long, a NUL byte): the client's fault
+        logger.info("Database refused a value while answering %s: %s", where, exc)
+        return problem_response(
+            MALFORMED_REQUEST, detail=_("A value in the request is too long or not allowed here.")
+        )
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("Database unavailable while answering %s", where, exc_info=exc)
         return problem_response(

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.errors import BillingError
 from contracts import models
+from contracts.models import ChargeStatus
 from contracts.services import charge_request_approve, charge_request_reject
 
 
@@ -135,6 +136,15 @@ class ChargeRequestAdmin(admin.ModelAdmin):
     exclude = ["requested_by_user"]
     inlines = [ChargeRequestEventInline]
     actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False  # requests come from tickets, through the API, with their requester
+
+    def get_readonly_fields(self, request, obj=None):
+        """Nothing that was approved can change: the customer confirms what the approvers saw."""
+        if obj is not None and obj.status != ChargeStatus.PENDING_APPROVAL:
+            return [f.name for f in self.model._meta.fields]
+        return self.readonly_fields
 
     @admin.action(description=_("Approve the selected charge requests"))
     def approve(self, request, queryset):

@@ -155,7 +155,7 @@ def decide(
 
     if service.kind == ServiceKind.STANDARD:
         _standard(decision, period, service, day, licensed, module, from_version, to_version, quantity)
-        if on_site and decision.outcome == Outcome.INCLUDED:
+        if on_site and decision.outcome == Outcome.INCLUDED and service.code not in (TRAINING, UPGRADE):
             _on_site_for_standard(decision, period, service, severity, location, quantity, day)
     elif not service.active:
         decision.outcome = Outcome.NEEDS_APPROVAL
@@ -239,7 +239,7 @@ def _licensed(customer: Customer, product: str) -> tuple[LicensedProduct | None,
     )
     if licences:
         return max(licences, key=lambda lic: lic.parsed_version), None
-    module = CustomModule.objects.filter(contract__customer=customer, code=product).first()
+    module = CustomModule.objects.filter(contract__customer=customer, code__iexact=product).first()
     return None, module
 
 
@@ -250,7 +250,8 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
     calendar = load_calendar(period.calendar)
     hours = datetime.timedelta(seconds=int(target.response_hours * 3600))
     answer = working_deadline(decision.at, hours, calendar=calendar)
-    decision.respond_by, decision.provisional = answer.at, answer.provisional
+    decision.respond_by = answer.at
+    decision.provisional = decision.provisional or answer.provisional
     if answer.provisional:
         decision.because(
             "provisional_calendar",
@@ -294,7 +295,11 @@ def _upgrade(decision, licensed, module, from_version, to_version) -> None:
             _("An upgrade check needs the product and the version to upgrade to."),
             code="upgrade_needs_versions",
         )
-    current = Version.parse(from_version or licensed.version)
+    # The licence is the baseline: a customer may run a later minor or medium version than recorded, but a
+    # "from" version of a major the customer never licensed would turn a major upgrade into a free one.
+    current = licensed.parsed_version
+    if from_version and Version.parse(from_version).major <= current.major:
+        current = Version.parse(from_version)
     target = Version.parse(to_version)
     kind = upgrade_kind(current, target)
     decision.upgrade = kind
@@ -355,7 +360,7 @@ def _training(decision: Decision, period: ServicePeriod, day: datetime.date, qua
             ),
             **params,
         )
-        decision.price = _person_day_price(decision, Role.TRAINER, DeliveryMode.ON_SITE, quantity)
+        _bill_person_days(decision, Role.TRAINER, DeliveryMode.ON_SITE, quantity)
     decision.because("travel_at_cost", _("Travel and lodging for trainings are at the customer's cost."))
 
 
@@ -374,7 +379,7 @@ def _on_site_for_standard(decision, period, service, severity, location, quantit
             "on_site_on_request",
             _("An on-site visit on request is paid per person-day; travel and lodging are at cost."),
         )
-        decision.price = _person_day_price(decision, Role.ENGINEER, DeliveryMode.ON_SITE, quantity)
+        _bill_person_days(decision, Role.ENGINEER, DeliveryMode.ON_SITE, quantity)
     _arrive_by(decision, period, severity, location)
 
 
@@ -396,8 +401,10 @@ def _arrive_by(decision: Decision, period: ServicePeriod, severity: str | None, 
     if rule is None:
         return
     if rule.unit == DurationUnit.WORKING_DAYS:
-        decision.arrive_by = add_working_days(
-            decision.at, rule.amount, calendar=load_calendar(period.calendar)
+        calendar = load_calendar(period.calendar)
+        decision.arrive_by = add_working_days(decision.at, rule.amount, calendar=calendar)
+        decision.provisional = decision.provisional or calendar.is_provisional(
+            decision.at, decision.arrive_by
         )
     else:
         decision.arrive_by = timezone.localtime(decision.at + datetime.timedelta(hours=rule.amount))
@@ -438,6 +445,13 @@ def _paid(decision: Decision, service: ServiceItem, day, quantity: Decimal, role
                         end=bundle.valid_until.isoformat(),
                     )
                     return
+                if bundle.left:
+                    decision.because(
+                        "prepaid_person_days_partly",
+                        _("%(left)s prepaid person-days are drawn first; the rest is billed."),
+                        left=bundle.left,
+                    )
+                    quantity -= bundle.left
             decision.price = _person_day_price(decision, role or Role.ENGINEER, delivery, quantity)
         elif service.pricing_basis == PricingBasis.PER_DATA_VOLUME:
             card = rate_card_in_force(on=day)
@@ -481,6 +495,17 @@ def _paid(decision: Decision, service: ServiceItem, day, quantity: Decimal, role
 def _person_day_price(decision: Decision, role: str, delivery: str, quantity: Decimal) -> Price:
     card = rate_card_in_force(on=timezone.localtime(decision.at).date())
     return _price_from(person_day_rate(rate_card=card, role=role, delivery_mode=delivery), quantity, delivery)
+
+
+def _bill_person_days(decision: Decision, role: str, delivery: str, quantity: Decimal) -> None:
+    """Billable at the person-day rate, or, with no price on a rate card in force, an agreed charge."""
+    try:
+        decision.price = _person_day_price(decision, role, delivery, quantity)
+    except BillingError as error:
+        if error.code not in ("no_price", "no_rate_card"):
+            raise
+        decision.outcome = Outcome.NEEDS_APPROVAL
+        decision.because("no_price", _("No price on the rate card in force: agree the charge first."))
 
 
 def _price_from(rate, quantity: Decimal, delivery: str) -> Price:

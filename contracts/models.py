@@ -281,7 +281,10 @@ class ConsumptionEntry(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2)
     used_on = models.DateField(_("used on"))
     ticket_ref = models.CharField(_("ticket"), max_length=100)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
+    part = models.PositiveSmallIntegerField(
+        _("part"), default=1, help_text=_("A use spread over several bundles is recorded in parts 1, 2, ...")
+    )
     recorded_by = models.CharField(_("recorded by"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
@@ -296,6 +299,7 @@ class ConsumptionEntry(models.Model):
                 name="consumption_entry_quota_source",
             ),
             models.CheckConstraint(condition=~Q(quantity=0), name="consumption_entry_nonzero"),
+            models.UniqueConstraint(fields=["idempotency_key", "part"], name="uniq_consumption_key_part"),
         ]
         indexes = [models.Index(fields=["period", "used_on"]), models.Index(fields=["bundle"])]
 

@@ -208,3 +208,9 @@ class CoverageSerializer(serializers.Serializer):
     products = serializers.ListField(child=serializers.DictField())
     custom_modules = serializers.ListField(child=serializers.DictField())
     quotas = QuotaSerializer(many=True)
+
+
+class ChargeRequestFilter(serializers.Serializer):
+    customer = serializers.CharField(max_length=40, required=False)
+    status = serializers.ChoiceField(choices=ChargeStatus.choices, required=False)
+    ticket = serializers.CharField(max_length=100, required=False)

@@ -178,11 +178,7 @@ def consume(
 
 
 def _entries(idempotency_key: str) -> list[ConsumptionEntry]:
-    return list(
-        ConsumptionEntry.objects.filter(
-            idempotency_key__in=[idempotency_key, *(f"{idempotency_key}#{n}" for n in range(2, 20))]
-        ).order_by("pk")
-    )
+    return list(ConsumptionEntry.objects.filter(idempotency_key=idempotency_key).order_by("part"))
 
 
 def _consume_training(customer, service, quantity, ticket_ref, key, at, day, recorded_by) -> ConsumptionEntry:
@@ -243,7 +239,8 @@ def _consume_person_days(
                 quantity=take,
                 used_on=day,
                 ticket_ref=ticket_ref,
-                idempotency_key=key if not entries else f"{key}#{len(entries) + 1}",
+                idempotency_key=key,
+                part=len(entries) + 1,
                 recorded_by=recorded_by,
             )
         )
@@ -291,12 +288,14 @@ def charge_request_create(
 
 
 def charge_request_value(request: ChargeRequest) -> Money:
-    """What the request is worth: its estimated amount, else its person-days at the engineer's remote rate."""
-    if request.estimated_amount is not None:
-        return request.estimated_amount
-    card = rate_card_in_force(on=timezone.localdate(request.created_at))
-    rate = person_day_rate(rate_card=card, role=Role.ENGINEER, delivery_mode=DeliveryMode.REMOTE)
-    return Money(rate.unit_price.amount * request.estimated_person_days, rate.unit_price.currency)
+    """What the request is worth: the larger of its estimated amount and its person-days at the engineer's
+    remote rate (so a token amount beside many person-days cannot dodge finance's approval)."""
+    values = [request.estimated_amount] if request.estimated_amount is not None else []
+    if request.estimated_person_days is not None:
+        card = rate_card_in_force(on=timezone.localdate(request.created_at))
+        rate = person_day_rate(rate_card=card, role=Role.ENGINEER, delivery_mode=DeliveryMode.REMOTE)
+        values.append(Money(rate.unit_price.amount * request.estimated_person_days, rate.unit_price.currency))
+    return max(values, key=lambda value: value.amount)
 
 
 @transaction.atomic
@@ -310,6 +309,12 @@ def charge_request_approve(*, request: ChargeRequest, by, note: str = "") -> Cha
         if not by.has_perm("contracts.approve_chargerequest"):
             raise BillingError(
                 _("Only an account manager approves charge requests."), code="forbidden_approval"
+            )
+        manager_id = request.customer.account_manager_id
+        if manager_id is not None and manager_id != by.pk and not by.is_superuser:
+            raise BillingError(
+                _("Only the customer's own account manager approves its charge requests."),
+                code="forbidden_approval",
             )
         request.approved_by = by
         threshold = Money(settings.CHARGE_FINANCE_APPROVAL_ABOVE, "CNY")

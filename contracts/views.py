@@ -20,11 +20,11 @@ def charge_request_answer(request, token: str):
     except BillingError as error:
         return render(request, "contracts/charge_request_answer.html", {"error": error}, status=404)
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("answer") in ("accept", "decline"):
         try:
             charge = charge_request_customer_answer(
                 request=charge,
-                accept=request.POST.get("answer") == "accept",
+                accept=request.POST["answer"] == "accept",
                 name=request.POST.get("name", ""),
                 ip=request.META.get("REMOTE_ADDR"),
             )

@@ -17,11 +17,11 @@ def answer(request, token: str):
     except BillingError as error:
         return render(request, "quotes/answer.html", {"error": error}, status=404)
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("answer") in ("accept", "decline"):
         try:
             quote = quote_customer_answer(
                 quote=quote,
-                accept=request.POST.get("answer") == "accept",
+                accept=request.POST["answer"] == "accept",
                 name=request.POST.get("name", ""),
                 ip=request.META.get("REMOTE_ADDR"),
             )
