@@ -188,6 +188,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.mark_lapsed_periods",
         "schedule": crontab(hour=1, minute=0),
     },
+    "renewal-reminders": {
+        "task": "contracts.tasks.send_renewal_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "renewal-quote-drafts": {
+        "task": "quotes.tasks.draft_renewal_quotes",
+        "schedule": crontab(hour=8, minute=15),
+    },
+    "quotes-closing-rule": {
+        "task": "quotes.tasks.apply_closing_rule",
+        "schedule": crontab(hour=2, minute=15),
+    },
     "idempotency-records-purge": {
         "task": "billing.tasks.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=30),

@@ -397,3 +397,23 @@ class ChargeRequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} ({self.actor})"
+
+
+class RenewalReminder(models.Model):
+    """A renewal reminder sent to the account manager for one step (90, 60, 30 days) of one period; the
+    unique constraint sends each step once, however often the task runs."""
+
+    period = models.ForeignKey(ServicePeriod, on_delete=models.CASCADE, related_name="reminders")
+    days_before = models.PositiveSmallIntegerField(_("days before the end"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["period", "-days_before"]
+        verbose_name = _("renewal reminder")
+        verbose_name_plural = _("renewal reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "days_before"], name="uniq_renewal_reminder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} -{self.days_before}d"

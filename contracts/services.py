@@ -29,6 +29,7 @@ from contracts.models import (
     PeriodKind,
     PersonDayBundle,
     QuotaKind,
+    RenewalReminder,
     ServicePeriod,
     overlapping_periods,
 )
@@ -129,6 +130,49 @@ def periods_mark_lapsed(*, today: datetime.date) -> int:
             )
             marked += 1
     return marked
+
+
+def renewal_reminders_send(*, today: datetime.date) -> list[RenewalReminder]:
+    """E-mails the account manager about periods ending within a reminder step (RENEWAL_REMINDER_DAYS) and
+    not renewed; each step of a period is recorded once (a unique row), so a rerun sends nothing twice.
+    When several steps are due at once (the task did not run for a while) one e-mail covers them."""
+    steps = sorted(settings.RENEWAL_REMINDER_DAYS, reverse=True)
+    sent = []
+    due = ServicePeriod.objects.filter(end__gte=today, end__lte=today + datetime.timedelta(days=steps[0]))
+    for period in due.select_related("contract__customer__account_manager", "tier"):
+        customer = period.contract.customer
+        if ServicePeriod.objects.filter(contract__customer=customer, start__gt=period.end).exists():
+            continue
+        days_left = (period.end - today).days
+        new = []
+        for step in (s for s in steps if days_left <= s):
+            try:
+                with transaction.atomic():
+                    new.append(RenewalReminder.objects.create(period=period, days_before=step))
+            except IntegrityError:
+                continue  # this step was sent before
+        manager = customer.account_manager
+        if new and manager is not None and manager.email:
+            send_mail(
+                gettext("Renewal due: %(customer)s, service ends %(end)s")
+                % {"customer": customer.legal_name, "end": period.end},
+                gettext(
+                    "The %(kind)s of %(customer)s (contract %(contract)s, fee %(fee)s) ends on %(end)s, "
+                    "in %(days)s days. A renewal quote is drafted for it."
+                )
+                % {
+                    "kind": period.get_kind_display(),
+                    "customer": customer.legal_name,
+                    "contract": period.contract.number,
+                    "fee": period.fee,
+                    "end": period.end,
+                    "days": days_left,
+                },
+                None,
+                [manager.email],
+            )
+        sent.extend(new)
+    return sent
 
 
 def consume(

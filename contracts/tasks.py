@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from contracts.services import charge_requests_apply_closing_rule, periods_mark_lapsed
+from contracts.services import charge_requests_apply_closing_rule, periods_mark_lapsed, renewal_reminders_send
 
 
 @shared_task
@@ -15,3 +15,8 @@ def apply_closing_rule() -> dict:
 @shared_task
 def mark_lapsed_periods() -> int:
     return periods_mark_lapsed(today=timezone.localdate())
+
+
+@shared_task
+def send_renewal_reminders() -> int:
+    return len(renewal_reminders_send(today=timezone.localdate()))

@@ -432,6 +432,8 @@ def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
                     renewal_end=start + relativedelta(months=months) - datetime.timedelta(days=1),
                     renewal_tier=period.tier,
                     quote_date=today,
+                    # open until the period ends, at least: renewing late still makes sense
+                    valid_until=max(today + datetime.timedelta(days=settings.QUOTE_VALID_DAYS), period.end),
                 )
                 _add_period_fee(quote, period.fee if period.fee.amount else Money(0, "CNY"))
         except IntegrityError:
