@@ -50,7 +50,10 @@ def font_configuration() -> FontConfiguration:
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """The PDF of a template; its links to static files are written ``{% static %}``."""
-    html = render_to_string(template_name, context)
+    return html_to_pdf(render_to_string(template_name, context))
+
+
+def html_to_pdf(html: str) -> bytes:
     document = HTML(string=html, base_url=ORIGIN + "/", url_fetcher=StaticFilesFetcher())
     return document.write_pdf(font_config=font_configuration())
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs and are missing: pango (WeasyPrint), a CJK font,
 # HarfBuzz's subsetter (fast CJK font subsetting), gettext (make messages), Chromium (browser tests)
-# and wrk (make bench).
+# wrk (make bench) and poppler-utils (tests read PDFs back as text).
 # As root it runs apt-get; otherwise it prints the one line to run and goes on.
 set -u
-packages="libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk libharfbuzz-subset0 gettext chromium wrk"
+packages="libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk libharfbuzz-subset0 gettext chromium wrk poppler-utils"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
