@@ -90,7 +90,7 @@ def bench_load_catalog() -> list[str]:
 
 def main() -> None:
     database_url = setup_django()
-    from bench import http_check
+    from bench import http_check, pdf_bench
     from billing.apikeys import create_api_key
     from catalog.services import load_catalog
     from contracts import demo
@@ -100,6 +100,7 @@ def main() -> None:
     load_catalog()
     lines += [*bench_calendar(), ""]
     demo.load()
+    lines += [*pdf_bench.run(), ""]
     _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
     lines += [*http_check.query_counts(), ""]
     lines += [*http_check.run(database_url, raw_key), ""]

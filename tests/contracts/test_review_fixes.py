@@ -9,6 +9,7 @@ from djmoney.money import Money
 from rest_framework.test import APIClient
 
 from billing.apikeys import create_api_key
+from billing.errors import BillingError
 from catalog.models import RateCard, ServiceItem
 from contracts.entitlements import decide
 from contracts.models import ChargeStatus, ConsumptionEntry
@@ -92,8 +93,9 @@ def test_only_the_customers_own_account_manager_approves(customer, django_user_m
     charge = charge_request_create(
         customer=customer, ticket_ref="T", description="x", requested_by="api:x", estimated_person_days=1
     )
-    with pytest.raises(Exception, match="own account manager"):
+    with pytest.raises(BillingError) as error:
         charge_request_approve(request=charge, by=other)
+    assert error.value.code == "forbidden_approval"
     assert charge_request_approve(request=charge, by=own).status == ChargeStatus.AWAITING_CUSTOMER
 
 
