@@ -1,9 +1,33 @@
+"""Quotes in the admin: build one from the catalogue, submit, approve a large discount, send, revise.
+
+New lines go through quotes.services, which prices them from the quote's rate card version; stored lines
+are shown read-only. The customer answers through the signed link shown on the quote.
+"""
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from billing.errors import BillingError
+from catalog.models import PricingBasis
 from quotes import models
-from quotes.services import quote_revise, quote_send, quote_submit
+from quotes.services import (
+    customer_link_token,
+    quote_add_line,
+    quote_add_travel,
+    quote_approve_discount,
+    quote_create,
+    quote_revise,
+    quote_send,
+    quote_set_discount,
+    quote_submit,
+    quote_totals,
+)
+
+PAID_BASES = [(b.value, b.label) for b in PricingBasis if b != PricingBasis.INCLUDED]
 
 
 class QuoteLineInline(admin.TabularInline):
@@ -22,29 +46,99 @@ class QuoteLineInline(admin.TabularInline):
         "vat",
         "gross",
     ]
-    readonly_fields = fields  # lines are added and priced through the quote builder (catalog pricing)
+    readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
+class NewLineForm(forms.ModelForm):
+    basis = forms.ChoiceField(label=_("priced"), choices=[("", "—"), *PAID_BASES], required=False)
+    travel_amount = forms.DecimalField(
+        label=_("travel at cost"), required=False, min_value=0, decimal_places=2, max_digits=12
+    )
+
+    class Meta:
+        model = models.QuoteLine
+        fields = ["service", "basis", "quantity", "role", "delivery_mode", "discount", "description"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("quantity", "description", "role", "delivery_mode", "discount"):
+            self.fields[name].required = False
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("service") and data.get("travel_amount") is None:
+            raise forms.ValidationError(_("Pick a service, or give a travel amount."))
+        if data.get("service") and not data.get("quantity"):
+            self.add_error("quantity", _("How many?"))
+        if data.get("travel_amount") is not None and not data.get("description"):
+            self.add_error("description", _("Describe the travel."))
+        return data
+
+
+class NewLineInline(admin.TabularInline):
+    """Lines to add, picked from the catalogue and priced on save."""
+
+    model = models.QuoteLine
+    form = NewLineForm
+    extra = 1
+    verbose_name = _("new line")
+    verbose_name_plural = _("add lines")
+    autocomplete_fields = ["service"]
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or not obj.locked
+
+
+class QuoteForm(forms.ModelForm):
+    class Meta:
+        model = models.Quote
+        fields = [
+            "customer",
+            "contract",
+            "quote_date",
+            "valid_until",
+            "discount",
+            "notes",
+            "terms",
+            "approval_reason",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("quote_date", "valid_until"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+
 @admin.register(models.Quote)
 class QuoteAdmin(admin.ModelAdmin):
+    form = QuoteForm
+    change_form_template = "admin/quotes/quote/change_form.html"
     list_display = ["number", "revision", "kind", "customer", "quote_date", "valid_until", "status"]
     list_filter = ["status", "kind"]
     search_fields = ["number", "customer__code", "customer__legal_name"]
     list_select_related = ["customer"]
-    inlines = [QuoteLineInline]
+    autocomplete_fields = ["customer"]
+    inlines = [QuoteLineInline, NewLineInline]
     actions = ["submit", "send", "revise"]
     readonly_fields = [
         "number",
         "revision",
+        "kind",
         "status",
         "rate_card",
+        "totals",
+        "customer_link",
         "approved_by",
         "approved_at",
-        "approval_reason",
         "sent_at",
         "answered_at",
         "answer_name",
@@ -54,16 +148,80 @@ class QuoteAdmin(admin.ModelAdmin):
         "pdf_sha256",
     ]
 
-    def has_add_permission(self, request):
-        return False  # quotes are numbered and priced by quotes.services
-
     def has_delete_permission(self, request, obj=None):
         return False  # numbers are gapless: a quote is declined or closed, never deleted
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.locked:
-            return [f.name for f in self.model._meta.fields]
+            return [f.name for f in self.model._meta.fields] + ["totals", "customer_link"]
         return self.readonly_fields
+
+    def get_exclude(self, request, obj=None):
+        return None if obj is not None else ["approval_reason"]
+
+    @admin.display(description=_("totals"))
+    def totals(self, obj):
+        return quote_totals(obj)["gross"] if obj.pk else "—"
+
+    @admin.display(description=_("customer's link"))
+    def customer_link(self, obj):
+        if not obj.pk or obj.status not in (models.QuoteStatus.SENT, models.QuoteStatus.CLOSED):
+            return "—"
+        url = settings.SITE_URL.rstrip("/") + reverse("quotes:answer", args=[customer_link_token(obj)])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("open"))
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            created = quote_create(
+                customer=data["customer"],
+                contract=data.get("contract"),
+                quote_date=data.get("quote_date"),
+                valid_until=data.get("valid_until"),
+                discount=data.get("discount") or 0,
+                notes=data.get("notes", ""),
+                terms=data.get("terms", ""),
+                created_by=request.user,
+            )
+            obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
+            return
+        if "discount" in form.changed_data:
+            quote_set_discount(quote=obj, discount=data["discount"])
+        obj.save()
+        if "_approve_discount" in request.POST:
+            try:
+                quote_approve_discount(quote=obj, by=request.user, reason=data.get("approval_reason", ""))
+            except BillingError as error:
+                self.message_user(request, str(error), level=messages.ERROR)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not models.QuoteLine or not issubclass(formset.form, NewLineForm):
+            return super().save_formset(request, form, formset, change)
+        quote = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # for the history
+        for line_form in formset.forms:
+            data = getattr(line_form, "cleaned_data", None)
+            if not data or not line_form.has_changed():
+                continue
+            try:
+                if data.get("service"):
+                    quote_add_line(
+                        quote=quote,
+                        service=data["service"],
+                        quantity=data["quantity"],
+                        basis=data.get("basis") or None,
+                        role=data.get("role") or "engineer",
+                        delivery_mode=data.get("delivery_mode") or "remote",
+                        discount=data.get("discount") or 0,
+                        description=data.get("description") or "",
+                    )
+                else:
+                    quote_add_travel(
+                        quote=quote, description=data["description"], amount=data["travel_amount"]
+                    )
+            except BillingError as error:
+                self.message_user(request, str(error), level=messages.ERROR)
+        return None
 
     @admin.action(description=_("Submit (a large discount goes to a sales manager)"))
     def submit(self, request, queryset):
