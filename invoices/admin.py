@@ -1,0 +1,95 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from billing.errors import BillingError
+from invoices import models
+from invoices.selectors import invoice_balance, invoice_totals
+from invoices.services import invoice_issue
+
+
+@admin.register(models.Charge)
+class ChargeAdmin(admin.ModelAdmin):
+    list_display = ["service_date", "customer", "source", "description", "amount", "invoice_line"]
+    list_filter = ["source", ("invoice_line", admin.EmptyFieldListFilter)]
+    search_fields = ["customer__code", "description"]
+    list_select_related = ["customer", "invoice_line__invoice"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = models.InvoiceLine
+    extra = 0
+    fields = ["position", "description", "quantity", "unit", "unit_price", "vat_rate", "net", "vat", "gross"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = models.Payment
+    extra = 0
+    readonly_fields = ["amount", "received_on", "reference", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "customer", "status", "issue_date", "due_date", "gross", "balance"]
+    list_filter = ["kind", "status", "series"]
+    search_fields = ["number", "customer__code", "customer__legal_name"]
+    list_select_related = ["customer"]
+    inlines = [InvoiceLineInline, PaymentInline]
+    actions = ["issue"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]  # changed only through invoices.services
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and obj.status == models.InvoiceStatus.DRAFT
+
+    @admin.display(description=_("gross"))
+    def gross(self, obj):
+        return invoice_totals(obj)["gross"]
+
+    @admin.display(description=_("open"))
+    def balance(self, obj):
+        return invoice_balance(obj) if obj.status == models.InvoiceStatus.ISSUED else "—"
+
+    @admin.action(description=_("Issue the selected drafts"))
+    def issue(self, request, queryset):
+        for invoice in queryset:
+            try:
+                issued = invoice_issue(invoice=invoice, by=request.user)
+            except BillingError as error:
+                self.message_user(request, f"{invoice}: {error}", level=messages.ERROR)
+            else:
+                self.message_user(request, str(issued))
+
+
+@admin.register(models.InvoiceRun)
+class InvoiceRunAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "up_to", "status", "customers_done", "customers_total", "invoices_created"]
+    readonly_fields = [
+        "status",
+        "customers_total",
+        "customers_done",
+        "invoices_created",
+        "error",
+        "finished_at",
+    ]

@@ -1,0 +1,211 @@
+"""What is billable, and the invoices and credit notes that bill it.
+
+Every billable thing becomes one ``Charge`` in a single ledger of unbilled charges, keyed by its source so
+the same period fee, accepted quote line or confirmed charge request is never charged twice. An invoice run
+turns a customer's unbilled charges into a draft invoice; issuing gives it the next number of a gapless
+series per series and year and fixes it for good. An issued invoice is corrected only by a credit note (红字).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+from contracts.models import Customer
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
+
+
+class ChargeSource(models.TextChoices):
+    PERIOD_FEE = "period_fee", _("service period fee")
+    QUOTE_LINE = "quote_line", _("accepted quote line")
+    CHARGE_REQUEST = "charge_request", _("confirmed charge request")
+    WORK_LOG = "work_log", _("delivered person-days")
+    DATA_VOLUME = "data_volume", _("data-volume usage")
+    TRAVEL = "travel", _("travel and lodging at cost")
+
+
+class Charge(models.Model):
+    """One unbilled (or billed) charge. ``source``/``source_id`` name what it bills, once."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="charges")
+    source = models.CharField(_("source"), max_length=20, choices=ChargeSource.choices)
+    source_id = models.PositiveBigIntegerField(_("source id"))
+    description = models.CharField(_("description"), max_length=300)
+    service_date = models.DateField(_("service date"))
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2, default=Decimal(1))
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit_price = MoneyField(_("unit price"), **MONEY)
+    amount = MoneyField(_("amount"), **MONEY, help_text=_("Quantity x unit price after discounts."))
+    tax_inclusive = models.BooleanField(_("amount includes VAT"), default=True)
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
+    pass_through = models.BooleanField(_("passed through at cost"), default=False)
+    invoice_line = models.OneToOneField(
+        "InvoiceLine", on_delete=models.SET_NULL, null=True, blank=True, related_name="charge"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer", "service_date", "pk"]
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
+        constraints = [models.UniqueConstraint(fields=["source", "source_id"], name="uniq_charge_source")]
+        indexes = [models.Index(fields=["customer", "invoice_line"])]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("invoice")
+    CREDIT_NOTE = "credit_note", _("credit note")
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    ISSUED = "issued", _("issued")
+
+
+class Invoice(models.Model):
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE
+    )
+    series = models.CharField(_("series"), max_length=10, default="INV")
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    sequence = models.PositiveIntegerField(_("sequence number"), null=True, blank=True)
+    number = models.CharField(_("number"), max_length=30, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    credits = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("credits"),
+    )
+    run = models.ForeignKey(
+        "InvoiceRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
+    )
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "year", "sequence"],
+                condition=Q(sequence__isnull=False),
+                name="uniq_invoice_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvoiceStatus.DRAFT, sequence__isnull=True)
+                | Q(status=InvoiceStatus.ISSUED, sequence__isnull=False, issue_date__isnull=False),
+                name="issued_invoice_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=InvoiceKind.INVOICE, credits__isnull=True)
+                | Q(kind=InvoiceKind.CREDIT_NOTE, credits__isnull=False),
+                name="credit_note_credits_an_invoice",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit_price = MoneyField(_("unit price"), **MONEY)
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
+    pass_through = models.BooleanField(_("passed through at cost"), default=False)
+    net = MoneyField(_("net"), **MONEY)
+    vat = MoneyField(_("VAT"), **MONEY)
+    gross = MoneyField(_("gross"), **MONEY)
+    credits_line = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credited_by"
+    )
+
+    class Meta:
+        ordering = ["invoice", "position", "pk"]
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Payment(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    amount = MoneyField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    received_on = models.DateField(_("received on"))
+    reference = models.CharField(_("bank reference"), max_length=100)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "received_on"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "reference"], name="uniq_payment_reference")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.reference})"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", _("waiting")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class InvoiceRun(models.Model):
+    """Turning unbilled charges up to ``up_to`` into draft invoices, for all customers, one account
+    manager's, or one customer; progress is kept so the page can show it and a retry can go on."""
+
+    up_to = models.DateField(_("charges up to"))
+    account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING
+    )
+    customers_total = models.PositiveIntegerField(_("customers"), default=0)
+    customers_done = models.PositiveIntegerField(_("customers done"), default=0)
+    invoices_created = models.PositiveIntegerField(_("invoices created"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invoice run")
+        verbose_name_plural = _("invoice runs")
+
+    def __str__(self) -> str:
+        return f"{self.up_to} ({self.get_status_display()})"

@@ -1,0 +1,52 @@
+"""Reads of invoices: totals, balances, overdue ageing, statements."""
+
+import datetime
+
+from django.db.models import Sum
+from djmoney.money import Money
+
+from invoices.models import Invoice, InvoiceKind, InvoiceStatus
+
+AGE_BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
+
+
+def invoice_totals(invoice: Invoice) -> dict:
+    """Net, VAT and gross as sums of the lines, travel at cost apart."""
+    zero = Money(0, invoice.currency)
+    lines = list(invoice.lines.all())
+    return {
+        "net": sum((line.net for line in lines if not line.pass_through), zero),
+        "vat": sum((line.vat for line in lines), zero),
+        "travel": sum((line.gross for line in lines if line.pass_through), zero),
+        "gross": sum((line.gross for line in lines), zero),
+    }
+
+
+def invoice_balance(invoice: Invoice) -> Money:
+    """What is still open: the gross, less credit notes, less payments."""
+    gross = invoice_totals(invoice)["gross"]
+    credited = Money(
+        Invoice.objects.filter(credits=invoice, status=InvoiceStatus.ISSUED).aggregate(
+            total=Sum("lines__gross")
+        )["total"]
+        or 0,
+        invoice.currency,
+    )
+    paid = Money(invoice.payments.aggregate(total=Sum("amount"))["total"] or 0, invoice.currency)
+    return gross + credited - paid
+
+
+def overdue_by_age(*, today: datetime.date) -> dict[str, list[tuple[Invoice, Money, int]]]:
+    """Issued invoices past their due date with money open, by days overdue: 1-30, 31-60, 61-90, 90+."""
+    buckets: dict[str, list] = {label: [] for _days, label in AGE_BUCKETS} | {"90+": []}
+    overdue = Invoice.objects.filter(
+        kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, due_date__lt=today
+    ).select_related("customer")
+    for invoice in overdue.prefetch_related("lines", "payments"):
+        open_amount = invoice_balance(invoice)
+        if open_amount.amount <= 0:
+            continue
+        days = (today - invoice.due_date).days
+        label = next((label for limit, label in AGE_BUCKETS if days <= limit), "90+")
+        buckets[label].append((invoice, open_amount, days))
+    return buckets

@@ -1,0 +1,306 @@
+"""Writes to invoices: collecting billable charges, invoice runs, issuing, credit notes, payments."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+from sequences import get_next_value
+
+from billing.errors import BillingError
+from billing.money import round_fen
+from catalog.models import TaxCategory
+from catalog.pricing import line_amounts
+from catalog.selectors import vat_rate_on
+from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, ServicePeriod
+from contracts.services import charge_request_value
+from invoices.models import (
+    Charge,
+    ChargeSource,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceRun,
+    InvoiceStatus,
+    Payment,
+    RunStatus,
+)
+from invoices.selectors import invoice_balance
+from quotes.models import LineKind, QuoteLine
+
+PAYMENT_TERMS_DAYS = 30
+
+
+class InvoiceConflict(BillingError):
+    status = 409
+
+
+def charges_collect(*, up_to: datetime.date) -> int:
+    """Adds to the ledger every billable thing up to ``up_to`` not charged yet: paid period fees (billed
+    from the period start), lines of accepted services quotes (travel estimates excluded: actual travel is
+    billed from expenses) and confirmed charge requests. The unique (source, source id) makes it safe to run
+    any number of times, also concurrently. Returns how many charges were added."""
+    services_vat = {}
+
+    def vat(day: datetime.date) -> Decimal:
+        if day not in services_vat:
+            services_vat[day] = vat_rate_on(category_code=TaxCategory.SERVICES, on=day)
+        return services_vat[day]
+
+    charges = []
+    for period in ServicePeriod.objects.filter(
+        kind=PeriodKind.PAID, start__lte=up_to, fee__gt=0
+    ).select_related("contract", "tier"):
+        charges.append(
+            Charge(
+                customer_id=period.contract.customer_id,
+                source=ChargeSource.PERIOD_FEE,
+                source_id=period.pk,
+                description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
+                service_date=period.start,
+                unit_price=period.fee,
+                amount=period.fee,
+                tax_inclusive=True,
+                vat_rate=vat(period.start),
+            )
+        )
+    lines = (
+        QuoteLine.objects.filter(quote__order__isnull=False, quote__answered_at__date__lte=up_to)
+        .exclude(kind=LineKind.TRAVEL)
+        .select_related("quote")
+    )
+    for line in lines:
+        charges.append(
+            Charge(
+                customer_id=line.quote.customer_id,
+                source=ChargeSource.QUOTE_LINE,
+                source_id=line.pk,
+                description=f"{line.description} ({line.quote.reference})",
+                service_date=timezone.localdate(line.quote.answered_at),
+                quantity=line.quantity,
+                unit=line.unit,
+                unit_price=line.unit_price,
+                amount=line.gross if line.tax_inclusive else line.net,
+                tax_inclusive=line.tax_inclusive,
+                vat_rate=line.vat_rate,
+            )
+        )
+    for request in ChargeRequest.objects.filter(
+        status=ChargeStatus.CONFIRMED, customer_answered_at__date__lte=up_to
+    ).select_related("customer"):
+        value = charge_request_value(request)
+        day = timezone.localdate(request.customer_answered_at)
+        charges.append(
+            Charge(
+                customer_id=request.customer_id,
+                source=ChargeSource.CHARGE_REQUEST,
+                source_id=request.pk,
+                description=f"{request.description[:250]} ({request.ticket_ref})",
+                service_date=day,
+                unit_price=value,
+                amount=value,
+                tax_inclusive=True,
+                vat_rate=vat(day),
+            )
+        )
+    before = Charge.objects.count()
+    Charge.objects.bulk_create(charges, ignore_conflicts=True)
+    return Charge.objects.count() - before
+
+
+def invoice_run_start(
+    *, up_to: datetime.date, by=None, account_manager=None, customer: Customer | None = None
+) -> InvoiceRun:
+    """Records a run and starts its task once the run is committed."""
+    from invoices.tasks import execute_invoice_run  # tasks call services; imported here to keep one direction
+
+    run = InvoiceRun.objects.create(
+        up_to=up_to, account_manager=account_manager, customer=customer, created_by=by
+    )
+    transaction.on_commit(lambda: execute_invoice_run.delay(run.pk))
+    return run
+
+
+def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
+    """Bills every unbilled charge up to the run's date into draft invoices, one per customer and currency.
+    Each customer is billed in its own transaction with its charges locked, so a run that dies half-way
+    and is retried goes on where it stopped and bills nothing twice."""
+    InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, error="")
+    charges_collect(up_to=run.up_to)
+    unbilled = Charge.objects.filter(invoice_line__isnull=True, service_date__lte=run.up_to)
+    if run.customer_id:
+        unbilled = unbilled.filter(customer_id=run.customer_id)
+    if run.account_manager_id:
+        unbilled = unbilled.filter(customer__account_manager_id=run.account_manager_id)
+    customer_ids = sorted(set(unbilled.values_list("customer_id", flat=True)))
+    InvoiceRun.objects.filter(pk=run.pk).update(customers_total=len(customer_ids), customers_done=0)
+    for customer_id in customer_ids:
+        created = _bill_customer(run, customer_id)
+        InvoiceRun.objects.filter(pk=run.pk).update(
+            customers_done=F("customers_done") + 1, invoices_created=F("invoices_created") + created
+        )
+    InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
+    Customer.objects.select_for_update().filter(pk=customer_id).first()
+    charges = list(
+        Charge.objects.select_for_update()
+        .filter(customer_id=customer_id, invoice_line__isnull=True, service_date__lte=run.up_to)
+        .order_by("service_date", "pk")
+    )
+    created = 0
+    invoices: dict[str, Invoice] = {}
+    for charge in charges:
+        currency = str(charge.amount.currency)
+        if currency not in invoices:
+            invoice, is_new = Invoice.objects.get_or_create(
+                customer_id=customer_id,
+                currency=currency,
+                status=InvoiceStatus.DRAFT,
+                kind=InvoiceKind.INVOICE,
+                run=run,
+            )
+            invoices[currency] = invoice
+            created += is_new
+        invoice = invoices[currency]
+        amounts = line_amounts(
+            amount=charge.amount.amount,
+            vat_rate=charge.vat_rate,
+            tax_inclusive=charge.tax_inclusive,
+            pass_through=charge.pass_through,
+        )
+        line = InvoiceLine.objects.create(
+            invoice=invoice,
+            position=invoice.lines.count() + 1,
+            description=charge.description,
+            quantity=charge.quantity,
+            unit=charge.unit,
+            unit_price=charge.unit_price,
+            vat_rate=amounts.vat_rate,
+            pass_through=charge.pass_through,
+            net=Money(amounts.net, currency),
+            vat=Money(amounts.vat, currency),
+            gross=Money(amounts.gross, currency),
+        )
+        Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
+    return created
+
+
+@transaction.atomic
+def invoice_issue(*, invoice: Invoice, by=None, issue_date: datetime.date | None = None) -> Invoice:
+    """Gives a draft the next number of its series and year, in this transaction (a rollback returns the
+    number, so there is never a hole), and fixes it for good."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise InvoiceConflict(
+            _("Invoice %(invoice)s is issued already."), code="invoice_issued", params={"invoice": invoice}
+        )
+    if not invoice.lines.exists():
+        raise BillingError(_("An invoice needs at least one line."), code="invoice_empty")
+    issue_date = issue_date or timezone.localdate()
+    invoice.year = issue_date.year
+    invoice.sequence = get_next_value(f"invoice-{invoice.series}-{invoice.year}")
+    invoice.number = f"{invoice.series}{invoice.year}-{invoice.sequence:06d}"
+    invoice.status = InvoiceStatus.ISSUED
+    invoice.issue_date = issue_date
+    invoice.due_date = issue_date + datetime.timedelta(days=PAYMENT_TERMS_DAYS)
+    invoice.issued_at, invoice.issued_by = timezone.now(), by
+    invoice.save()
+    return invoice
+
+
+@transaction.atomic
+def invoice_delete_draft(*, invoice: Invoice) -> None:
+    """Deletes a draft; its charges are unbilled again. Issued invoices are only ever credited."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise InvoiceConflict(
+            _("An issued invoice is never deleted: credit it."),
+            code="invoice_issued",
+            params={"invoice": invoice},
+        )
+    invoice.delete()
+
+
+@transaction.atomic
+def credit_note_issue(
+    *, invoice: Invoice, reason: str, lines: dict[int, Decimal] | None = None, by=None
+) -> Invoice:
+    """A credit note (红字发票) reversing an issued invoice in whole (``lines`` None) or in part (line id ->
+    quantity to credit), numbered in its own series. What was credited before cannot be credited again."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.ISSUED or invoice.kind != InvoiceKind.INVOICE:
+        raise InvoiceConflict(_("Only an issued invoice can be credited."), code="credit_not_allowed")
+    if not reason.strip():
+        raise BillingError(_("Say why the invoice is credited."), code="reason_required")
+    originals = {line.pk: line for line in invoice.lines.all()}
+    wanted = lines if lines is not None else {pk: line.quantity for pk, line in originals.items()}
+    note = Invoice.objects.create(
+        kind=InvoiceKind.CREDIT_NOTE,
+        series="CN",
+        customer=invoice.customer,
+        currency=invoice.currency,
+        credits=invoice,
+        note=reason.strip(),
+    )
+    for position, (line_id, quantity) in enumerate(sorted(wanted.items()), start=1):
+        original = originals.get(line_id)
+        if original is None:
+            raise BillingError(
+                _("Line %(line)s is not on this invoice."), code="credit_line", params={"line": line_id}
+            )
+        credited = sum((-c.quantity for c in original.credited_by.all()), Decimal(0))
+        quantity = Decimal(quantity)
+        if quantity <= 0 or credited + quantity > original.quantity:
+            raise BillingError(
+                _("Line %(line)s can be credited for %(left)s at most."),
+                code="credit_too_much",
+                params={"line": original.description, "left": original.quantity - credited},
+            )
+        share = quantity / original.quantity
+        currency = invoice.currency
+        net = round_fen(original.net.amount * share)
+        gross = round_fen(original.gross.amount * share)
+        InvoiceLine.objects.create(
+            invoice=note,
+            position=position,
+            description=original.description,
+            quantity=-quantity,
+            unit=original.unit,
+            unit_price=original.unit_price,
+            vat_rate=original.vat_rate,
+            pass_through=original.pass_through,
+            net=Money(-net, currency),
+            vat=Money(-(gross - net), currency),
+            gross=Money(-gross, currency),
+            credits_line=original,
+        )
+    return invoice_issue(invoice=note, by=by)
+
+
+@transaction.atomic
+def payment_record(*, invoice: Invoice, amount: Money, received_on: datetime.date, reference: str) -> Payment:
+    """A payment received for an issued invoice, partial or whole; the bank reference makes a repeated
+    record a no-op. Paying more than is open is refused."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.ISSUED or invoice.kind != InvoiceKind.INVOICE:
+        raise InvoiceConflict(_("Payments are recorded against issued invoices."), code="payment_not_allowed")
+    existing = Payment.objects.filter(invoice=invoice, reference=reference).first()
+    if existing is not None:
+        return existing
+    if amount > invoice_balance(invoice):
+        raise BillingError(
+            _("The payment is more than the %(open)s still open."),
+            code="overpayment",
+            params={"open": invoice_balance(invoice)},
+        )
+    return Payment.objects.create(
+        invoice=invoice, amount=amount, received_on=received_on, reference=reference
+    )
