@@ -32,6 +32,7 @@ SCOPES = {
     "entitlements:read": _("Read customers' entitlements"),
     "consumption:write": _("Record consumption against entitlements"),
     "charges:write": _("Request charges for out-of-scope work"),
+    "work:write": _("Record delivered work (person-days)"),
 }
 
 KEY_TYPE = "ask"

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from billing import api, problems, views
 from contracts.urls import api_urlpatterns as contracts_api
+from invoices.urls import api_urlpatterns as invoices_api
 
 admin.site.site_header = _("After-sales contracts and billing")
 admin.site.site_title = _("After-sales billing")
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("quotes.urls")),
     path("api/v1/", include((contracts_api, "contracts-api"))),
+    path("api/v1/", include((invoices_api, "invoices-api"))),
     path("api/v1/me", api.MeView.as_view(), name="api-me"),
     path("api/problems/<slug:slug>", api.ProblemTypeView.as_view(), name="api-problem-type"),
     # The schema and its docs are public: integrators read them before they hold a key.

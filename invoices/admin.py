@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
 
 from billing.errors import BillingError
 from invoices import models
+from invoices.resources import WorkLogResource
 from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import invoice_issue
 
@@ -67,7 +69,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     def gross(self, obj):
         return invoice_totals(obj)["gross"]
 
-    @admin.display(description=_("open"))
+    @admin.display(description=_("still open"))
     def balance(self, obj):
         return invoice_balance(obj) if obj.status == models.InvoiceStatus.ISSUED else "—"
 
@@ -93,3 +95,25 @@ class InvoiceRunAdmin(admin.ModelAdmin):
         "error",
         "finished_at",
     ]
+
+
+@admin.register(models.WorkLog)
+class WorkLogAdmin(ImportExportModelAdmin):
+    """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
+    until the whole file is valid."""
+
+    resource_classes = [WorkLogResource]
+    list_display = [
+        "work_date",
+        "customer",
+        "engineer",
+        "role",
+        "days",
+        "on_site",
+        "ticket_ref",
+        "processed_at",
+    ]
+    list_filter = ["role", "on_site", ("processed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["customer__code", "engineer", "ticket_ref"]
+    list_select_related = ["customer"]
+    readonly_fields = ["processed_at", "idempotency_key"]

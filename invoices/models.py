@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from catalog.models import DeliveryMode, Role
 from contracts.models import Customer
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
@@ -58,6 +59,42 @@ class Charge(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+HOURS_PER_DAY = Decimal(8)
+
+
+class WorkLog(models.Model):
+    """Delivered work in person-days (人天), from a ticketing tool or an import. Prepaid person-days are
+    drawn first; the rest is billed at the rate card's rate of the work date."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="work_logs")
+    engineer = models.CharField(_("engineer"), max_length=100)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ENGINEER)
+    work_date = models.DateField(_("date"))
+    days = models.DecimalField(
+        _("person-days"), max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
+    )
+    on_site = models.BooleanField(_("on site"), default=False)
+    ticket_ref = models.CharField(_("ticket or order"), max_length=100)
+    service_code = models.CharField(_("service"), max_length=60, default="custom-development")
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    processed_at = models.DateTimeField(_("charged"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-work_date", "pk"]
+        verbose_name = _("work log")
+        verbose_name_plural = _("work logs")
+        indexes = [models.Index(fields=["processed_at", "work_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.work_date} {self.engineer} {self.days}"
+
+    @property
+    def delivery_mode(self) -> str:
+        return DeliveryMode.ON_SITE if self.on_site else DeliveryMode.REMOTE
 
 
 class InvoiceKind(models.TextChoices):

@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,13 +11,15 @@ from djmoney.money import Money
 from sequences import get_next_value
 
 from billing.errors import BillingError
-from billing.money import round_fen
-from catalog.models import TaxCategory
-from catalog.pricing import line_amounts
-from catalog.selectors import vat_rate_on
+from billing.money import money, round_fen
+from catalog.models import PricingBasis, Role, TaxCategory
+from catalog.pricing import line_amounts, person_day_rate
+from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, ServicePeriod
-from contracts.services import charge_request_value
+from contracts.quotas import Quota, person_day_quota
+from contracts.services import charge_request_value, consume
 from invoices.models import (
+    HOURS_PER_DAY,
     Charge,
     ChargeSource,
     Invoice,
@@ -27,15 +29,123 @@ from invoices.models import (
     InvoiceStatus,
     Payment,
     RunStatus,
+    WorkLog,
 )
 from invoices.selectors import invoice_balance
 from quotes.models import LineKind, QuoteLine
 
 PAYMENT_TERMS_DAYS = 30
+_NO_QUOTA = Quota("person_days", Decimal(0), Decimal(0), datetime.date.min, datetime.date.max)
 
 
 class InvoiceConflict(BillingError):
     status = 409
+
+
+def work_log_record(
+    *,
+    customer: Customer,
+    engineer: str,
+    work_date: datetime.date,
+    ticket_ref: str,
+    idempotency_key: str,
+    days: Decimal | None = None,
+    hours: Decimal | None = None,
+    role: str = Role.ENGINEER,
+    on_site: bool = False,
+    service_code: str = "custom-development",
+    description: str = "",
+) -> tuple[WorkLog, bool]:
+    """Records delivered work once per idempotency key; ``hours`` count 8 to the person-day. Returns the log
+    and whether it is new (a retry returns the first one)."""
+    existing = WorkLog.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    if (days is None) == (hours is None):
+        raise BillingError(_("Give the work in days or in hours."), code="work_days_or_hours")
+    days = Decimal(days) if days is not None else Decimal(hours) / HOURS_PER_DAY
+    if days <= 0:
+        raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
+    service = service_by_code(service_code)
+    if service is None or service.pricing_basis != PricingBasis.PER_PERSON_DAY:
+        raise BillingError(
+            _("“%(code)s” is not a service billed per person-day."),
+            code="not_person_days",
+            params={"code": service_code},
+        )
+    try:
+        with transaction.atomic():
+            return (
+                WorkLog.objects.create(
+                    customer=customer,
+                    engineer=engineer,
+                    role=role,
+                    work_date=work_date,
+                    days=days.quantize(Decimal("0.001")),
+                    on_site=on_site,
+                    ticket_ref=ticket_ref,
+                    service_code=service_code,
+                    description=description,
+                    idempotency_key=idempotency_key,
+                ),
+                True,
+            )
+    except IntegrityError:
+        return WorkLog.objects.get(idempotency_key=idempotency_key), False
+
+
+def _charge_work_logs(up_to: datetime.date) -> None:
+    """Each unprocessed work log draws on prepaid person-days first; the rest becomes a charge at the rate
+    of its work date. A log is processed once, under its own lock."""
+    for log_id in WorkLog.objects.filter(processed_at__isnull=True, work_date__lte=up_to).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            log = WorkLog.objects.select_for_update().select_related("customer").get(pk=log_id)
+            if log.processed_at is not None:
+                continue
+            service = service_by_code(log.service_code)
+            drawn = min(log.days, (person_day_quota(log.customer, log.work_date) or _NO_QUOTA).left)
+            if drawn > 0:
+                try:
+                    consume(
+                        customer=log.customer,
+                        service=service,
+                        quantity=drawn,
+                        ticket_ref=log.ticket_ref,
+                        idempotency_key=f"worklog:{log.pk}",
+                        at=_noon(log.work_date),
+                        recorded_by="work log",
+                    )
+                except BillingError as error:
+                    if error.code != "quota_exhausted":
+                        raise
+                    drawn = Decimal(0)
+            rest = log.days - drawn
+            if rest > 0:
+                card = rate_card_in_force(on=log.work_date)
+                rate = person_day_rate(rate_card=card, role=log.role, delivery_mode=log.delivery_mode)
+                Charge.objects.get_or_create(
+                    source=ChargeSource.WORK_LOG,
+                    source_id=log.pk,
+                    defaults={
+                        "customer": log.customer,
+                        "description": f"{service.name} · {log.engineer} · {log.ticket_ref}",
+                        "service_date": log.work_date,
+                        "quantity": rest,
+                        "unit": str(PricingBasis.PER_PERSON_DAY.label),
+                        "unit_price": rate.unit_price,
+                        "amount": money(rate.unit_price.amount * rest, str(rate.unit_price.currency)),
+                        "tax_inclusive": rate.tax_inclusive,
+                        "vat_rate": vat_rate_on(category_code=service.tax_category.code, on=log.work_date),
+                    },
+                )
+            log.processed_at = timezone.now()
+            log.save(update_fields=["processed_at"])
+
+
+def _noon(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_current_timezone())
 
 
 def charges_collect(*, up_to: datetime.date) -> int:
@@ -108,6 +218,7 @@ def charges_collect(*, up_to: datetime.date) -> int:
         )
     before = Charge.objects.count()
     Charge.objects.bulk_create(charges, ignore_conflicts=True)
+    _charge_work_logs(up_to)
     return Charge.objects.count() - before
 
 
