@@ -97,6 +97,63 @@ class WorkLog(models.Model):
         return DeliveryMode.ON_SITE if self.on_site else DeliveryMode.REMOTE
 
 
+class ExpenseCategory(models.TextChoices):
+    TRANSPORT = "transport", _("transport")
+    LODGING = "lodging", _("lodging")
+    ALLOWANCE = "allowance", _("allowance")
+
+
+RECEIPT_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class TravelExpense(models.Model):
+    """Travel and lodging for on-site work, re-invoiced at cost once approved: no discount, no markup, and
+    no VAT beyond what the receipt carries."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="travel_expenses")
+    category = models.CharField(_("category"), max_length=20, choices=ExpenseCategory.choices)
+    spent_on = models.DateField(_("date"))
+    amount = MoneyField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    description = models.CharField(_("description"), max_length=200)
+    ticket_ref = models.CharField(_("ticket or order"), max_length=100, blank=True)
+    receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/%m/")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-spent_on"]
+        verbose_name = _("travel expense")
+        verbose_name_plural = _("travel expenses")
+
+    def __str__(self) -> str:
+        return f"{self.spent_on} {self.get_category_display()} {self.amount}"
+
+
+class DataVolumeUsage(models.Model):
+    """Data migrated or restructured for a customer, billed on the rate card's tiers of its date."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="data_volume_usage")
+    service_code = models.CharField(_("service"), max_length=60, default="data-migration")
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    measured_on = models.DateField(_("date"))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-measured_on"]
+        verbose_name = _("data-volume usage")
+        verbose_name_plural = _("data-volume usage")
+
+    def __str__(self) -> str:
+        return f"{self.measured_on} {self.service_code} {self.quantity}"
+
+
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("invoice")
     CREDIT_NOTE = "credit_note", _("credit note")
@@ -139,6 +196,8 @@ class Invoice(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/", blank=True)
+    pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

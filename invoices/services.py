@@ -13,15 +13,17 @@ from sequences import get_next_value
 from billing.errors import BillingError
 from billing.money import money, round_fen
 from catalog.models import PricingBasis, Role, TaxCategory
-from catalog.pricing import line_amounts, person_day_rate
+from catalog.pricing import data_volume_amount, data_volume_pricing, line_amounts, person_day_rate
 from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, ServicePeriod
 from contracts.quotas import Quota, person_day_quota
 from contracts.services import charge_request_value, consume
 from invoices.models import (
     HOURS_PER_DAY,
+    RECEIPT_MAX_BYTES,
     Charge,
     ChargeSource,
+    DataVolumeUsage,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -29,6 +31,7 @@ from invoices.models import (
     InvoiceStatus,
     Payment,
     RunStatus,
+    TravelExpense,
     WorkLog,
 )
 from invoices.selectors import invoice_balance
@@ -148,6 +151,54 @@ def _noon(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_current_timezone())
 
 
+def receipt_check(receipt) -> None:
+    """A receipt is a PDF, JPEG or PNG by its content (not its name), at most RECEIPT_MAX_BYTES."""
+    if receipt.size > RECEIPT_MAX_BYTES:
+        raise BillingError(
+            _("A receipt is at most %(mb)s MB."),
+            code="receipt_too_large",
+            params={"mb": RECEIPT_MAX_BYTES // 2**20},
+        )
+    head = receipt.read(8)
+    receipt.seek(0)
+    if not (
+        head.startswith(b"%PDF-") or head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
+    ):
+        raise BillingError(_("A receipt is a PDF, JPEG or PNG file."), code="receipt_type")
+
+
+@transaction.atomic
+def travel_expense_record(
+    *,
+    customer: Customer,
+    category: str,
+    spent_on: datetime.date,
+    amount: Money,
+    description: str,
+    receipt,
+    ticket_ref: str = "",
+) -> TravelExpense:
+    receipt_check(receipt)
+    return TravelExpense.objects.create(
+        customer=customer,
+        category=category,
+        spent_on=spent_on,
+        amount=amount,
+        description=description,
+        receipt=receipt,
+        ticket_ref=ticket_ref,
+    )
+
+
+@transaction.atomic
+def travel_expense_approve(*, expense: TravelExpense, by) -> TravelExpense:
+    expense = TravelExpense.objects.select_for_update().get(pk=expense.pk)
+    if expense.approved_at is None:
+        expense.approved_by, expense.approved_at = by, timezone.now()
+        expense.save(update_fields=["approved_by", "approved_at"])
+    return expense
+
+
 def charges_collect(*, up_to: datetime.date) -> int:
     """Adds to the ledger every billable thing up to ``up_to`` not charged yet: paid period fees (billed
     from the period start), lines of accepted services quotes (travel estimates excluded: actual travel is
@@ -214,6 +265,40 @@ def charges_collect(*, up_to: datetime.date) -> int:
                 amount=value,
                 tax_inclusive=True,
                 vat_rate=vat(day),
+            )
+        )
+    for expense in TravelExpense.objects.filter(approved_at__isnull=False, spent_on__lte=up_to):
+        charges.append(
+            Charge(
+                customer_id=expense.customer_id,
+                source=ChargeSource.TRAVEL,
+                source_id=expense.pk,
+                description=f"{expense.get_category_display()} · {expense.description}",
+                service_date=expense.spent_on,
+                unit_price=expense.amount,
+                amount=expense.amount,
+                tax_inclusive=True,
+                vat_rate=Decimal(0),
+                pass_through=True,
+            )
+        )
+    for usage in DataVolumeUsage.objects.filter(measured_on__lte=up_to):
+        service = service_by_code(usage.service_code)
+        pricing = data_volume_pricing(rate_card=rate_card_in_force(on=usage.measured_on), service=service)
+        total = data_volume_amount(pricing, usage.quantity)
+        charges.append(
+            Charge(
+                customer_id=usage.customer_id,
+                source=ChargeSource.DATA_VOLUME,
+                source_id=usage.pk,
+                description=f"{service.name} · {usage.quantity} {pricing.get_unit_display()}",
+                service_date=usage.measured_on,
+                quantity=usage.quantity,
+                unit=str(pricing.get_unit_display()),
+                unit_price=money(total.amount / usage.quantity, str(total.currency)),
+                amount=total,
+                tax_inclusive=pricing.tax_inclusive,
+                vat_rate=vat(usage.measured_on),
             )
         )
     before = Charge.objects.count()
@@ -324,6 +409,9 @@ def invoice_issue(*, invoice: Invoice, by=None, issue_date: datetime.date | None
     invoice.due_date = issue_date + datetime.timedelta(days=PAYMENT_TERMS_DAYS)
     invoice.issued_at, invoice.issued_by = timezone.now(), by
     invoice.save()
+    from invoices.tasks import render_invoice_pdf  # tasks call services; imported here to keep one direction
+
+    transaction.on_commit(lambda: render_invoice_pdf.delay(invoice.pk))
     return invoice
 
 

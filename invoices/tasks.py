@@ -1,8 +1,13 @@
 """Invoice work run by Celery: thin, idempotent wrappers around services."""
 
 from celery import shared_task
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.translation import override
 
-from invoices.models import InvoiceRun, RunStatus
+from billing.pdf import render_pdf, sha256
+from invoices.documents import invoice_context
+from invoices.models import Invoice, InvoiceRun, RunStatus
 from invoices.services import invoice_run_execute
 
 
@@ -17,3 +22,20 @@ def execute_invoice_run(run_id: int) -> dict:
         InvoiceRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED, error=str(error)[:2000])
         raise
     return {"customers": run.customers_done, "invoices": run.invoices_created}
+
+
+@shared_task(acks_late=True)
+def render_invoice_pdf(invoice_id: int) -> str:
+    """Renders an issued invoice's PDF once and stores it with its SHA-256."""
+    invoice = Invoice.objects.select_related("customer", "credits").get(pk=invoice_id)
+    if invoice.pdf_sha256:
+        return invoice.pdf_sha256
+    with override("zh-hans"):
+        data = render_pdf("invoices/invoice_pdf.html", invoice_context(invoice))
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if not invoice.pdf_sha256:
+            invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(data), save=False)
+            invoice.pdf_sha256 = sha256(data)
+            invoice.save(update_fields=["pdf", "pdf_sha256"])
+    return invoice.pdf_sha256
