@@ -200,6 +200,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quotes.tasks.apply_closing_rule",
         "schedule": crontab(hour=2, minute=15),
     },
+    "overdue-invoice-reminders": {
+        "task": "invoices.tasks.send_overdue_reminders",
+        "schedule": crontab(hour=9, minute=30),
+    },
     "idempotency-records-purge": {
         "task": "billing.tasks.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=30),

@@ -305,3 +305,22 @@ class InvoiceRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.up_to} ({self.get_status_display()})"
+
+
+class InvoiceReminder(models.Model):
+    """A payment reminder for an overdue invoice at one step (30, 60, 90 days); sent once per step."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
+    days_overdue = models.PositiveSmallIntegerField(_("days overdue"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["invoice", "days_overdue"]
+        verbose_name = _("payment reminder")
+        verbose_name_plural = _("payment reminders")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "days_overdue"], name="uniq_invoice_reminder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} +{self.days_overdue}d"

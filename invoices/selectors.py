@@ -5,7 +5,7 @@ import datetime
 from django.db.models import Sum
 from djmoney.money import Money
 
-from invoices.models import Invoice, InvoiceKind, InvoiceStatus
+from invoices.models import Invoice, InvoiceKind, InvoiceStatus, Payment
 
 AGE_BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
 
@@ -50,3 +50,32 @@ def overdue_by_age(*, today: datetime.date) -> dict[str, list[tuple[Invoice, Mon
         label = next((label for limit, label in AGE_BUCKETS if days <= limit), "90+")
         buckets[label].append((invoice, open_amount, days))
     return buckets
+
+
+def statement_of_account(*, customer, start: datetime.date, end: datetime.date) -> dict:
+    """Issued invoices and credit notes and payments of a customer between two dates, oldest first, with
+    the balance brought forward and a running balance."""
+    invoices = list(
+        Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED).prefetch_related("lines")
+    )
+    payments = list(Payment.objects.filter(invoice__customer=customer).select_related("invoice"))
+    entries = [(i.issue_date, 0, i.number, invoice_totals(i)["gross"], i) for i in invoices]
+    entries += [(p.received_on, 1, p.reference, -p.amount, p) for p in payments]
+    entries.sort(key=lambda e: (e[0], e[1], e[2]))
+    currency = "CNY"
+    opening = sum((e[3] for e in entries if e[0] < start), Money(0, currency))
+    rows, balance = [], opening
+    for day, _order, reference, amount, source in entries:
+        if start <= day <= end:
+            balance += amount
+            rows.append(
+                {"date": day, "reference": reference, "amount": amount, "balance": balance, "source": source}
+            )
+    return {
+        "customer": customer,
+        "start": start,
+        "end": end,
+        "opening": opening,
+        "rows": rows,
+        "closing": balance,
+    }

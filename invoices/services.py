@@ -3,9 +3,12 @@
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 from sequences import get_next_value
@@ -27,6 +30,7 @@ from invoices.models import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    InvoiceReminder,
     InvoiceRun,
     InvoiceStatus,
     Payment,
@@ -34,7 +38,7 @@ from invoices.models import (
     TravelExpense,
     WorkLog,
 )
-from invoices.selectors import invoice_balance
+from invoices.selectors import invoice_balance, overdue_by_age
 from quotes.models import LineKind, QuoteLine
 
 PAYMENT_TERMS_DAYS = 30
@@ -503,3 +507,42 @@ def payment_record(*, invoice: Invoice, amount: Money, received_on: datetime.dat
     return Payment.objects.create(
         invoice=invoice, amount=amount, received_on=received_on, reference=reference
     )
+
+
+REMINDER_STEPS = (1, 30, 60, 90)
+
+
+def overdue_reminders_send(*, today: datetime.date) -> list[InvoiceReminder]:
+    """E-mails the customer's contacts about invoices past due with money open, once at each step (1, 30,
+    60 and 90 days overdue); a rerun sends nothing twice. Steps missed meanwhile make one e-mail."""
+    sent = []
+    for bucket in overdue_by_age(today=today).values():
+        for invoice, open_amount, days in bucket:
+            new = []
+            for step in (s for s in REMINDER_STEPS if days >= s):
+                try:
+                    with transaction.atomic():
+                        new.append(InvoiceReminder.objects.create(invoice=invoice, days_overdue=step))
+                except IntegrityError:
+                    continue
+            recipients = [c.email for c in invoice.customer.contacts.all() if c.email]
+            if new and recipients:
+                send_mail(
+                    gettext("Invoice %(number)s is overdue") % {"number": invoice.number},
+                    gettext(
+                        "Invoice %(number)s of %(date)s was due on %(due)s; %(open)s is still open. "
+                        "Please pay to %(bank)s, account %(account)s, quoting the invoice number."
+                    )
+                    % {
+                        "number": invoice.number,
+                        "date": invoice.issue_date,
+                        "due": invoice.due_date,
+                        "open": open_amount,
+                        "bank": settings.VENDOR["bank"],
+                        "account": settings.VENDOR["bank_account"],
+                    },
+                    None,
+                    recipients,
+                )
+            sent.extend(new)
+    return sent

@@ -3,12 +3,13 @@
 from celery import shared_task
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import override
 
 from billing.pdf import render_pdf, sha256
 from invoices.documents import invoice_context
 from invoices.models import Invoice, InvoiceRun, RunStatus
-from invoices.services import invoice_run_execute
+from invoices.services import invoice_run_execute, overdue_reminders_send
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
@@ -39,3 +40,8 @@ def render_invoice_pdf(invoice_id: int) -> str:
             invoice.pdf_sha256 = sha256(data)
             invoice.save(update_fields=["pdf", "pdf_sha256"])
     return invoice.pdf_sha256
+
+
+@shared_task
+def send_overdue_reminders() -> int:
+    return len(overdue_reminders_send(today=timezone.localdate()))

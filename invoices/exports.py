@@ -1,0 +1,98 @@
+"""Finance exports for the accounting system: invoices and their lines as CSV or XLSX.
+
+Text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return first) is prefixed with
+an apostrophe, so an exported customer name can never run as a formula.
+"""
+
+import tablib
+
+from invoices.models import Invoice
+from invoices.selectors import invoice_totals
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def invoices_dataset(invoices) -> tablib.Dataset:
+    dataset = tablib.Dataset(
+        headers=[
+            "number",
+            "kind",
+            "issue_date",
+            "due_date",
+            "customer",
+            "customer_name",
+            "uscc",
+            "currency",
+            "net",
+            "vat",
+            "gross",
+            "credits",
+        ]
+    )
+    for invoice in invoices.select_related("customer", "credits").prefetch_related("lines"):
+        totals = invoice_totals(invoice)
+        dataset.append(
+            [
+                invoice.number,
+                invoice.kind,
+                invoice.issue_date.isoformat() if invoice.issue_date else "",
+                invoice.due_date.isoformat() if invoice.due_date else "",
+                safe(invoice.customer.code),
+                safe(invoice.customer.legal_name),
+                invoice.customer.uscc,
+                invoice.currency,
+                f"{totals['net'].amount:.2f}",
+                f"{totals['vat'].amount:.2f}",
+                f"{totals['gross'].amount:.2f}",
+                invoice.credits.number if invoice.credits else "",
+            ]
+        )
+    return dataset
+
+
+def lines_dataset(invoices) -> tablib.Dataset:
+    dataset = tablib.Dataset(
+        headers=[
+            "number",
+            "position",
+            "description",
+            "quantity",
+            "unit",
+            "unit_price",
+            "vat_rate",
+            "net",
+            "vat",
+            "gross",
+            "pass_through",
+        ]
+    )
+    for invoice in invoices.prefetch_related("lines"):
+        for line in invoice.lines.all():
+            dataset.append(
+                [
+                    invoice.number,
+                    line.position,
+                    safe(line.description),
+                    f"{line.quantity}",
+                    safe(line.unit),
+                    f"{line.unit_price.amount:.2f}",
+                    f"{line.vat_rate}",
+                    f"{line.net.amount:.2f}",
+                    f"{line.vat.amount:.2f}",
+                    f"{line.gross.amount:.2f}",
+                    "1" if line.pass_through else "0",
+                ]
+            )
+    return dataset
+
+
+def issued(start, end):
+    return Invoice.objects.filter(status="issued", issue_date__range=(start, end)).order_by(
+        "series", "year", "sequence"
+    )
