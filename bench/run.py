@@ -90,7 +90,7 @@ def bench_load_catalog() -> list[str]:
 
 def main() -> None:
     database_url = setup_django()
-    from bench import http_check, pdf_bench
+    from bench import http_check, invoice_bench, pdf_bench
     from billing.apikeys import create_api_key
     from catalog.services import load_catalog
     from contracts import demo
@@ -101,6 +101,8 @@ def main() -> None:
     lines += [*bench_calendar(), ""]
     demo.load()
     lines += [*pdf_bench.run(), ""]
+    lines += [*invoice_bench.import_rates(), ""]
+    lines += [*invoice_bench.invoice_run(int(os.environ.get("BENCH_INVOICE_CUSTOMERS", "10000"))), ""]
     _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
     lines += [*http_check.query_counts(), ""]
     lines += [*http_check.run(database_url, raw_key), ""]

@@ -4,7 +4,9 @@ rules and the import is all or nothing."""
 import hashlib
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from import_export import fields, resources
+from import_export.instance_loaders import CachedInstanceLoader
 from import_export.widgets import ForeignKeyWidget
 
 from contracts.models import Customer
@@ -38,7 +40,45 @@ class WorkLogResource(resources.ModelResource):
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
-        use_bulk = False
+        # Existing keys in one query, new rows in batches: the import runs in one transaction and rolls
+        # back on any bad row (use_transactions + rollback_on_validation_errors), so batches commit nothing
+        # on their own.
+        instance_loader_class = CachedInstanceLoader
+        use_bulk = True
+        batch_size = 1000
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The model's rules, less two that would query per row: the key's uniqueness (the database enforces
+        it; existing keys are found by the cached loader) and the customer's existence (the widget found
+        it, or reported the row)."""
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(exclude=[*errors, "customer"], validate_unique=False)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+class WorkLogFileResource(WorkLogResource):
+    """For the command line: no row diffs (they are for the admin's preview)."""
+
+    class Meta(WorkLogResource.Meta):
+        skip_diff = True
+
+    def before_import(self, dataset, **kwargs):
+        """Reads the file's customers in one query (a file names few customers in many rows)."""
+        codes = set(dataset["customer"]) if "customer" in (dataset.headers or []) else set()
+        self._customers = Customer.objects.in_bulk(codes, field_name="code")
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.attribute != "customer":
+            return super().import_field(field, instance, row, is_m2m, **kwargs)
+        customer = self._customers.get(row.get("customer"))
+        if customer is None:
+            raise ValueError(f"unknown customer {row.get('customer')!r}")
+        instance.customer = customer
+        return None
 
     def before_import_row(self, row, **kwargs):
         """``hours`` may stand for ``days`` (8 to the day); a row without a key is keyed by its content, so

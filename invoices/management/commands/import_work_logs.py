@@ -3,7 +3,7 @@ from pathlib import Path
 import tablib
 from django.core.management.base import BaseCommand, CommandError
 
-from invoices.resources import WorkLogResource
+from invoices.resources import WorkLogFileResource
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
             else:
                 raise CommandError("The file is neither UTF-8 nor GB18030 text.")
             dataset = tablib.Dataset().load(text, format="csv")
-        result = WorkLogResource().import_data(
+        result = WorkLogFileResource().import_data(
             dataset,
             dry_run=dry_run,
             use_transactions=True,
