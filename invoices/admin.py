@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -6,7 +7,7 @@ from billing.errors import BillingError
 from invoices import models
 from invoices.resources import WorkLogResource
 from invoices.selectors import invoice_balance, invoice_totals
-from invoices.services import invoice_issue
+from invoices.services import invoice_issue, receipt_check, travel_expense_approve
 
 
 @admin.register(models.Charge)
@@ -117,3 +118,44 @@ class WorkLogAdmin(ImportExportModelAdmin):
     search_fields = ["customer__code", "engineer", "ticket_ref"]
     list_select_related = ["customer"]
     readonly_fields = ["processed_at", "idempotency_key"]
+
+
+class TravelExpenseForm(forms.ModelForm):
+    class Meta:
+        model = models.TravelExpense
+        fields = ["customer", "category", "spent_on", "amount", "description", "ticket_ref", "receipt"]
+
+    def clean_receipt(self):
+        receipt = self.cleaned_data["receipt"]
+        if receipt and "receipt" in self.changed_data:
+            try:
+                receipt_check(receipt)
+            except BillingError as error:
+                raise forms.ValidationError(str(error), code=error.code) from error
+        return receipt
+
+
+@admin.register(models.TravelExpense)
+class TravelExpenseAdmin(admin.ModelAdmin):
+    form = TravelExpenseForm
+    list_display = ["spent_on", "customer", "category", "amount", "description", "approved_at"]
+    list_filter = ["category", ("approved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["customer__code", "description", "ticket_ref"]
+    list_select_related = ["customer"]
+    readonly_fields = ["approved_by", "approved_at"]
+    autocomplete_fields = ["customer"]
+    actions = ["approve"]
+
+    @admin.action(description=_("Approve the selected expenses (re-invoiced at cost)"))
+    def approve(self, request, queryset):
+        for expense in queryset:
+            travel_expense_approve(expense=expense, by=request.user)
+        self.message_user(request, _("Approved."))
+
+
+@admin.register(models.DataVolumeUsage)
+class DataVolumeUsageAdmin(admin.ModelAdmin):
+    list_display = ["measured_on", "customer", "service_code", "quantity"]
+    search_fields = ["customer__code"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]

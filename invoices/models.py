@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
+from djmoney.models.validators import MinMoneyValidator
 
 from catalog.models import DeliveryMode, Role
 from contracts.models import Customer
@@ -114,7 +115,7 @@ class TravelExpense(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="travel_expenses")
     category = models.CharField(_("category"), max_length=20, choices=ExpenseCategory.choices)
     spent_on = models.DateField(_("date"))
-    amount = MoneyField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    amount = MoneyField(_("amount"), validators=[MinMoneyValidator(Decimal("0.01"))], **MONEY)
     description = models.CharField(_("description"), max_length=200)
     ticket_ref = models.CharField(_("ticket or order"), max_length=100, blank=True)
     receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/%m/")
@@ -249,10 +250,25 @@ class InvoiceLine(models.Model):
     def __str__(self) -> str:
         return self.description
 
+    def save(self, *args, **kwargs):
+        """Lines of an issued invoice are fixed for good (a credit note corrects them)."""
+        if Invoice.objects.filter(pk=self.invoice_id, status=InvoiceStatus.ISSUED).exists():
+            raise IssuedInvoiceError(f"invoice {self.invoice_id} is issued: its lines cannot change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if Invoice.objects.filter(pk=self.invoice_id, status=InvoiceStatus.ISSUED).exists():
+            raise IssuedInvoiceError(f"invoice {self.invoice_id} is issued: its lines cannot change")
+        return super().delete(*args, **kwargs)
+
+
+class IssuedInvoiceError(Exception):
+    """A programming error: something tried to change an issued invoice."""
+
 
 class Payment(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
-    amount = MoneyField(_("amount"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    amount = MoneyField(_("amount"), validators=[MinMoneyValidator(Decimal("0.01"))], **MONEY)
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("bank reference"), max_length=100)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)

@@ -433,6 +433,15 @@ def invoice_delete_draft(*, invoice: Invoice) -> None:
 
 
 @transaction.atomic
+def invoice_draft_remove_line(*, line: InvoiceLine) -> None:
+    """Takes a line off a draft; its charge is unbilled again and goes on the next run."""
+    invoice = Invoice.objects.select_for_update().get(pk=line.invoice_id)
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise InvoiceConflict(_("An issued invoice is never changed: credit it."), code="invoice_issued")
+    line.delete()
+
+
+@transaction.atomic
 def credit_note_issue(
     *, invoice: Invoice, reason: str, lines: dict[int, Decimal] | None = None, by=None
 ) -> Invoice:

@@ -101,3 +101,24 @@ def test_an_issued_invoice_has_a_bilingual_pdf_with_capitals_bank_and_uscc(
     assert "91110000802100433B" in text
     assert "开户行Bank" in text
     assert "代垫差旅及住宿" in text
+
+
+def test_travel_expenses_are_entered_and_approved_in_the_admin(admin_client, customer):
+    from django.urls import reverse
+
+    from invoices.models import TravelExpense
+
+    url = reverse("admin:invoices_travelexpense_add")
+    data = {"customer": customer.pk, "category": "transport", "spent_on": "2026-03-05", "amount_0": "880.00",
+            "amount_1": "CNY", "description": "高铁", "ticket_ref": "TK-1"}  # fmt: skip
+    refused = admin_client.post(url, {**data, "receipt": SimpleUploadedFile("r.pdf", b"GIF89a")})
+    assert refused.status_code == 200
+    assert not TravelExpense.objects.exists()
+    admin_client.post(url, {**data, "receipt": SimpleUploadedFile("r.pdf", PDF_RECEIPT)})
+    expense_ = TravelExpense.objects.get()
+    admin_client.post(
+        reverse("admin:invoices_travelexpense_changelist"),
+        {"action": "approve", "_selected_action": [expense_.pk]},
+    )
+    expense_.refresh_from_db()
+    assert expense_.approved_at is not None

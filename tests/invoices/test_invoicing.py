@@ -248,3 +248,20 @@ def test_invoice_admin_pages_open_and_drafts_are_issued_there(admin_client, bill
         reverse("admin:invoices_invoice_changelist"), {"action": "issue", "_selected_action": [draft.pk]}
     )
     assert Invoice.objects.get().status == InvoiceStatus.ISSUED
+
+
+def test_a_line_taken_off_a_draft_goes_on_the_next_run_and_issued_lines_never_change(billable):
+    from invoices.models import IssuedInvoiceError
+    from invoices.services import invoice_draft_remove_line
+
+    invoice_run_execute(run=InvoiceRun.objects.create(up_to=today()))
+    draft = Invoice.objects.get()
+    invoice_draft_remove_line(line=draft.lines.first())
+    assert Charge.objects.filter(invoice_line__isnull=True).count() == 1
+    issued = invoice_issue(invoice=draft)
+    with pytest.raises(IssuedInvoiceError):
+        issued.lines.first().save()
+    with pytest.raises(BillingError):
+        invoice_draft_remove_line(line=issued.lines.first())
+    invoice_run_execute(run=InvoiceRun.objects.create(up_to=today()))
+    assert Invoice.objects.count() == 2
