@@ -1,4 +1,4 @@
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,6 +15,7 @@ from catalog.selectors import published_holiday_years, rate_card_in_force
 
 
 @login_required
+@permission_required("catalog.view_serviceitem", raise_exception=True)
 def catalogue(request):
     """The whole catalogue on one page: services by group, tiers with their response times, the rate
     card in force and this year's holiday schedule."""

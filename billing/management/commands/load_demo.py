@@ -2,10 +2,12 @@ import os
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from billing.apikeys import SCOPES, hash_key
 from billing.models import ApiKey
+from billing.roles import ROLES, sync_roles
 from contracts import demo as contracts_demo
 
 # A fixed key so the README's curl calls work on every demo install; only made with DEBUG on.
@@ -24,6 +26,16 @@ class Command(BaseCommand):
         else:
             users.create_superuser(username=username, email=f"{username}@example.com", password=password)
             self.stdout.write(self.style.SUCCESS(f"Demo administrator created: {username} / {password}"))
+
+        sync_roles()
+        for role, (label, _permissions) in ROLES.items():
+            user = users.filter(username=role).first()
+            if user is None:
+                user = users.create_user(username=role, email=f"{role}@example.com", password=f"{role}-demo")
+                user.is_staff = True
+                user.save()
+                self.stdout.write(f"Demo {label}: {role} / {role}-demo")
+            user.groups.set(Group.objects.filter(name=role))
 
         created = contracts_demo.load()
         self.stdout.write(f"Demo customers created: {', '.join(created) or 'none (already there)'}")
