@@ -5,6 +5,7 @@ from contracts import api, views
 app_name = "contracts"
 urlpatterns = [
     path("c/charge-requests/<str:token>/", views.charge_request_answer, name="charge-request-answer"),
+    path("staff/entitlements/", views.entitlement_lookup, name="entitlement-lookup"),
 ]
 
 api_urlpatterns = [

@@ -14,6 +14,7 @@ ALL = set(ROLES)
 PAGES = {
     "admin:index": ALL,
     "catalog:catalogue": ALL,
+    "contracts:entitlement-lookup": ALL,
     "admin:catalog_serviceitem_changelist": ALL,
     "admin:catalog_ratecard_changelist": ALL,
     "admin:catalog_holidayscheduleday_changelist": {"administrator"},

@@ -1,0 +1,22 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import ServiceItem, Severity
+from contracts.models import Customer
+
+
+class EntitlementLookupForm(forms.Form):
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.all(), to_field_name="code"
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"), queryset=ServiceItem.objects.filter(active=True), to_field_name="code"
+    )
+    severity = forms.ChoiceField(label=_("Level"), choices=[("", "—"), *Severity.choices], required=False)
+    product = forms.CharField(label=_("Product or custom module"), max_length=60, required=False)
+    to_version = forms.CharField(label=_("Upgrade to version"), max_length=20, required=False)
+    on_site = forms.BooleanField(label=_("On site"), required=False)
+    location = forms.CharField(label=_("Location (city)"), max_length=60, required=False)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=0.01, initial=1, decimal_places=2, max_digits=10
+    )
