@@ -83,7 +83,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def celery_worker(celery_worker_process):
+def real_celery_worker(celery_worker_process):
     """Sends this test's tasks to the real worker; every other test runs tasks eagerly."""
     from billing.celery import app
 

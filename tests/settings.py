@@ -12,7 +12,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Tasks run in-process unless a test asks for the real worker (the `celery_worker` fixture).
+# Tasks run in-process unless a test asks for the real worker (the `real_celery_worker` fixture).
 CELERY_TASK_ALWAYS_EAGER = True
 
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

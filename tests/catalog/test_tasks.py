@@ -31,10 +31,12 @@ def test_no_warning_when_no_calendar_observes_holidays():
 
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
-def test_the_calendar_check_runs_on_a_real_worker(celery_worker):
+def test_the_calendar_check_runs_on_a_real_worker(real_celery_worker):
     BusinessCalendarFactory(code="5x8")
     HolidayScheduleDayFactory(date=datetime.date(2026, 1, 1))
     result = warn_unpublished_calendar_years.delay("2026-11-25")
-    assert result.get(timeout=30) == [2027]
+    assert result.get(timeout=30, disable_sync_subtasks=False) == [2027]
     HolidayScheduleDayFactory(date=datetime.date(2027, 1, 1))
-    assert warn_unpublished_calendar_years.delay("2026-11-25").get(timeout=30) == []
+    assert (
+        warn_unpublished_calendar_years.delay("2026-11-25").get(timeout=30, disable_sync_subtasks=False) == []
+    )

@@ -425,7 +425,7 @@ def test_a_closed_request_may_be_reopened_within_a_month(charge, account_manager
 
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
-def test_the_closing_rule_runs_on_a_real_worker(celery_worker):
+def test_the_closing_rule_runs_on_a_real_worker(real_celery_worker):
     load_catalog()
     customer = CustomerFactory()
     ServicePeriodFactory(contract__customer=customer, start=D(2020, 1, 1), end=D(2021, 12, 31))
@@ -436,6 +436,12 @@ def test_the_closing_rule_runs_on_a_real_worker(celery_worker):
         status=ChargeStatus.AWAITING_CUSTOMER,
         sent_to_customer_at=timezone.now() - datetime.timedelta(days=40),
     )
-    assert apply_closing_rule.delay().get(timeout=30) == {"closed": 1, "final": 0}
-    assert apply_closing_rule.delay().get(timeout=30) == {"closed": 0, "final": 0}
-    assert mark_lapsed_periods.delay().get(timeout=30) == 1
+    assert apply_closing_rule.delay().get(timeout=30, disable_sync_subtasks=False) == {
+        "closed": 1,
+        "final": 0,
+    }
+    assert apply_closing_rule.delay().get(timeout=30, disable_sync_subtasks=False) == {
+        "closed": 0,
+        "final": 0,
+    }
+    assert mark_lapsed_periods.delay().get(timeout=30, disable_sync_subtasks=False) == 1

@@ -76,9 +76,9 @@ def test_stored_text_pointing_at_local_files_embeds_nothing(tmp_path):
 
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_renders_and_stores_the_pdf(quote, celery_worker):
+def test_a_real_worker_renders_and_stores_the_pdf(quote, real_celery_worker):
     Quote.objects.filter(pk=quote.pk).update(status="sent")
-    digest = render_quote_pdf.delay(quote.pk).get(timeout=120)
+    digest = render_quote_pdf.delay(quote.pk).get(timeout=120, disable_sync_subtasks=False)
     quote.refresh_from_db()
     assert quote.pdf_sha256 == digest
     assert sha256(quote.pdf.read()) == digest
