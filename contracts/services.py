@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from billing.errors import BillingError
+from billing.mail import absolute_url, mail_contacts
 from catalog.models import BusinessCalendar, DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier
 from catalog.pricing import person_day_rate
 from catalog.selectors import rate_card_in_force
@@ -495,12 +496,7 @@ def _event(request: ChargeRequest, actor: str, note: str = "") -> None:
 
 
 def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:
-    contacts = [c.email for c in request.customer.contacts.all() if c.email]
-    if not contacts:
-        return
-    link = settings.SITE_URL.rstrip("/") + reverse(
-        "contracts:charge-request-answer", args=[customer_link_token(request)]
-    )
+    link = absolute_url(reverse("contracts:charge-request-answer", args=[customer_link_token(request)]))
     if closed:
         subject = gettext("Charge request %(ticket)s closed") % {"ticket": request.ticket_ref}
         body = gettext(
@@ -513,4 +509,4 @@ def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:
             "description": request.description,
             "link": link,
         }
-    send_mail(subject, body, None, contacts)
+    mail_contacts(request.customer.contacts.all(), subject, body)

@@ -4,7 +4,6 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -14,6 +13,7 @@ from djmoney.money import Money
 from sequences import get_next_value
 
 from billing.errors import BillingError
+from billing.mail import mail_contacts
 from billing.money import money, round_fen
 from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import data_volume_amount, data_volume_pricing, line_amounts, person_day_rate
@@ -534,9 +534,9 @@ def overdue_reminders_send(*, today: datetime.date) -> list[InvoiceReminder]:
                         new.append(InvoiceReminder.objects.create(invoice=invoice, days_overdue=step))
                 except IntegrityError:
                     continue
-            recipients = [c.email for c in invoice.customer.contacts.all() if c.email]
-            if new and recipients:
-                send_mail(
+            if new:
+                mail_contacts(
+                    invoice.customer.contacts.all(),
                     gettext("Invoice %(number)s is overdue") % {"number": invoice.number},
                     gettext(
                         "Invoice %(number)s of %(date)s was due on %(due)s; %(open)s is still open. "
@@ -550,8 +550,6 @@ def overdue_reminders_send(*, today: datetime.date) -> list[InvoiceReminder]:
                         "bank": settings.VENDOR["bank"],
                         "account": settings.VENDOR["bank_account"],
                     },
-                    None,
-                    recipients,
                 )
             sent.extend(new)
     return sent

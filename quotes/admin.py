@@ -5,13 +5,13 @@ are shown read-only. The customer answers through the signed link shown on the q
 """
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from billing.errors import BillingError
+from billing.mail import absolute_url
 from catalog.models import PricingBasis
 from quotes import models
 from quotes.services import (
@@ -167,7 +167,7 @@ class QuoteAdmin(admin.ModelAdmin):
     def customer_link(self, obj):
         if not obj.pk or obj.status not in (models.QuoteStatus.SENT, models.QuoteStatus.CLOSED):
             return "—"
-        url = settings.SITE_URL.rstrip("/") + reverse("quotes:answer", args=[customer_link_token(obj)])
+        url = absolute_url(reverse("quotes:answer", args=[customer_link_token(obj)]))
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("open"))
 
     def save_model(self, request, obj, form, change):

@@ -7,7 +7,6 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from djmoney.money import Money
 from sequences import get_next_value
 
 from billing.errors import BillingError
+from billing.mail import absolute_url, mail_contacts
 from billing.money import money
 from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier, TaxCategory
 from catalog.pricing import (
@@ -461,10 +461,7 @@ def _check_editable(quote: Quote) -> None:
 
 
 def _mail_customer(quote: Quote, *, closed: bool = False) -> None:
-    recipients = [c.email for c in quote.customer.contacts.all() if c.email]
-    if not recipients:
-        return
-    link = settings.SITE_URL.rstrip("/") + reverse("quotes:answer", args=[customer_link_token(quote)])
+    link = absolute_url(reverse("quotes:answer", args=[customer_link_token(quote)]))
     if closed:
         subject = gettext("Quote %(quote)s closed") % {"quote": quote.reference}
         body = gettext(
@@ -477,4 +474,4 @@ def _mail_customer(quote: Quote, *, closed: bool = False) -> None:
             "quote": quote.reference,
             "link": link,
         }
-    send_mail(subject, body, None, recipients)
+    mail_contacts(quote.customer.contacts.all(), subject, body)
