@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("contracts.urls")),
     path("", include("quotes.urls")),
+    path("", include("invoices.urls")),
     path("api/v1/", include((contracts_api, "contracts-api"))),
     path("api/v1/", include((invoices_api, "invoices-api"))),
     path("api/v1/me", api.MeView.as_view(), name="api-me"),

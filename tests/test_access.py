@@ -15,6 +15,8 @@ PAGES = {
     "admin:index": ALL,
     "catalog:catalogue": ALL,
     "contracts:entitlement-lookup": ALL,
+    "quotes:pipeline": ALL,
+    "invoices:runs": {"finance", "administrator"},
     "admin:catalog_serviceitem_changelist": ALL,
     "admin:catalog_ratecard_changelist": ALL,
     "admin:catalog_holidayscheduleday_changelist": {"administrator"},

@@ -20,8 +20,8 @@ def account_manager(django_user_model):
     return user
 
 
-def log_in(page, live_server, username, password):
-    page.goto(f"{live_server.url}/admin/login/?next=/staff/entitlements/")
+def log_in(page, live_server, username, password, next_url="/staff/entitlements/"):
+    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")

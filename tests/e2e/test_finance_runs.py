@@ -1,0 +1,34 @@
+"""Finance starts an invoice run in a real browser and sees its progress."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+
+from billing.roles import sync_roles
+from catalog.services import load_catalog
+from tests.e2e.test_entitlement_lookup import log_in
+from tests.factories import CustomerFactory, ServicePeriodFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_finance_runs_invoicing_and_watches_the_progress(page, live_server, django_user_model, screenshot):
+    load_catalog()
+    sync_roles()
+    for _ in range(3):
+        ServicePeriodFactory(contract__customer=CustomerFactory(), start=datetime.date(2026, 1, 1), fee=1000)
+    user = django_user_model.objects.create_user(username="fin", password="fin-password", is_staff=True)
+    user.groups.set(Group.objects.filter(name="finance"))
+    log_in(page, live_server, "fin", "fin-password", next_url="/staff/invoice-runs/")
+    page.wait_for_url("**/staff/invoice-runs/")
+    page.fill("input[name=up_to]", "2026-01-31")
+    page.click("form.run-form button[type=submit]")
+    page.wait_for_url("**/staff/invoice-runs/")
+    row = page.locator("tr.run").first
+    assert row.locator(".count").inner_text() == "3 / 3"
+    assert row.locator(".invoices").inner_text() == "3"
+    assert row.get_attribute("data-status") == "done"
+    screenshot("finance-invoice-runs")
+    page.goto(f"{live_server.url}/staff/entitlements/")
+    assert page.locator(".lookup").count() == 1  # finance may look up entitlements too
