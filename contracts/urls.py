@@ -6,6 +6,8 @@ app_name = "contracts"
 urlpatterns = [
     path("c/charge-requests/<str:token>/", views.charge_request_answer, name="charge-request-answer"),
     path("staff/entitlements/", views.entitlement_lookup, name="entitlement-lookup"),
+    path("staff/charge-requests/", views.charge_requests, name="charge-requests"),
+    path("staff/charge-requests/<int:pk>/decide", views.charge_request_decide, name="charge-request-decide"),
 ]
 
 api_urlpatterns = [

@@ -1,18 +1,22 @@
 """Pages for customers, reached through signed links without a login."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.errors import BillingError
 from contracts.entitlements import decide
 from contracts.forms import EntitlementLookupForm
+from contracts.models import ChargeRequest, ChargeStatus
 from contracts.services import (
     charge_request_answerable,
+    charge_request_approve,
     charge_request_customer_answer,
     charge_request_from_token,
+    charge_request_reject,
 )
 
 
@@ -67,3 +71,40 @@ def entitlement_lookup(request):
     reasons = [reason.text(get_language()) for reason in decision.reasons] if decision else []
     context = {"form": form, "decision": decision, "reasons": reasons, "error": error}
     return render(request, "contracts/entitlement_lookup.html", context)
+
+
+@login_required
+@permission_required("contracts.view_chargerequest", raise_exception=True)
+def charge_requests(request):
+    """Charge requests waiting for the user's approval (an account manager's own customers; finance's
+    large ones), with the rest of the open ones below."""
+    waiting = ChargeRequest.objects.filter(
+        status__in=[ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE]
+    ).select_related("customer")
+    user = request.user
+    can_approve = user.has_perm("contracts.approve_chargerequest")
+    can_approve_large = user.has_perm("contracts.finance_approve_chargerequest")
+
+    def waits_for_user(charge: ChargeRequest) -> bool:
+        if charge.status == ChargeStatus.PENDING_FINANCE:
+            return can_approve_large
+        return can_approve and charge.customer.account_manager_id in (None, user.pk)
+
+    mine = [charge for charge in waiting if waits_for_user(charge)]
+    others = ChargeRequest.objects.exclude(pk__in=[c.pk for c in mine]).select_related("customer")[:50]
+    return render(request, "contracts/charge_requests.html", {"mine": mine, "others": others})
+
+
+@require_POST
+@login_required
+@permission_required("contracts.view_chargerequest", raise_exception=True)
+def charge_request_decide(request, pk: int):
+    charge = get_object_or_404(ChargeRequest, pk=pk)
+    action = charge_request_approve if request.POST.get("decision") == "approve" else charge_request_reject
+    try:
+        charge = action(request=charge, by=request.user, note=request.POST.get("note", ""))
+    except BillingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"#{charge.pk}: {charge.get_status_display()}")
+    return redirect("contracts:charge-requests")

@@ -16,6 +16,7 @@ PAGES = {
     "catalog:catalogue": ALL,
     "contracts:entitlement-lookup": ALL,
     "quotes:pipeline": ALL,
+    "contracts:charge-requests": ALL,
     "invoices:runs": {"finance", "administrator"},
     "admin:catalog_serviceitem_changelist": ALL,
     "admin:catalog_ratecard_changelist": ALL,

@@ -1,7 +1,11 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from billing.roles import sync_roles
 from contracts import demo
+from contracts.models import ChargeRequest, ChargeStatus, Customer
+from contracts.services import charge_request_create
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +33,29 @@ def test_the_lookup_form_reports_bad_input(admin_client, demo_data):
     assert page.status_code == 200
     assert "data-outcome" not in page.content.decode()
     assert "errorlist" in page.content.decode()
+
+
+def test_an_account_manager_approves_a_charge_request_from_the_api_on_their_page(
+    client, demo_data, django_user_model
+):
+    sync_roles()
+    manager = django_user_model.objects.create_user(username="am", password="x", is_staff=True)
+    manager.groups.set(Group.objects.filter(name="account_manager"))
+    customer = Customer.objects.get(code="DEMO-ACTIVE")
+    customer.account_manager = manager
+    customer.save()
+    charge = charge_request_create(
+        customer=customer,
+        ticket_ref="TK-5",
+        description="报表定制",
+        requested_by="api:zendesk",
+        estimated_person_days=1,
+    )
+    client.force_login(manager)
+    page = client.get(reverse("contracts:charge-requests")).content.decode()
+    assert f'id="charge-{charge.pk}"' in page
+    client.post(
+        reverse("contracts:charge-request-decide", args=[charge.pk]), {"decision": "approve", "note": "ok"}
+    )
+    assert ChargeRequest.objects.get(pk=charge.pk).status == ChargeStatus.AWAITING_CUSTOMER
+    assert f'id="charge-{charge.pk}"' not in client.get(reverse("contracts:charge-requests")).content.decode()
