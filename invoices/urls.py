@@ -7,6 +7,8 @@ urlpatterns = [
     path("staff/invoice-runs/", views.runs, name="runs"),
     path("staff/invoice-runs/start", views.start_run, name="start-run"),
     path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
+    path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
+    path("staff/quotes/", views.quotes_by_state, name="quotes"),
 ]
 
 api_urlpatterns = [

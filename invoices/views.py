@@ -1,4 +1,5 @@
-"""Finance pages: invoice runs with their progress."""
+"""Staff pages: invoice runs with their progress, the customer page and quotes by state (they read every
+app, and invoices is the last one of the chain)."""
 
 import datetime
 
@@ -6,10 +7,17 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from invoices.models import InvoiceRun
+from catalog.models import ServiceTier
+from contracts.models import Customer, PeriodKind, QuotaKind
+from contracts.selectors import PeriodStatus, customer_coverage
+from invoices.models import Invoice, InvoiceRun
+from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import invoice_run_start
+from quotes.models import Quote, QuoteStatus
+from quotes.services import quote_totals
 
 
 @login_required
@@ -47,3 +55,64 @@ def run_progress(request, pk: int):
             "error": run.error,
         }
     )
+
+
+PERIOD_STATUS_LABELS = {
+    PeriodStatus.ACTIVE: pgettext_lazy("service period", "active"),
+    PeriodStatus.RENEWED: pgettext_lazy("service period", "renewed"),
+    PeriodStatus.LAPSED: pgettext_lazy("service period", "lapsed"),
+    PeriodStatus.UPCOMING: pgettext_lazy("service period", "upcoming"),
+}
+
+
+@login_required
+@permission_required("contracts.view_customer", raise_exception=True)
+def customer_page(request, code: str):
+    """Everything about one customer: contracts, the timeline of service periods, quotas, quotes, invoices
+    and charge requests. It lives in invoices, the last app of the chain, because it reads all of them."""
+    customer = get_object_or_404(Customer, code=code)
+    today = timezone.localdate()
+    coverage = customer_coverage(customer=customer, today=today)
+    quotes = Quote.objects.filter(customer=customer).order_by("-created_at")[:20]
+    invoices = [
+        (
+            invoice,
+            invoice_totals(invoice)["gross"],
+            invoice_balance(invoice) if invoice.status == "issued" else None,
+        )
+        for invoice in Invoice.objects.filter(customer=customer).prefetch_related("lines", "payments")[:20]
+    ]
+    tiers = {tier.code: tier.name for tier in ServiceTier.objects.all()}
+    for period in coverage["periods"]:
+        period["kind_label"] = PeriodKind(period["kind"]).label
+        period["tier_label"] = tiers.get(period["tier"], period["tier"])
+        period["status_label"] = PERIOD_STATUS_LABELS[period["status"]]
+    quotas = [(quota, QuotaKind(quota.kind).label) for quota in coverage["quotas"]]
+    context = {
+        "customer": customer,
+        "coverage": coverage,
+        "quotas": quotas,
+        "quotes": [(quote, quote_totals(quote)["gross"]) for quote in quotes],
+        "invoices": invoices,
+        "charge_requests": customer.charge_requests.all()[:20],
+        "contracts": customer.contracts.prefetch_related("products__product", "custom_modules"),
+    }
+    return render(request, "invoices/customer.html", context)
+
+
+@login_required
+@permission_required("quotes.view_quote", raise_exception=True)
+def quotes_by_state(request):
+    """Sales: quotes by state with their value; those waiting for a discount approval first."""
+    rows = []
+    for quote in (
+        Quote.objects.select_related("customer")
+        .prefetch_related("lines")
+        .order_by("status", "-created_at")[:200]
+    ):
+        rows.append((quote, quote_totals(quote)["gross"]))
+    by_state = {}
+    for quote, total in rows:
+        by_state.setdefault(quote.get_status_display(), []).append((quote, total))
+    waiting = [(q, t) for q, t in rows if q.status == QuoteStatus.PENDING_APPROVAL]
+    return render(request, "quotes/quotes.html", {"by_state": by_state, "waiting": waiting})

@@ -3,8 +3,11 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from catalog.models import ServiceItem
 from contracts import demo
+from contracts.models import Customer
 from invoices.models import Invoice, InvoiceRun, RunStatus
+from quotes.services import quote_add_line, quote_create, quote_set_discount, quote_submit
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +41,27 @@ def test_the_renewal_pipeline_page_lists_the_free_period_ending_in_four_months(a
     page = admin_client.get(reverse("quotes:pipeline")).content.decode()
     assert "DEMO-FREE" in page
     assert "status-active" in page
+
+
+def test_the_customer_page_shows_periods_contracts_quotas_quotes_and_invoices(admin_client, catalogue):
+    demo.load()
+    page = admin_client.get(reverse("invoices:customer", args=["DEMO-ACTIVE"])).content.decode()
+    assert "示例科技有限公司" in page
+    assert "period status-renewed" in page
+    assert "period status-active" in page
+    assert "HT-2025-017" in page
+    assert "KMS 8.5.2" in page
+    assert "定制审批流模块" in page
+    assert admin_client.get(reverse("invoices:customer", args=["NOPE"])).status_code == 404
+
+
+def test_sales_see_quotes_by_state_with_the_ones_waiting_for_approval_first(admin_client, catalogue):
+    demo.load()
+    quote = quote_create(customer=Customer.objects.get(code="DEMO-ACTIVE"))
+    quote_add_line(quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=2)
+    quote_set_discount(quote=quote, discount="0.3")
+    quote_submit(quote=quote)
+    page = admin_client.get(reverse("invoices:quotes")).content.decode()
+    assert 'class="waiting"' in page
+    assert quote.reference in page
+    assert "30%" in page
