@@ -14,6 +14,7 @@ admin.site.index_title = _("Set-up")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("staff/", views.staff_home, name="staff-home"),
     path("catalogue/", include("catalog.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -76,3 +76,25 @@ def test_repeated_failed_logins_are_throttled(client, staff):
     assert locked.status_code == 429
     other_ip = client.post(login, {"username": "finance", "password": "x"}, REMOTE_ADDR="198.51.100.8")
     assert other_ip.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("role", "start"),
+    [
+        ("finance", "invoices:runs"),
+        ("account_manager", "contracts:charge-requests"),
+        ("sales", "invoices:quotes"),
+        ("sales_manager", "invoices:quotes"),
+        ("administrator", "invoices:runs"),
+    ],
+)
+def test_each_role_starts_on_its_own_page(client, staff, role, start):
+    client.force_login(staff[role])
+    response = client.get(reverse("staff-home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse(start)
+
+
+def test_a_user_without_a_role_has_no_workspace(client, staff):
+    client.force_login(staff["outsider"])
+    assert client.get(reverse("staff-home")).status_code == 403
