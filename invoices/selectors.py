@@ -2,10 +2,11 @@
 
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Sum
 from djmoney.money import Money
 
-from invoices.models import Invoice, InvoiceKind, InvoiceStatus, Payment
+from invoices.models import Charge, ChargeSource, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
 
 AGE_BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
 
@@ -79,3 +80,24 @@ def statement_of_account(*, customer, start: datetime.date, end: datetime.date) 
         "rows": rows,
         "closing": balance,
     }
+
+
+def revenue_by_month(*, months: int, today: datetime.date) -> list[dict]:
+    """Gross invoiced per month (credit notes deducted) over the last ``months`` months, split by what
+    was billed (period fees, quote lines, person-days, ...)."""
+    first = today.replace(day=1) - relativedelta(months=months - 1)
+    rows: dict[datetime.date, dict] = {}
+    for month_index in range(months):
+        month = first + relativedelta(months=month_index)
+        rows[month] = {"month": month, **{source: 0 for source in ChargeSource.values}, "credited": 0}
+    lines = InvoiceLine.objects.filter(invoice__status=InvoiceStatus.ISSUED, invoice__issue_date__gte=first)
+    sources = dict(Charge.objects.filter(invoice_line__in=lines).values_list("invoice_line_id", "source"))
+    for line in lines.select_related("invoice"):
+        row = rows.get(line.invoice.issue_date.replace(day=1))
+        if row is None:
+            continue
+        key = (
+            "credited" if line.invoice.kind == InvoiceKind.CREDIT_NOTE else sources.get(line.pk, "period_fee")
+        )
+        row[key] += float(line.gross.amount)
+    return list(rows.values())

@@ -9,6 +9,7 @@ urlpatterns = [
     path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
     path("staff/quotes/", views.quotes_by_state, name="quotes"),
+    path("staff/charts/", views.charts, name="charts"),
 ]
 
 api_urlpatterns = [

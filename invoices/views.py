@@ -3,6 +3,7 @@ app, and invoices is the last one of the chain)."""
 
 import datetime
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,10 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog.models import ServiceTier
 from contracts.models import Customer, PeriodKind, QuotaKind
 from contracts.selectors import PeriodStatus, customer_coverage
-from invoices.models import Invoice, InvoiceRun
-from invoices.selectors import invoice_balance, invoice_totals
+from invoices.models import ChargeSource, Invoice, InvoiceRun
+from invoices.selectors import invoice_balance, invoice_totals, overdue_by_age, revenue_by_month
 from invoices.services import invoice_run_start
 from quotes.models import Quote, QuoteStatus
+from quotes.selectors import renewal_pipeline
 from quotes.services import quote_totals
 
 
@@ -57,6 +59,9 @@ def run_progress(request, pk: int):
     )
 
 
+_credited = pgettext_lazy("revenue", "credited")
+_renewal_fees = pgettext_lazy("chart", "fees of the periods ending (CNY)")
+_renewal_periods = pgettext_lazy("chart", "periods ending")
 PERIOD_STATUS_LABELS = {
     PeriodStatus.ACTIVE: pgettext_lazy("service period", "active"),
     PeriodStatus.RENEWED: pgettext_lazy("service period", "renewed"),
@@ -116,3 +121,39 @@ def quotes_by_state(request):
         by_state.setdefault(quote.get_status_display(), []).append((quote, total))
     waiting = [(q, t) for q, t in rows if q.status == QuoteStatus.PENDING_APPROVAL]
     return render(request, "quotes/quotes.html", {"by_state": by_state, "waiting": waiting})
+
+
+@login_required
+@permission_required("quotes.view_quote", raise_exception=True)
+def charts(request):
+    """Renewals due by month for everyone with customers; revenue by month and overdue ageing for those
+    who may see invoices. Drawn by Chart.js from our own static files."""
+    today = timezone.localdate()
+    ending = {m["month"]: m for m in renewal_pipeline(today=today, months_back=0, months_ahead=11)}
+    renewals = []
+    for offset in range(12):
+        month = today.replace(day=1) + relativedelta(months=offset)
+        row = ending.get(month)
+        renewals.append(
+            {
+                "month": month.strftime("%Y-%m"),
+                "fees": float(row["fees"].amount) if row else 0,
+                "periods": len(row["periods"]) if row else 0,
+            }
+        )
+    data = {
+        "renewals": renewals,
+        "renewalLabels": {"fees": str(_renewal_fees), "periods": str(_renewal_periods)},
+        "labels": {source.value: str(source.label) for source in ChargeSource},
+    }
+    data["labels"]["credited"] = str(_credited)
+    if request.user.has_perm("invoices.view_invoice"):
+        data["revenue"] = [
+            {**row, "month": row["month"].strftime("%Y-%m")}
+            for row in revenue_by_month(months=12, today=today)
+        ]
+        data["ageing"] = {
+            label: sum(float(open_amount.amount) for _invoice, open_amount, _days in rows)
+            for label, rows in overdue_by_age(today=today).items()
+        }
+    return render(request, "invoices/charts.html", {"chart_data": data})

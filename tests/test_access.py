@@ -18,6 +18,7 @@ PAGES = {
     "quotes:pipeline": ALL,
     "contracts:charge-requests": ALL,
     "invoices:quotes": ALL,
+    "invoices:charts": ALL,
     "invoices:runs": {"finance", "administrator"},
     "admin:catalog_serviceitem_changelist": ALL,
     "admin:catalog_ratecard_changelist": ALL,

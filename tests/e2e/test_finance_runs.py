@@ -4,9 +4,13 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from billing.roles import sync_roles
 from catalog.services import load_catalog
+from contracts import demo
+from invoices.models import Invoice, InvoiceRun
+from invoices.services import invoice_issue, invoice_run_execute
 from tests.e2e.test_entitlement_lookup import log_in
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
@@ -32,3 +36,22 @@ def test_finance_runs_invoicing_and_watches_the_progress(page, live_server, djan
     screenshot("finance-invoice-runs")
     page.goto(f"{live_server.url}/staff/entitlements/")
     assert page.locator(".lookup").count() == 1  # finance may look up entitlements too
+
+
+def test_finance_sees_the_charts_drawn_from_local_files(page, live_server, django_user_model, screenshot):
+    load_catalog()
+    demo.load()
+    sync_roles()
+    invoice_run_execute(run=InvoiceRun.objects.create(up_to=timezone.localdate()))
+    for invoice in Invoice.objects.all():
+        invoice_issue(invoice=invoice, issue_date=timezone.localdate() - datetime.timedelta(days=45))
+    user = django_user_model.objects.create_user(username="fin2", password="fin-password", is_staff=True)
+    user.groups.set(Group.objects.filter(name="finance"))
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    log_in(page, live_server, "fin2", "fin-password", next_url="/staff/charts/")
+    page.wait_for_url("**/staff/charts/")
+    page.wait_for_function("document.getElementById('revenue').chart !== undefined")
+    assert page.evaluate("document.getElementById('ageing').chart.data.labels.length") == 4
+    assert all(url.startswith(live_server.url) for url in requests)
+    screenshot("finance-charts")

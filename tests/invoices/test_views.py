@@ -1,12 +1,16 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
+from billing.roles import sync_roles
 from catalog.models import ServiceItem
 from contracts import demo
 from contracts.models import Customer
 from invoices.models import Invoice, InvoiceRun, RunStatus
+from invoices.services import invoice_issue, invoice_run_execute
 from quotes.services import quote_add_line, quote_create, quote_set_discount, quote_submit
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
@@ -65,3 +69,26 @@ def test_sales_see_quotes_by_state_with_the_ones_waiting_for_approval_first(admi
     assert 'class="waiting"' in page
     assert quote.reference in page
     assert "30%" in page
+
+
+def test_charts_show_renewals_to_all_and_revenue_and_ageing_to_finance(
+    client, admin_client, catalogue, django_user_model
+):
+    demo.load()
+    ServicePeriodFactory(contract__customer=CustomerFactory(), start=datetime.date(2026, 1, 1), fee=1000)
+    invoice_run = InvoiceRun.objects.create(up_to=timezone.localdate())
+    invoice_run_execute(run=invoice_run)
+    for invoice in Invoice.objects.all():
+        invoice_issue(invoice=invoice)
+    page = admin_client.get(reverse("invoices:charts"))
+    data = page.context["chart_data"]
+    assert sum(row["period_fee"] for row in data["revenue"]) > 0
+    assert set(data["ageing"]) == {"1-30", "31-60", "61-90", "90+"}
+    assert "vendor/chartjs/chart.umd.min.js" in page.content.decode()
+    sync_roles()
+    sales = django_user_model.objects.create_user(username="s", password="x", is_staff=True)
+    sales.groups.set(Group.objects.filter(name="sales"))
+    client.force_login(sales)
+    sales_data = client.get(reverse("invoices:charts")).context["chart_data"]
+    assert "revenue" not in sales_data
+    assert sales_data["renewals"]

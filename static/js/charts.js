@@ -1,0 +1,39 @@
+// Draws the staff charts from the JSON the page embeds (no request leaves the site).
+(function () {
+  var data = JSON.parse(document.getElementById("chart-data").textContent);
+  var colours = ["#0f5fa8", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#dc2626"];
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (canvas) { canvas.chart = new Chart(canvas, config); }
+  }
+  draw("renewals", {
+    type: "bar",
+    data: { labels: data.renewals.map(function (r) { return r.month; }),
+            datasets: [
+              { label: data.renewalLabels.fees, data: data.renewals.map(function (r) { return r.fees; }),
+                backgroundColor: colours[0], yAxisID: "y" },
+              { label: data.renewalLabels.periods, data: data.renewals.map(function (r) { return r.periods; }),
+                backgroundColor: colours[2], yAxisID: "y1" }
+            ] },
+    options: { animation: false, scales: { y: { position: "left" },
+               y1: { position: "right", grid: { drawOnChartArea: false }, ticks: { precision: 0 } } } }
+  });
+  if (data.revenue) {
+    var sources = Object.keys(data.labels);
+    draw("revenue", {
+      type: "bar",
+      data: { labels: data.revenue.map(function (r) { return r.month; }),
+              datasets: sources.map(function (source, i) {
+                return { label: data.labels[source], data: data.revenue.map(function (r) { return r[source]; }),
+                         backgroundColor: colours[i % colours.length] };
+              }) },
+      options: { scales: { x: { stacked: true }, y: { stacked: true } }, animation: false }
+    });
+    draw("ageing", {
+      type: "bar",
+      data: { labels: Object.keys(data.ageing),
+              datasets: [{ label: "CNY", data: Object.values(data.ageing), backgroundColor: colours[6] }] },
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, animation: false }
+    });
+  }
+})();
