@@ -1,6 +1,7 @@
 import datetime
 
 import factory
+from django.contrib.auth.models import Permission
 
 from catalog import models
 
@@ -98,3 +99,10 @@ class PersonDayBundleFactory(factory.django.DjangoModelFactory):
     days = 10
     valid_from = datetime.date(2025, 1, 1)
     valid_until = datetime.date(2027, 12, 31)
+
+
+def user_with(user_model, username: str, *codenames: str):
+    """A staff user holding these permissions (read back, so no permission cache is stale)."""
+    user = user_model.objects.create_user(username=username, password="x", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return user_model.objects.get(pk=user.pk)

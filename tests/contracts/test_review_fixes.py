@@ -4,7 +4,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from djmoney.money import Money
 from rest_framework.test import APIClient
 
@@ -15,7 +14,7 @@ from contracts.entitlements import decide
 from contracts.models import ChargeStatus, ConsumptionEntry
 from contracts.services import charge_request_approve, charge_request_create, consume
 from tests.contracts.conftest import at
-from tests.factories import CustomerFactory, PersonDayBundleFactory, ServicePeriodFactory
+from tests.factories import CustomerFactory, PersonDayBundleFactory, ServicePeriodFactory, user_with
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -67,9 +66,7 @@ def test_a_long_idempotency_key_is_stored_hashed(customer):
 
 def test_a_token_amount_beside_many_person_days_still_needs_finance(customer, django_user_model, settings):
     settings.CHARGE_FINANCE_APPROVAL_ABOVE = 20000
-    manager = django_user_model.objects.create_user(username="am", password="x")
-    manager.user_permissions.set(Permission.objects.filter(codename="approve_chargerequest"))
-    manager = django_user_model.objects.get(pk=manager.pk)
+    manager = user_with(django_user_model, "am", "approve_chargerequest")
     charge = charge_request_create(
         customer=customer,
         ticket_ref="T",
@@ -82,11 +79,7 @@ def test_a_token_amount_beside_many_person_days_still_needs_finance(customer, dj
 
 
 def test_only_the_customers_own_account_manager_approves(customer, django_user_model):
-    users = []
-    for name in ("own", "other"):
-        user = django_user_model.objects.create_user(username=name, password="x")
-        user.user_permissions.set(Permission.objects.filter(codename="approve_chargerequest"))
-        users.append(django_user_model.objects.get(pk=user.pk))
+    users = [user_with(django_user_model, name, "approve_chargerequest") for name in ("own", "other")]
     own, other = users
     customer.account_manager = own
     customer.save()

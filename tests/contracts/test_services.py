@@ -5,7 +5,6 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import connection
 from django.urls import reverse
@@ -34,7 +33,13 @@ from contracts.services import (
 )
 from contracts.tasks import apply_closing_rule, mark_lapsed_periods
 from tests.contracts.conftest import at
-from tests.factories import ContractFactory, CustomerFactory, PersonDayBundleFactory, ServicePeriodFactory
+from tests.factories import (
+    ContractFactory,
+    CustomerFactory,
+    PersonDayBundleFactory,
+    ServicePeriodFactory,
+    user_with,
+)
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -271,12 +276,6 @@ class TestQuotaUnderRandomConsumes(HypothesisTestCase):
 
 
 # --- charge requests -----------------------------------------------------------------------------------
-
-
-def user_with(django_user_model, username: str, *perms: str):
-    user = django_user_model.objects.create_user(username=username, password="x", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=perms))
-    return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
 
 
 @pytest.fixture
