@@ -96,3 +96,9 @@ def issued(start, end):
     return Invoice.objects.filter(status="issued", issue_date__range=(start, end)).order_by(
         "series", "year", "sequence"
     )
+
+
+def dataset_bytes(dataset: tablib.Dataset, format: str) -> bytes:
+    """The file's bytes; CSV gets a UTF-8 byte-order mark so Excel reads the Chinese names right."""
+    data = dataset.export(format)
+    return data if isinstance(data, bytes) else ("\ufeff" + data).encode()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from invoices import api, views
+from invoices import api, finance_views, views
 
 app_name = "invoices"
 urlpatterns = [
@@ -10,6 +10,23 @@ urlpatterns = [
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
     path("staff/quotes/", views.quotes_by_state, name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
+    path("staff/charges/", finance_views.unbilled_charges, name="charges"),
+    path("staff/charges/collect", finance_views.charges_collect_view, name="collect-charges"),
+    path("staff/invoices/", finance_views.invoice_list, name="invoices"),
+    path("staff/invoices/<int:pk>/", finance_views.invoice_detail, name="invoice"),
+    path("staff/invoices/<int:pk>/issue", finance_views.invoice_issue_view, name="issue"),
+    path("staff/invoices/<int:pk>/delete", finance_views.invoice_delete_view, name="delete"),
+    path(
+        "staff/invoices/<int:pk>/lines/<int:line_pk>/remove",
+        finance_views.invoice_remove_line_view,
+        name="remove-line",
+    ),
+    path("staff/invoices/<int:pk>/payments", finance_views.payment_record_view, name="record-payment"),
+    path("staff/invoices/<int:pk>/credit", finance_views.credit_note_view, name="credit"),
+    path("staff/invoices/<int:pk>/pdf", finance_views.invoice_pdf, name="pdf"),
+    path("staff/payments/", finance_views.payments, name="payments"),
+    path("staff/overdue/", finance_views.overdue, name="overdue"),
+    path("staff/exports/", finance_views.exports, name="exports"),
 ]
 
 api_urlpatterns = [

@@ -215,9 +215,7 @@ def quote_set_discount(*, quote: Quote, discount: Decimal) -> Quote:
     holds."""
     _check_editable(quote)
     quote.discount = Decimal(discount)
-    quote.status = QuoteStatus.DRAFT
-    quote.approved_by, quote.approved_at, quote.approval_reason = None, None, ""
-    quote.save()
+    quote.save(update_fields=["discount"])
     for line in quote.lines.all():
         _price(line, _line_amount(line), quote.discount)
         line.save()
@@ -456,8 +454,14 @@ def quote_from_token(token: str) -> Quote:
 
 
 def _check_editable(quote: Quote) -> None:
+    """Lines may change until the quote is sent; a change takes the quote back to draft, so an approval
+    given earlier never covers lines added after it."""
     if quote.locked:
         raise _locked_error(quote)
+    if quote.status != QuoteStatus.DRAFT:
+        quote.status = QuoteStatus.DRAFT
+        quote.approved_by, quote.approved_at, quote.approval_reason = None, None, ""
+        quote.save(update_fields=["status", "approved_by", "approved_at", "approval_reason"])
 
 
 def _mail_customer(quote: Quote, *, closed: bool = False) -> None:

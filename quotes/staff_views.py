@@ -1,10 +1,34 @@
-"""Staff pages of quotes and renewals."""
+"""Staff pages of quotes: the builder (create, add lines from the catalogue, travel, discount, submit,
+approve a large discount, send, revise) and the renewal pipeline. Each POST calls one service and comes
+back to the quote; a BillingError becomes a message on the page."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.errors import BillingError
+from billing.mail import absolute_url
+from billing.staff import form_errors_message, run_service
+from quotes.documents import quote_context
+from quotes.forms import QuoteApprovalForm, QuoteDiscountForm, QuoteLineForm, QuoteNewForm, QuoteTravelForm
+from quotes.models import Quote, QuoteStatus
 from quotes.selectors import renewal_pipeline
+from quotes.services import (
+    customer_link_token,
+    quote_add_line,
+    quote_add_travel,
+    quote_approve_discount,
+    quote_create,
+    quote_needs_approval,
+    quote_revise,
+    quote_send,
+    quote_set_discount,
+    quote_submit,
+)
 
 
 @login_required
@@ -13,3 +37,142 @@ def pipeline(request):
     """Periods ending month by month with their fee, status and renewal quote."""
     months = renewal_pipeline(today=timezone.localdate())
     return render(request, "quotes/pipeline.html", {"months": months})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("quotes.add_quote", raise_exception=True)
+def quote_new(request):
+    form = QuoteNewForm(request.POST or None, initial={"customer": request.GET.get("customer")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            quote = quote_create(
+                customer=data["customer"],
+                contract=data["contract"],
+                valid_until=data["valid_until"],
+                discount=data["discount"],
+                notes=data["notes"],
+                terms=data["terms"],
+                created_by=request.user,
+            )
+        except BillingError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("quotes:builder", pk=quote.pk)
+    return render(request, "quotes/quote_new.html", {"form": form})
+
+
+@require_GET
+@login_required
+@permission_required("quotes.view_quote", raise_exception=True)
+def quote_builder(request, pk: int):
+    quote = get_object_or_404(Quote.objects.select_related("customer", "rate_card", "approved_by"), pk=pk)
+    context = {
+        **quote_context(quote),
+        "editable": not quote.locked and request.user.has_perm("quotes.change_quote"),
+        "needs_approval": quote_needs_approval(quote),
+        "can_approve": quote.status == QuoteStatus.PENDING_APPROVAL
+        and request.user.has_perm("quotes.approve_discount")
+        and quote.created_by_id != request.user.pk,
+        "line_form": QuoteLineForm(),
+        "travel_form": QuoteTravelForm(),
+        "discount_form": QuoteDiscountForm(initial={"discount": quote.discount * 100}),
+        "approval_form": QuoteApprovalForm(),
+        "revisions": Quote.objects.filter(number=quote.number).exclude(pk=quote.pk).order_by("-revision"),
+    }
+    if quote.status in (QuoteStatus.SENT, QuoteStatus.CLOSED, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED):
+        context["customer_link"] = absolute_url(reverse("quotes:answer", args=[customer_link_token(quote)]))
+    return render(request, "quotes/builder.html", context)
+
+
+def _edit(request, pk: int, form_class, action):
+    """Validates a builder form and applies its service to the quote; errors come back as messages."""
+    quote = get_object_or_404(Quote, pk=pk)
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        form_errors_message(request, form)
+        return redirect("quotes:builder", pk=quote.pk)
+    done, result = run_service(request, lambda: action(quote, form.cleaned_data if form else None))
+    if not done:
+        return redirect("quotes:builder", pk=quote.pk)
+    target = result if isinstance(result, Quote) else Quote.objects.get(pk=quote.pk)
+    messages.success(request, f"{target.reference}: {target.get_status_display()}")
+    return redirect("quotes:builder", pk=target.pk)
+
+
+@require_POST
+@login_required
+@permission_required("quotes.change_quote", raise_exception=True)
+def quote_line_add(request, pk: int):
+    def add(quote, data):
+        return quote_add_line(
+            quote=quote,
+            service=data["service"],
+            quantity=data["quantity"],
+            basis=data["basis"] or None,
+            role=data["role"],
+            delivery_mode=data["delivery_mode"],
+            discount=data["discount"],
+            description=data["description"],
+        )
+
+    return _edit(request, pk, QuoteLineForm, add)
+
+
+@require_POST
+@login_required
+@permission_required("quotes.change_quote", raise_exception=True)
+def quote_travel_add(request, pk: int):
+    def add(quote, data):
+        return quote_add_travel(quote=quote, description=data["description"], amount=data["amount"])
+
+    return _edit(request, pk, QuoteTravelForm, add)
+
+
+@require_POST
+@login_required
+@permission_required("quotes.change_quote", raise_exception=True)
+def quote_discount(request, pk: int):
+    def set_discount(quote, data):
+        return quote_set_discount(quote=quote, discount=data["discount"])
+
+    return _edit(request, pk, QuoteDiscountForm, set_discount)
+
+
+@require_POST
+@login_required
+@permission_required("quotes.approve_discount", raise_exception=True)
+def quote_approve(request, pk: int):
+    def approve(quote, data):
+        return quote_approve_discount(quote=quote, by=request.user, reason=data["reason"])
+
+    return _edit(request, pk, QuoteApprovalForm, approve)
+
+
+STEPS = {
+    "submit": lambda quote, user: quote_submit(quote=quote),
+    "send": lambda quote, user: quote_send(quote=quote),
+    "revise": lambda quote, user: quote_revise(quote=quote, by=user),
+}
+
+
+@require_POST
+@login_required
+@permission_required("quotes.change_quote", raise_exception=True)
+def quote_step(request, pk: int, step: str):
+    if step not in STEPS:
+        raise Http404
+    return _edit(request, pk, None, lambda quote, _data: STEPS[step](quote, request.user))
+
+
+@require_GET
+@login_required
+@permission_required("quotes.view_quote", raise_exception=True)
+def quote_pdf(request, pk: int):
+    quote = get_object_or_404(Quote, pk=pk)
+    if not quote.pdf:
+        raise Http404
+    return FileResponse(
+        quote.pdf.open("rb"), content_type="application/pdf", filename=f"{quote.reference}.pdf"
+    )

@@ -20,6 +20,12 @@ PAGES = {
     "invoices:quotes": ALL,
     "invoices:charts": ALL,
     "invoices:runs": {"finance", "administrator"},
+    "invoices:charges": {"finance", "administrator"},
+    "invoices:invoices": {"finance", "administrator"},
+    "invoices:payments": {"finance", "administrator"},
+    "invoices:overdue": {"finance", "administrator"},
+    "invoices:exports": {"finance", "administrator"},
+    "quotes:new": {"sales", "sales_manager", "account_manager", "administrator"},
     "admin:catalog_serviceitem_changelist": ALL,
     "admin:catalog_ratecard_changelist": ALL,
     "admin:catalog_holidayscheduleday_changelist": {"administrator"},
@@ -99,3 +105,22 @@ def test_each_role_starts_on_its_own_page(client, staff, role, start):
 def test_a_user_without_a_role_has_no_workspace(client, staff):
     client.force_login(staff["outsider"])
     assert client.get(reverse("staff-home")).status_code == 403
+
+
+def test_object_pages_let_in_exactly_their_roles(client, staff):
+    from contracts.models import Customer
+    from invoices.models import Invoice
+    from quotes.services import quote_create
+
+    customer = Customer.objects.get(code="DEMO-ACTIVE")
+    quote = quote_create(customer=customer, created_by=staff["sales"])
+    invoice = Invoice.objects.create(customer=customer)
+    pages = {
+        reverse("quotes:builder", args=[quote.pk]): ALL,
+        reverse("invoices:invoice", args=[invoice.pk]): {"finance", "administrator"},
+    }
+    for url, allowed_roles in pages.items():
+        for role, user in staff.items():
+            client.force_login(user)
+            expected = 200 if role in allowed_roles else 403
+            assert client.get(url).status_code == expected, (url, role)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from invoices.exports import invoices_dataset, issued, lines_dataset
+from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 
 
 class Command(BaseCommand):
@@ -25,6 +25,5 @@ class Command(BaseCommand):
             ("invoice-lines", lines_dataset(issued(start, end))),
         ):
             path = folder / f"{name}.{format}"
-            data = dataset.export(format)
-            path.write_bytes(data if isinstance(data, bytes) else ("\ufeff" + data).encode())
+            path.write_bytes(dataset_bytes(dataset, format))
             self.stdout.write(f"{path}: {len(dataset)} rows")

@@ -1,0 +1,55 @@
+"""Forms of finance's pages."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount received"), min_value=0.01, decimal_places=2, max_digits=14)
+    received_on = forms.DateField(label=_("Received on"), initial=timezone.localdate, **DATE)
+    reference = forms.CharField(label=_("Bank reference"), max_length=100)
+
+
+class CreditNoteForm(forms.Form):
+    """A reason, and per line the quantity to credit (empty lines are not credited)."""
+
+    reason = forms.CharField(label=_("Why the invoice is credited"), max_length=500)
+
+    def __init__(self, *args, lines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            self.fields[f"line_{line.pk}"] = forms.DecimalField(
+                label=line.description, required=False, min_value=0, decimal_places=2, max_digits=12
+            )
+
+    def clean(self):
+        data = super().clean()
+        wanted = {line.pk: data[f"line_{line.pk}"] for line in self.lines if data.get(f"line_{line.pk}")}
+        if not wanted and not self.errors:
+            raise forms.ValidationError(_("Give the quantity to credit on at least one line."))
+        data["lines"] = wanted
+        return data
+
+
+class ExportForm(forms.Form):
+    start = forms.DateField(label=_("Issued from"), **DATE)
+    end = forms.DateField(label=_("Issued to"), **DATE)
+    what = forms.ChoiceField(
+        label=_("File"), choices=[("invoices", _("Invoices and credit notes")), ("lines", _("Their lines"))]
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=[("xlsx", "Excel (XLSX)"), ("csv", "CSV")])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("The first date comes after the last."))
+        return data
+
+    @staticmethod
+    def this_month() -> dict:
+        today = timezone.localdate()
+        return {"start": today.replace(day=1), "end": today}
