@@ -8,9 +8,10 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.errors import BillingError
+from billing.staff import run_service
 from contracts.entitlements import decide
 from contracts.forms import EntitlementLookupForm
-from contracts.models import ChargeRequest, ChargeStatus
+from contracts.models import ChargeRequest, ChargeStatus, Customer
 from contracts.services import (
     charge_request_answerable,
     charge_request_approve,
@@ -92,7 +93,12 @@ def charge_requests(request):
 
     mine = [charge for charge in waiting if waits_for_user(charge)]
     others = ChargeRequest.objects.exclude(pk__in=[c.pk for c in mine]).select_related("customer")[:50]
-    return render(request, "contracts/charge_requests.html", {"mine": mine, "others": others})
+    customers = Customer.objects.filter(account_manager=user).select_related("account_manager")
+    own_customers = customers.exists()
+    if not own_customers:
+        customers = Customer.objects.select_related("account_manager")
+    context = {"mine": mine, "others": others, "customers": customers[:100], "own_customers": own_customers}
+    return render(request, "contracts/charge_requests.html", context)
 
 
 @require_POST
@@ -101,10 +107,9 @@ def charge_requests(request):
 def charge_request_decide(request, pk: int):
     charge = get_object_or_404(ChargeRequest, pk=pk)
     action = charge_request_approve if request.POST.get("decision") == "approve" else charge_request_reject
-    try:
-        charge = action(request=charge, by=request.user, note=request.POST.get("note", ""))
-    except BillingError as error:
-        messages.error(request, str(error))
-    else:
+    done, charge = run_service(
+        request, lambda: action(request=charge, by=request.user, note=request.POST.get("note", ""))
+    )
+    if done:
         messages.success(request, f"#{charge.pk}: {charge.get_status_display()}")
     return redirect("contracts:charge-requests")

@@ -4,7 +4,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+from billing.forms import IsoDateInput
+
+DATE = {"widget": IsoDateInput}
 
 
 class PaymentForm(forms.Form):

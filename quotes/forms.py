@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing.forms import IsoDateInput
 from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem
 from contracts.models import Contract, Customer
 
@@ -30,9 +31,7 @@ class QuoteNewForm(forms.Form):
     contract = forms.ModelChoiceField(
         label=_("Contract"), queryset=Contract.objects.select_related("customer"), required=False
     )
-    valid_until = forms.DateField(
-        label=_("Valid until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    valid_until = forms.DateField(label=_("Valid until"), required=False, widget=IsoDateInput)
     discount = PercentField(label=_("Discount on the whole quote (%)"))
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     terms = forms.CharField(label=_("Terms"), widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -2,6 +2,8 @@
 approve a large discount, send, revise) and the renewal pipeline. Each POST calls one service and comes
 back to the quote; a BillingError becomes a message on the page."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404
@@ -29,6 +31,8 @@ from quotes.services import (
     quote_set_discount,
     quote_submit,
 )
+
+CENT = Decimal("0.01")
 
 
 @login_required
@@ -77,7 +81,7 @@ def quote_builder(request, pk: int):
         and quote.created_by_id != request.user.pk,
         "line_form": QuoteLineForm(),
         "travel_form": QuoteTravelForm(),
-        "discount_form": QuoteDiscountForm(initial={"discount": quote.discount * 100}),
+        "discount_form": QuoteDiscountForm(initial={"discount": (quote.discount * 100).quantize(CENT)}),
         "approval_form": QuoteApprovalForm(),
         "revisions": Quote.objects.filter(number=quote.number).exclude(pk=quote.pk).order_by("-revision"),
     }

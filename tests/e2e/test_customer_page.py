@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from billing.roles import sync_roles
 from catalog.services import load_catalog
 from contracts import demo
-from tests.e2e.test_entitlement_lookup import log_in
+from tests.e2e.helpers import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

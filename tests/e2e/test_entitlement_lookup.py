@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from billing.roles import sync_roles
 from catalog.services import load_catalog
 from contracts import demo
+from tests.e2e.helpers import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,13 +19,6 @@ def account_manager(django_user_model):
     user = django_user_model.objects.create_user(username="am", password="am-password", is_staff=True)
     user.groups.set(Group.objects.filter(name="account_manager"))
     return user
-
-
-def log_in(page, live_server, username, password, next_url="/staff/entitlements/"):
-    page.goto(f"{live_server.url}/admin/login/?next={next_url}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("input[type=submit]")
 
 
 def test_the_lookup_shows_not_covered_for_a_lapsed_customer_and_a_deadline_for_an_active_one(

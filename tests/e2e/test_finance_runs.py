@@ -11,7 +11,7 @@ from catalog.services import load_catalog
 from contracts import demo
 from invoices.models import Invoice, InvoiceRun
 from invoices.services import invoice_issue, invoice_run_execute
-from tests.e2e.test_entitlement_lookup import log_in
+from tests.e2e.helpers import log_in
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
