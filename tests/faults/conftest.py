@@ -41,6 +41,11 @@ def database_url(host: str, port: int) -> str:
     return f"postgres://{db['USER']}:{password}@{host}:{port}/{db['NAME']}"
 
 
+def direct_database_url() -> str:
+    db = connection.settings_dict
+    return database_url(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+
+
 @pytest.fixture
 def pg_db(transactional_db):
     """The test database on PostgreSQL, its rows committed so other processes read them."""
@@ -148,6 +153,7 @@ def start_server(tmp_path) -> Iterator[Callable[..., str]]:
                     "60",
                     "--graceful-timeout",
                     "5",
+                    "--no-control-socket",
                 ],
                 cwd=ROOT,
                 env=production_env(**env),
@@ -203,10 +209,7 @@ class Workers:
                 ],
                 cwd=ROOT,
                 env=production_env(
-                    DATABASE_URL=database_url(
-                        connection.settings_dict["HOST"] or "127.0.0.1",
-                        int(connection.settings_dict["PORT"] or 5432),
-                    ),
+                    DATABASE_URL=direct_database_url(),
                     CONN_MAX_AGE="0",
                     CELERY_BROKER_URL=broker_url,
                     CELERY_QUEUE=self.queue,
