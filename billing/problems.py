@@ -11,6 +11,7 @@ with ``_`` replaced by ``-``), so their ``type`` URI describes them and their st
 import json
 import logging
 import math
+import sys
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -18,6 +19,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template import loader
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
@@ -287,9 +289,29 @@ def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpRespon
 
 
 def api_server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a problem for /api/ URLs, Django's page elsewhere. Django has already logged the error."""
+    """handler500: a problem for /api/ URLs, Django's page elsewhere. Django has already logged the error.
+
+    A database that cannot be reached (raised anywhere: a middleware reading the session, a view) is a 503
+    with Retry-After, not a 500: the client should simply retry, and the next request reconnects."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        return database_unavailable(request)
     if _is_api(request):
         return problem_response(
             INTERNAL_ERROR, detail=_("The server failed to answer; the failure is logged.")
         )
     return defaults.server_error(request)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 for a database that cannot be reached: problem+json for the API, a page (that reads nothing
+    from the database) elsewhere."""
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    if _is_api(request):
+        return problem_response(
+            SERVICE_UNAVAILABLE,
+            detail=_("The database is unavailable; retry in a few seconds."),
+            headers=headers,
+        )
+    page = loader.render_to_string("503.html", {"retry_after": DATABASE_RETRY_AFTER_SECONDS})
+    return HttpResponse(page, status=503, headers=headers)

@@ -86,7 +86,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-# Keep connections between requests (opening one, and SQLite's PRAGMAs, cost more than a check).
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer makes a request fail (503) after this many seconds instead of
+    # holding a web process for ever.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
+# Keep connections between requests (opening one, and SQLite's PRAGMAs, cost more than a check); the health
+# check before a request's first query replaces a connection the database dropped (a restart, a network
+# cut), so requests succeed again by themselves once it is back.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -190,6 +198,27 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Several deployments (or test runs) may share one broker: each names its queue.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
+# Publishing retries for a few seconds when the broker is away; after that the caller logs the failure and
+# the work stays recorded in the database, where `dispatch_pending_work` (beat) finds it again.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5}
+# Tasks declared `acks_late` (invoice runs, PDFs: all safe to run twice) are acknowledged when they end: a
+# worker killed mid-task leaves the message to be delivered again. A pool process killed (OOM, SIGKILL) is
+# requeued at once; a whole worker killed, after the visibility timeout (Redis), which must stay longer than
+# the longest task and any countdown, or the task runs twice. One message reserved at a time, so a dead
+# worker holds back no queue.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker that loses the broker stops its acks_late tasks (they cannot be acknowledged and come back
+# anyway), as Celery 6 will by default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 5,
+}
+# Work recorded this long ago whose task has not started (the broker was away) is sent again by beat.
+DISPATCH_PENDING_AFTER_SECONDS = env.int("DISPATCH_PENDING_AFTER_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {
     "charge-requests-closing-rule": {
         "task": "contracts.tasks.apply_closing_rule",
@@ -218,6 +247,14 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-records-purge": {
         "task": "billing.tasks.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "pending-work-dispatch": {
+        "task": "invoices.tasks.dispatch_pending_work",
+        "schedule": crontab(minute="*/10"),
+    },
+    "pending-quote-pdfs-dispatch": {
+        "task": "quotes.tasks.dispatch_pending_pdfs",
+        "schedule": crontab(minute="5-59/10"),
     },
     "calendar-schedule-check": {
         "task": "catalog.tasks.warn_unpublished_calendar_years",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 from sequences import get_next_value
 
+from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.mail import mail_contacts
 from billing.money import money, round_fen
@@ -320,8 +321,28 @@ def invoice_run_start(
     run = InvoiceRun.objects.create(
         up_to=up_to, account_manager=account_manager, customer=customer, created_by=by
     )
-    transaction.on_commit(lambda: execute_invoice_run.delay(run.pk))
+    send_task_on_commit(execute_invoice_run, run.pk)
     return run
+
+
+def pending_work_dispatch(*, older_than: datetime.timedelta) -> dict[str, int]:
+    """Sends again the work whose task may never have reached the broker: runs still waiting and issued
+    invoices (and credit notes) still without a PDF, recorded more than ``older_than`` ago. Both tasks are
+    safe to run twice (charges are billed under locks, a PDF is stored once), so a task that was only slow
+    to start costs a little work and bills nothing twice. Returns how many of each were sent."""
+    from invoices.tasks import execute_invoice_run, render_invoice_pdf
+
+    before = timezone.now() - older_than
+    sent = {"runs": 0, "pdfs": 0}
+    for run_id in InvoiceRun.objects.filter(status=RunStatus.PENDING, created_at__lte=before).values_list(
+        "pk", flat=True
+    ):
+        sent["runs"] += send_task(execute_invoice_run, run_id)
+    for invoice_id in Invoice.objects.filter(
+        status=InvoiceStatus.ISSUED, pdf_sha256="", issued_at__lte=before
+    ).values_list("pk", flat=True):
+        sent["pdfs"] += send_task(render_invoice_pdf, invoice_id)
+    return sent
 
 
 def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
@@ -415,7 +436,7 @@ def invoice_issue(*, invoice: Invoice, by=None, issue_date: datetime.date | None
     invoice.save()
     from invoices.tasks import render_invoice_pdf  # tasks call services; imported here to keep one direction
 
-    transaction.on_commit(lambda: render_invoice_pdf.delay(invoice.pk))
+    send_task_on_commit(render_invoice_pdf, invoice.pk)
     return invoice
 
 

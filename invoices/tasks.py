@@ -1,6 +1,9 @@
 """Invoice work run by Celery: thin, idempotent wrappers around services."""
 
+import datetime
+
 from celery import shared_task
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +12,7 @@ from django.utils.translation import override
 from billing.pdf import render_pdf, sha256
 from invoices.documents import invoice_context
 from invoices.models import Invoice, InvoiceRun, RunStatus
-from invoices.services import invoice_run_execute, overdue_reminders_send
+from invoices.services import invoice_run_execute, overdue_reminders_send, pending_work_dispatch
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
@@ -45,3 +48,11 @@ def render_invoice_pdf(invoice_id: int) -> str:
 @shared_task
 def send_overdue_reminders() -> int:
     return len(overdue_reminders_send(today=timezone.localdate()))
+
+
+@shared_task
+def dispatch_pending_work(older_than_seconds: int | None = None) -> dict[str, int]:
+    """Beat: sends again the runs and invoice PDFs whose task never reached the broker."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.DISPATCH_PENDING_AFTER_SECONDS
+    return pending_work_dispatch(older_than=datetime.timedelta(seconds=older_than_seconds))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 from sequences import get_next_value
 
+from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.mail import absolute_url, mail_contacts
 from billing.money import money
@@ -307,9 +308,21 @@ def quote_send(*, quote: Quote) -> Quote:
         raise _locked_error(quote)
     quote.status, quote.sent_at = QuoteStatus.SENT, timezone.now()
     quote.save(update_fields=["status", "sent_at"])
-    transaction.on_commit(lambda: render_quote_pdf.delay(quote.pk))
+    send_task_on_commit(render_quote_pdf, quote.pk)
     transaction.on_commit(lambda: _mail_customer(quote))
     return quote
+
+
+def quote_pdfs_dispatch(*, older_than: datetime.timedelta) -> int:
+    """Sends again the PDF task of quotes sent more than ``older_than`` ago and still without a PDF (the
+    broker was away when they were sent); rendering is safe to run twice. Returns how many were sent."""
+    from quotes.tasks import render_quote_pdf
+
+    before = timezone.now() - older_than
+    return sum(
+        send_task(render_quote_pdf, quote_id)
+        for quote_id in Quote.objects.filter(sent_at__lte=before, pdf_sha256="").values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic

@@ -1,6 +1,9 @@
 """Quote work run by Celery: thin wrappers around services, safe to run twice."""
 
+import datetime
+
 from celery import shared_task
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +12,7 @@ from django.utils.translation import override
 from billing.pdf import render_pdf, sha256
 from quotes.documents import quote_context
 from quotes.models import Quote
-from quotes.services import quotes_apply_closing_rule, quotes_draft_renewals
+from quotes.services import quote_pdfs_dispatch, quotes_apply_closing_rule, quotes_draft_renewals
 
 
 @shared_task(acks_late=True)
@@ -39,3 +42,11 @@ def apply_closing_rule() -> dict:
 @shared_task
 def draft_renewal_quotes() -> list[str]:
     return [quote.reference for quote in quotes_draft_renewals(today=timezone.localdate())]
+
+
+@shared_task
+def dispatch_pending_pdfs(older_than_seconds: int | None = None) -> int:
+    """Beat: renders the PDFs of quotes sent while the broker was away."""
+    if older_than_seconds is None:
+        older_than_seconds = settings.DISPATCH_PENDING_AFTER_SECONDS
+    return quote_pdfs_dispatch(older_than=datetime.timedelta(seconds=older_than_seconds))
