@@ -4,9 +4,23 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from invoices.models import Charge, ChargeSource, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
+from catalog.models import ServiceGroup, ServiceItem
+from contracts.models import ChargeRequest
+from invoices.models import (
+    Charge,
+    ChargeSource,
+    DataVolumeUsage,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    WorkLog,
+)
+from quotes.models import QuoteLine
 
 AGE_BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
 
@@ -82,22 +96,91 @@ def statement_of_account(*, customer, start: datetime.date, end: datetime.date) 
     }
 
 
+def _issued_lines(
+    *, months: int, today: datetime.date
+) -> tuple[dict[datetime.date, dict], list[InvoiceLine]]:
+    """Empty rows for the last ``months`` months and the issued invoice and credit-note lines in them."""
+    first = today.replace(day=1) - relativedelta(months=months - 1)
+    rows = {first + relativedelta(months=index): {} for index in range(months)}
+    lines = InvoiceLine.objects.filter(
+        invoice__status=InvoiceStatus.ISSUED, invoice__issue_date__gte=first
+    ).select_related("invoice")
+    return rows, list(lines)
+
+
+def _by_month(rows: dict, lines: list[InvoiceLine], key_of, keys) -> list[dict]:
+    table = {month: {"month": month, **dict.fromkeys(keys, 0)} for month in rows}
+    for line in lines:
+        row = table.get(line.invoice.issue_date.replace(day=1))
+        if row is not None:
+            key = key_of(line)
+            row[key] = row.get(key, 0) + float(line.gross.amount)
+    return list(table.values())
+
+
 def revenue_by_month(*, months: int, today: datetime.date) -> list[dict]:
     """Gross invoiced per month (credit notes deducted) over the last ``months`` months, split by what
     was billed (period fees, quote lines, person-days, ...)."""
-    first = today.replace(day=1) - relativedelta(months=months - 1)
-    rows: dict[datetime.date, dict] = {}
-    for month_index in range(months):
-        month = first + relativedelta(months=month_index)
-        rows[month] = {"month": month, **{source: 0 for source in ChargeSource.values}, "credited": 0}
-    lines = InvoiceLine.objects.filter(invoice__status=InvoiceStatus.ISSUED, invoice__issue_date__gte=first)
-    sources = dict(Charge.objects.filter(invoice_line__in=lines).values_list("invoice_line_id", "source"))
-    for line in lines.select_related("invoice"):
-        row = rows.get(line.invoice.issue_date.replace(day=1))
-        if row is None:
-            continue
-        key = (
-            "credited" if line.invoice.kind == InvoiceKind.CREDIT_NOTE else sources.get(line.pk, "period_fee")
+    rows, lines = _issued_lines(months=months, today=today)
+    sources = dict(
+        Charge.objects.filter(invoice_line__in=[line.pk for line in lines]).values_list(
+            "invoice_line_id", "source"
         )
-        row[key] += float(line.gross.amount)
-    return list(rows.values())
+    )
+
+    def key_of(line: InvoiceLine) -> str:
+        if line.invoice.kind == InvoiceKind.CREDIT_NOTE:
+            return "credited"
+        return sources.get(line.pk, ChargeSource.PERIOD_FEE)
+
+    return _by_month(rows, lines, key_of, [*ChargeSource.values, "credited"])
+
+
+PERIODS, TRAVEL, OUT_OF_SCOPE = "service-periods", "travel", "out-of-scope"
+
+
+def revenue_by_group(*, months: int, today: datetime.date) -> tuple[list[dict], dict[str, str]]:
+    """Gross invoiced per month by service group (服务类别) of what was billed, credit notes deducted from
+    the group of the line they credit; period fees, travel at cost and out-of-scope work have buckets of
+    their own. Returns the months and the bucket labels, in catalogue order. A fixed number of queries."""
+    rows, lines = _issued_lines(months=months, today=today)
+    billed = {line.credits_line_id or line.pk for line in lines}
+    charges = dict(
+        (line_id, (source, source_id))
+        for line_id, source, source_id in Charge.objects.filter(invoice_line__in=billed).values_list(
+            "invoice_line_id", "source", "source_id"
+        )
+    )
+    ids: dict[str, set[int]] = {}
+    for source, source_id in charges.values():
+        ids.setdefault(source, set()).add(source_id)
+    group_of_service = dict(ServiceItem.objects.values_list("code", "group__code"))
+    service_codes = {
+        ChargeSource.WORK_LOG: WorkLog.objects.filter(pk__in=ids.get(ChargeSource.WORK_LOG, ())),
+        ChargeSource.DATA_VOLUME: DataVolumeUsage.objects.filter(
+            pk__in=ids.get(ChargeSource.DATA_VOLUME, ())
+        ),
+        ChargeSource.CHARGE_REQUEST: ChargeRequest.objects.filter(
+            pk__in=ids.get(ChargeSource.CHARGE_REQUEST, ())
+        ),
+    }
+    group_of: dict[tuple[str, int], str | None] = {}
+    for source, queryset in service_codes.items():
+        for pk, code in queryset.values_list("pk", "service_code"):
+            group_of[source, pk] = group_of_service.get(code)
+    quote_lines = QuoteLine.objects.filter(pk__in=ids.get(ChargeSource.QUOTE_LINE, ()))
+    for pk, group in quote_lines.values_list("pk", "service__group__code"):
+        group_of[ChargeSource.QUOTE_LINE, pk] = group or PERIODS  # a renewal quote's period fee
+
+    def key_of(line: InvoiceLine) -> str:
+        source, source_id = charges.get(line.credits_line_id or line.pk, (ChargeSource.PERIOD_FEE, None))
+        if source == ChargeSource.PERIOD_FEE:
+            return PERIODS
+        if source == ChargeSource.TRAVEL:
+            return TRAVEL
+        return group_of.get((source, source_id)) or OUT_OF_SCOPE
+
+    labels = {PERIODS: str(_("service period fees (standard service)"))}
+    labels |= {group.code: str(group.name) for group in ServiceGroup.objects.all()}
+    labels |= {OUT_OF_SCOPE: str(_("out-of-scope work")), TRAVEL: str(_("travel and lodging at cost"))}
+    return _by_month(rows, lines, key_of, labels), labels

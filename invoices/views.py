@@ -15,7 +15,13 @@ from catalog.models import ServiceTier
 from contracts.models import Customer, PeriodKind, QuotaKind
 from contracts.selectors import PeriodStatus, customer_coverage
 from invoices.models import ChargeSource, Invoice, InvoiceRun
-from invoices.selectors import invoice_balance, invoice_totals, overdue_by_age, revenue_by_month
+from invoices.selectors import (
+    invoice_balance,
+    invoice_totals,
+    overdue_by_age,
+    revenue_by_group,
+    revenue_by_month,
+)
 from invoices.services import invoice_run_start
 from quotes.models import Quote, QuoteStatus
 from quotes.selectors import renewal_pipeline
@@ -152,6 +158,8 @@ def charts(request):
             {**row, "month": row["month"].strftime("%Y-%m")}
             for row in revenue_by_month(months=12, today=today)
         ]
+        data["groups"], data["groupLabels"] = revenue_by_group(months=12, today=today)
+        data["groups"] = [{**row, "month": row["month"].strftime("%Y-%m")} for row in data["groups"]]
         data["ageing"] = {
             label: sum(float(open_amount.amount) for _invoice, open_amount, _days in rows)
             for label, rows in overdue_by_age(today=today).items()

@@ -1,7 +1,8 @@
 // Draws the staff charts from the JSON the page embeds (no request leaves the site).
 (function () {
   var data = JSON.parse(document.getElementById("chart-data").textContent);
-  var colours = ["#0f5fa8", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#dc2626"];
+  var colours = ["#0f5fa8", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#dc2626",
+                 "#65a30d", "#475569", "#ea580c"];
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (canvas) { canvas.chart = new Chart(canvas, config); }
@@ -25,6 +26,16 @@
       data: { labels: data.revenue.map(function (r) { return r.month; }),
               datasets: sources.map(function (source, i) {
                 return { label: data.labels[source], data: data.revenue.map(function (r) { return r[source]; }),
+                         backgroundColor: colours[i % colours.length] };
+              }) },
+      options: { scales: { x: { stacked: true }, y: { stacked: true } }, animation: false }
+    });
+    var groups = Object.keys(data.groupLabels);
+    draw("revenue-groups", {
+      type: "bar",
+      data: { labels: data.groups.map(function (r) { return r.month; }),
+              datasets: groups.map(function (group, i) {
+                return { label: data.groupLabels[group], data: data.groups.map(function (r) { return r[group]; }),
                          backgroundColor: colours[i % colours.length] };
               }) },
       options: { scales: { x: { stacked: true }, y: { stacked: true } }, animation: false }

@@ -1,0 +1,67 @@
+"""Revenue by service group: each invoiced line counts in the group of what it billed, credit notes in
+the group of the line they credit."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import ServiceItem
+from invoices.models import DataVolumeUsage, Invoice, InvoiceRun
+from invoices.selectors import OUT_OF_SCOPE, PERIODS, revenue_by_group, revenue_by_month
+from invoices.services import credit_note_issue, invoice_issue, invoice_run_execute, work_log_record
+from tests.factories import CustomerFactory, ServicePeriodFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def invoiced(catalogue):
+    today = timezone.localdate()
+    customer = CustomerFactory()
+    ServicePeriodFactory(contract__customer=customer, start=today.replace(day=1), fee=1000)
+    work_log_record(
+        customer=customer,
+        engineer="张伟",
+        work_date=today.replace(day=1),
+        ticket_ref="TK-1",
+        idempotency_key="wl-1",
+        days=Decimal(2),
+        service_code="custom-development",
+    )
+    DataVolumeUsage.objects.create(customer=customer, quantity=250, measured_on=today.replace(day=1))
+    invoice_run_execute(run=InvoiceRun.objects.create(up_to=today))
+    return invoice_issue(invoice=Invoice.objects.get())
+
+
+def test_each_line_counts_in_the_group_of_what_it_billed(invoiced, django_assert_max_num_queries):
+    with django_assert_max_num_queries(10):
+        months, labels = revenue_by_group(months=3, today=timezone.localdate())
+    this_month = months[-1]
+    lines = {line.description: float(line.gross.amount) for line in invoiced.lines.all()}
+    development = ServiceItem.objects.get(code="custom-development").group.code
+    migration = ServiceItem.objects.get(code="data-migration").group.code
+    assert this_month[PERIODS] == 1000
+    assert this_month[development] == next(v for k, v in lines.items() if "张伟" in k)
+    assert this_month[migration] == next(v for k, v in lines.items() if "250" in k)
+    assert sum(this_month[key] for key in labels) == pytest.approx(sum(lines.values()))
+    assert this_month[OUT_OF_SCOPE] == 0
+    assert set(labels) >= {PERIODS, development, migration, OUT_OF_SCOPE}
+
+
+def test_a_credit_note_is_deducted_from_the_group_of_the_line_it_credits(invoiced):
+    fee_line = next(line for line in invoiced.lines.all() if line.gross.amount == 1000)
+    credit_note_issue(invoice=invoiced, reason="部分退费", lines={fee_line.pk: Decimal("0.25")})
+    months, _labels = revenue_by_group(months=1, today=timezone.localdate())
+    assert months[-1][PERIODS] == 750
+    by_source = revenue_by_month(months=1, today=timezone.localdate())[-1]
+    assert by_source["credited"] == -250
+    assert by_source["period_fee"] == 1000
+
+
+def test_months_without_invoices_are_zero(catalogue):
+    months, labels = revenue_by_group(months=12, today=datetime.date(2026, 6, 15))
+    assert len(months) == 12
+    assert months[0]["month"] == datetime.date(2025, 7, 1)
+    assert all(row[key] == 0 for row in months for key in labels)
