@@ -10,10 +10,12 @@ import datetime
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
@@ -81,19 +83,38 @@ def create_api_key(
 def revoke_api_key(*, api_key: ApiKey) -> ApiKey:
     """Revokes the key from now on; revoking a revoked key keeps the first revocation time."""
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    forget_api_keys()
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 
 
+# Keys found are kept in this process for API_KEY_CACHE_SECONDS, so a ticketing tool asking on every
+# ticket costs no key query per request. Expiry is checked on every request against the kept row;
+# revoking or editing a key forgets it here at once and in other processes within those seconds. Only
+# keys that exist are kept, so unknown keys cannot grow the cache.
+_found: dict[str, tuple[float, ApiKey]] = {}
+
+
+def forget_api_keys() -> None:
+    """Drops the keys this process keeps (after a revocation or an edit)."""
+    _found.clear()
+
+
 def find_api_key(raw_key: str) -> ApiKey | None:
     """The key this raw key is, or None; it may be revoked or expired."""
+    digest = hash_key(raw_key)
+    kept = _found.get(digest)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
     kind, _sep, rest = raw_key.partition("_")
     prefix, _sep, secret = rest.partition("_")
     if kind != KEY_TYPE or not prefix or not secret:
         return None
     api_key = ApiKey.objects.filter(prefix=prefix).first()
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(raw_key)):
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, digest):
         return None
+    if settings.API_KEY_CACHE_SECONDS > 0:
+        _found[digest] = (time.monotonic() + settings.API_KEY_CACHE_SECONDS, api_key)
     return api_key
 
 

@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from billing.apikeys import forget_api_keys
+        from billing.models import ApiKey
+
+        def forget(**_kwargs):
+            forget_api_keys()
+
+        post_save.connect(forget, sender=ApiKey, dispatch_uid="forget-api-keys-on-save", weak=False)
+        post_delete.connect(forget, sender=ApiKey, dispatch_uid="forget-api-keys-on-delete", weak=False)

@@ -157,6 +157,7 @@ IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 # How long a process keeps catalogue rows (calendars, response targets, services) before reading them
 # again; its own changes are seen at once.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 
 # Quotes: a discount above this fraction (on any line, quote discount included) needs a sales manager's
 # approval before the quote is sent; quotes are valid this many days unless set.

@@ -14,6 +14,7 @@ from catalog.models import (
     RateCard,
     ResponseTarget,
     ServiceItem,
+    ServiceTier,
     VatRate,
 )
 
@@ -70,6 +71,16 @@ def calendar_years_needing_schedule(*, today: datetime.date) -> list[int]:
 def service_by_code(code: str) -> ServiceItem | None:
     """A catalogue service by its code (from the catalogue snapshot)."""
     return snapshot.cached(("services",), lambda: ServiceItem.objects.in_bulk(field_name="code")).get(code)
+
+
+def tier_by_id(tier_id: int) -> ServiceTier:
+    """A service tier (from the catalogue snapshot)."""
+    return snapshot.cached_row(("tiers",), ServiceTier.objects.in_bulk, tier_id)
+
+
+def business_calendar_by_id(calendar_id: int) -> BusinessCalendar:
+    """A business calendar's row (from the catalogue snapshot); load_calendar gives its working time."""
+    return snapshot.cached_row(("business_calendars",), BusinessCalendar.objects.in_bulk, calendar_id)
 
 
 def response_target(*, tier_id: int, severity: str) -> ResponseTarget | None:

@@ -32,3 +32,14 @@ def cached(key: tuple, load: Callable[[], T]) -> T:
 def clear(**_signal_kwargs) -> None:
     with _lock:
         _entries.clear()
+
+
+def cached_row(key: tuple, load: Callable[[], dict], row_key) -> object | None:
+    """One row of a cached mapping; a row missing from it (added by another process since this one read
+    the mapping) makes the mapping read again once."""
+    row = cached(key, load).get(row_key)
+    if row is None:
+        with _lock:
+            _entries.pop(key, None)
+        row = cached(key, load).get(row_key)
+    return row

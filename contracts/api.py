@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.api import problem_responses
+from billing.errors import BillingError
 from billing.idempotency import idempotent
 from catalog.models import ServiceItem
 from catalog.selectors import service_by_code
@@ -81,19 +82,25 @@ class EntitlementCheckView(APIView):
     )
     def post(self, request):
         data = CHECK_INPUT.run_validation(request.data)
-        decision = decide(
-            customer=_customer(data["customer"]),
-            service=_service(data["service"]),
-            at=data.get("at"),
-            severity=data.get("severity"),
-            product=data.get("product") or None,
-            from_version=data.get("from_version") or None,
-            to_version=data.get("to_version") or None,
-            on_site=data["on_site"],
-            location=data.get("location") or None,
-            quantity=data["quantity"],
-            role=data.get("role"),
-        )
+        try:
+            # The customer goes by its code: the decision reads it with its periods in one query.
+            decision = decide(
+                customer=data["customer"],
+                service=_service(data["service"]),
+                at=data.get("at"),
+                severity=data.get("severity"),
+                product=data.get("product") or None,
+                from_version=data.get("from_version") or None,
+                to_version=data.get("to_version") or None,
+                on_site=data["on_site"],
+                location=data.get("location") or None,
+                quantity=data["quantity"],
+                role=data.get("role"),
+            )
+        except BillingError as error:
+            if error.code == "unknown_customer":  # the same field error as every endpoint
+                raise serializers.ValidationError({"customer": [str(error)]}) from error
+            raise
         return Response(DECISION.to_representation(decision))
 
 

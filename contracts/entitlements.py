@@ -29,7 +29,14 @@ from catalog.models import (
     Severity,
 )
 from catalog.pricing import data_volume_amount, data_volume_pricing, person_day_rate, unit_rate
-from catalog.selectors import arrival_commitment, rate_card_in_force, response_target, service_by_code
+from catalog.selectors import (
+    arrival_commitment,
+    business_calendar_by_id,
+    rate_card_in_force,
+    response_target,
+    service_by_code,
+    tier_by_id,
+)
 from catalog.versions import UpgradeKind, Version, upgrade_kind
 from contracts.models import Customer, CustomModule, LicensedProduct, PeriodKind, ServicePeriod
 from contracts.quotas import Quota, person_day_quota, training_quota
@@ -116,7 +123,6 @@ def decide(
 ) -> Decision:
     """The decision for one request. Raises BillingError for an unknown customer or service, a bad
     version or severity; everything else is an outcome with its reasons."""
-    customer = _customer(customer)
     service = _service(service)
     at = at or timezone.now()
     if timezone.is_naive(at):
@@ -130,13 +136,8 @@ def decide(
             code="invalid_severity",
             params={"severity": severity},
         )
+    customer, periods = _customer_periods(customer)
     decision = Decision(Outcome.NOT_COVERED, customer, service, at)
-
-    periods = list(
-        ServicePeriod.objects.filter(contract__customer=customer)
-        .select_related("tier", "calendar", "contract")
-        .order_by("start")
-    )
     day = timezone.localtime(at).date()
     period = _covering_period(periods, day)
     if period is None:
@@ -173,15 +174,37 @@ def decide(
     return decision
 
 
-def _customer(customer: Customer | str) -> Customer:
+def _customer_periods(customer: Customer | str) -> tuple[Customer, list[ServicePeriod]]:
+    """The customer and its service periods, oldest first. Given a code, one query reads both (the
+    customer comes with its periods); a second one only tells an unknown customer from one without any
+    period."""
+    periods = ServicePeriod.objects.select_related("contract").order_by()  # sorted in Python
     if isinstance(customer, Customer):
-        return customer
+        return customer, _with_catalogue(periods.filter(contract__customer=customer))
+    periods = _with_catalogue(
+        periods.filter(contract__customer__code=customer).select_related("contract__customer")
+    )
+    if periods:
+        found = periods[0].contract.customer
+        for period in periods:  # one instance, as the caller may annotate it
+            period.contract.customer = found
+        return found, periods
     try:
-        return Customer.objects.get(code=customer)
+        return Customer.objects.get(code=customer), []
     except Customer.DoesNotExist as error:
         raise BillingError(
             _("Unknown customer “%(code)s”."), code="unknown_customer", params={"code": customer}
         ) from error
+
+
+def _with_catalogue(periods) -> list[ServicePeriod]:
+    """The periods oldest first, their tier and calendar taken from the catalogue snapshot (no joins:
+    a check's one query stays small)."""
+    periods = sorted(periods, key=lambda period: (period.start, period.pk))
+    for period in periods:
+        period.tier = tier_by_id(period.tier_id)
+        period.calendar = business_calendar_by_id(period.calendar_id)
+    return periods
 
 
 def _service(service: ServiceItem | str) -> ServiceItem:

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from billing.apikeys import forget_api_keys
 from catalog import snapshot
 from catalog.services import load_catalog
 
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def fresh_catalogue_snapshot():
     """Each test starts like a new process: rows cached by an earlier test were rolled back with it."""
     snapshot.clear()
+    forget_api_keys()
 
 
 @pytest.fixture

@@ -3,12 +3,13 @@
 import datetime
 import hashlib
 import io
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from billing.apikeys import LAST_USED_RESOLUTION, create_api_key, revoke_api_key
+from billing.apikeys import LAST_USED_RESOLUTION, create_api_key, forget_api_keys, revoke_api_key
 from billing.errors import BillingError
 from billing.models import ApiKey
 
@@ -171,6 +172,7 @@ def test_last_used_at_is_recorded_but_not_on_every_request(client, issue_key, dj
     first_use = api_key.last_used_at
     assert first_use is not None
 
+    forget_api_keys()  # as in another process, which reads the key
     with django_assert_num_queries(1):  # the key lookup; no UPDATE within the resolution
         assert client.get(ME, headers=bearer(raw_key)).status_code == 200
     api_key.refresh_from_db()
@@ -178,6 +180,7 @@ def test_last_used_at_is_recorded_but_not_on_every_request(client, issue_key, dj
 
     long_ago = first_use - LAST_USED_RESOLUTION - datetime.timedelta(seconds=1)
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=long_ago)
+    forget_api_keys()
     client.get(ME, headers=bearer(raw_key))
     api_key.refresh_from_db()
     assert api_key.last_used_at > first_use
@@ -209,3 +212,42 @@ def test_the_create_api_key_command_refuses_an_unknown_scope():
     with pytest.raises(CommandError, match="invoices:delete"):
         call_command("create_api_key", "--name", "Jira", "--scopes", "invoices:delete", stdout=io.StringIO())
     assert not ApiKey.objects.exists()
+
+
+def test_a_key_in_use_is_kept_by_the_process_and_costs_no_query(client, issue_key, django_assert_num_queries):
+    _api_key, raw_key = issue_key()
+    client.get(ME, headers=bearer(raw_key))
+    with django_assert_num_queries(0):
+        assert client.get(ME, headers=bearer(raw_key)).status_code == 200
+
+
+def test_a_kept_key_is_refused_at_once_when_revoked_or_edited_here(client, issue_key, admin_client):
+    api_key, raw_key = issue_key()
+    assert client.get(ME, headers=bearer(raw_key)).status_code == 200
+    revoke_api_key(api_key=api_key)
+    assert client.get(ME, headers=bearer(raw_key)).status_code == 401
+
+    other, other_raw = issue_key()
+    assert client.get(ME, headers=bearer(other_raw)).status_code == 200
+    other.expires_at = timezone.now() - datetime.timedelta(seconds=1)
+    other.save()
+    assert client.get(ME, headers=bearer(other_raw)).status_code == 401
+
+
+def test_a_kept_key_expires_on_time_and_other_processes_see_a_revocation_within_the_ttl(
+    client, issue_key, settings
+):
+    expires_at = timezone.now() + datetime.timedelta(seconds=0.5)
+    _api_key, raw_key = issue_key(expires_at=expires_at)
+    assert client.get(ME, headers=bearer(raw_key)).status_code == 200
+    time.sleep(max(0, (expires_at - timezone.now()).total_seconds()) + 0.05)
+    assert client.get(ME, headers=bearer(raw_key)).status_code == 401  # expiry read from the kept row
+
+    settings.API_KEY_CACHE_SECONDS = 0.2
+    kept, kept_raw = issue_key()
+    assert client.get(ME, headers=bearer(kept_raw)).status_code == 200
+    ApiKey.objects.filter(pk=kept.pk).update(revoked_at=timezone.now())  # as another process would
+    deadline = time.monotonic() + 5
+    while client.get(ME, headers=bearer(kept_raw)).status_code == 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -51,6 +51,25 @@ def test_check_answers_the_decision_with_everything_an_agent_needs(customer):
     assert body["price"] is None
 
 
+def test_a_check_by_a_known_client_costs_one_query(customer, django_assert_num_queries):
+    """The key is kept by the process, the catalogue comes from the snapshot, and the customer comes
+    with its periods: one query, whatever the data size (the decision's own test pins that)."""
+    client = api("entitlements:read")
+    body = {"customer": "ACME", "service": "fault-diagnosis", "severity": 1, "on_site": True}
+    assert client.post(CHECK, body, format="json").status_code == 200
+    with django_assert_num_queries(1):
+        response = client.post(CHECK, body, format="json")
+    assert response.json()["arrive_by"]
+
+
+def test_an_unknown_customer_is_a_field_error_of_the_check(customer):
+    response = api("entitlements:read").post(
+        CHECK, {"customer": "NOPE", "service": "fault-diagnosis"}, format="json"
+    )
+    assert response.status_code == 422
+    assert "NOPE" in response.json()["errors"]["customer"][0]
+
+
 def test_check_prices_billable_work(customer):
     body = (
         api()
