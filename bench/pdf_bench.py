@@ -11,6 +11,7 @@ import subprocess
 import time
 from decimal import Decimal
 
+INVOICE_LINES = 138
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
@@ -32,6 +33,44 @@ def _quote(lines: int):
         )
     quote_add_travel(quote=quote, description="北京—南昌往返机票及住宿", amount=Decimal("3456.78"))
     return quote
+
+
+def _invoice(lines: int):
+    """A draft invoice of ``lines`` person-day lines and one travel line, as a run would bill them."""
+    from djmoney.money import Money
+
+    from contracts.models import Customer
+    from invoices.models import Invoice, InvoiceLine
+
+    invoice = Invoice.objects.create(customer=Customer.objects.get(code="DEMO-ACTIVE"), note="基准测试发票")
+    for n in range(lines):
+        gross = Decimal(1200 * (1 + n % 5))
+        net = (gross / Decimal("1.06")).quantize(Decimal("0.01"))
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            position=n + 1,
+            description=f"第{n + 1}项 定制开发人天 · 工程师 张伟 · 工单 TK-{4000 + n}",
+            quantity=Decimal(1 + n % 5),
+            unit="人天",
+            unit_price=Money(1200, "CNY"),
+            vat_rate=Decimal("0.06"),
+            net=Money(net, "CNY"),
+            vat=Money(gross - net, "CNY"),
+            gross=Money(gross, "CNY"),
+        )
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        position=lines + 1,
+        description="北京—南昌往返机票及住宿",
+        quantity=Decimal(1),
+        unit_price=Money("3456.78", "CNY"),
+        vat_rate=Decimal(0),
+        pass_through=True,
+        net=Money("3456.78", "CNY"),
+        vat=Money(0, "CNY"),
+        gross=Money("3456.78", "CNY"),
+    )
+    return invoice
 
 
 def _timed(html: str, repeat: int = 5) -> tuple[float, bytes]:
@@ -58,19 +97,24 @@ def run() -> list[str]:
     from django.template.loader import render_to_string
     from django.utils.translation import override
 
+    from invoices.documents import invoice_context
     from quotes.documents import quote_context
 
     with override("zh-hans"):
         one_page = render_to_string("quotes/quote_pdf.html", quote_context(_quote(6)))
-        twelve = render_to_string("quotes/quote_pdf.html", quote_context(_quote(52)))
+        twelve = render_to_string("quotes/quote_pdf.html", quote_context(_quote(57)))
+        invoice = render_to_string("invoices/invoice_pdf.html", invoice_context(_invoice(INVOICE_LINES)))
     latin = CJK.sub("x", one_page)
     t_latin, _ = _timed(latin)
     t_cjk, _ = _timed(one_page)
     t_twelve, data = _timed(twelve, repeat=3)
     pages = _pages(data)
+    t_invoice, invoice_data = _timed(invoice, repeat=3)
     return [
         "## Quote PDF (WeasyPrint, Noto Sans CJK subset by HarfBuzz)",
         f"- Latin one page (baseline): {t_latin * 1000:.0f} ms",
         f"- Chinese one page: {t_cjk * 1000:.0f} ms; ratio {t_cjk / t_latin:.2f}",
         f"- Chinese {pages} pages: {t_twelve * 1000:.0f} ms; ratio {t_twelve / t_latin:.2f}",
+        f"- Chinese invoice of {_pages(invoice_data)} pages ({INVOICE_LINES} lines): "
+        f"{t_invoice * 1000:.0f} ms; ratio {t_invoice / t_latin:.2f}",
     ]
