@@ -146,6 +146,10 @@ CHARGE_FINANCE_APPROVAL_ABOVE = env.int("CHARGE_FINANCE_APPROVAL_ABOVE", default
 # How long API idempotency keys are remembered (at least 24 hours).
 IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 
+# Work-log imports (command and admin): larger files are refused before they are read, not read whole.
+WORK_LOG_IMPORT_MAX_BYTES = env.int("WORK_LOG_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+WORK_LOG_IMPORT_MAX_ROWS = env.int("WORK_LOG_IMPORT_MAX_ROWS", default=20000)
+
 # How long a process keeps catalogue rows (calendars, response targets, services) before reading them
 # again; its own changes are seen at once.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
