@@ -253,3 +253,17 @@ def test_the_xlsx_export_holds_text_cells_where_the_data_had_formulas(invoice_wi
     cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     assert any(cell.value == "'-2+3+cmd|' /C calc'!A0" for cell in cells)
+
+
+def test_the_admin_imports_a_valid_gbk_file_after_its_preview(admin_client, customer):
+    upload = io.BytesIO((HEADER + GOOD).encode("gbk"))
+    upload.name = "logs.csv"
+    preview = admin_client.post(
+        "/admin/invoices/worklog/import/", {"format": 0, "import_file": upload, "resource": 0}
+    )
+    confirm = preview.context["confirm_form"]
+    assert not WorkLog.objects.exists()
+    response = admin_client.post("/admin/invoices/worklog/process_import/", confirm.initial)
+    assert response.status_code == 302
+    log = WorkLog.objects.get()
+    assert (log.engineer, log.description, log.idempotency_key) == ("李雷", "数据迁移", "k1")
