@@ -4,6 +4,7 @@
 from http import HTTPStatus
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -39,6 +40,57 @@ def problem_responses(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
         )
         for status in statuses
     }
+
+
+class TextInput(serializers.CharField):
+    """A JSON string, and nothing else: DRF's CharField would also read numbers, which the schema does not
+    allow, so a client could send what the schema calls invalid and be answered as if it were valid."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TicketInput(serializers.CharField):
+    """A ticket reference: text, or a whole number (many ticketing tools number their tickets)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str | int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class FlagInput(serializers.BooleanField):
+    """JSON true or false only (DRF also reads 0, 1, "yes" and more, which the schema does not allow)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class DecimalInput(serializers.DecimalField):
+    """A decimal read from a JSON string ("1.50") or number (1.5), as the schema says."""
+
+
+class TicketInputScheme(OpenApiSerializerFieldExtension):
+    target_class = TicketInput
+
+    def map_serializer_field(self, auto_schema, direction):
+        as_text = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {"oneOf": [as_text, {"type": "integer"}]}
+
+
+class DecimalInputScheme(OpenApiSerializerFieldExtension):
+    target_class = DecimalInput
+
+    def map_serializer_field(self, auto_schema, direction):
+        as_text = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        as_number = {"type": "number"}
+        if self.target.min_value is not None:
+            as_number["minimum"] = float(self.target.min_value)
+        return {"oneOf": [{k: v for k, v in as_text.items() if k not in ("minimum", "maximum")}, as_number]}
 
 
 class ProblemTypeSerializer(serializers.Serializer):

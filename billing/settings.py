@@ -148,11 +148,19 @@ SPECTACULAR_SETTINGS = {
 
 # Where links in e-mails point (customer links to answer charge requests and quotes).
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# How long the signed links mailed to customers open their document: a quote's link covers its validity
+# and the closing rule's two months; a charge request's link the closing rule's two months.
+QUOTE_LINK_MAX_AGE_DAYS = env.int("QUOTE_LINK_MAX_AGE_DAYS", default=120)
+CHARGE_REQUEST_LINK_MAX_AGE_DAYS = env.int("CHARGE_REQUEST_LINK_MAX_AGE_DAYS", default=62)
 # Charge requests worth more than this (CNY) need finance's approval after the account manager's.
 CHARGE_FINANCE_APPROVAL_ABOVE = env.int("CHARGE_FINANCE_APPROVAL_ABOVE", default=20000)
 
 # How long API idempotency keys are remembered (at least 24 hours).
 IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
+
+# Work-log imports (command and admin): larger files are refused before they are read, not read whole.
+WORK_LOG_IMPORT_MAX_BYTES = env.int("WORK_LOG_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+WORK_LOG_IMPORT_MAX_ROWS = env.int("WORK_LOG_IMPORT_MAX_ROWS", default=20000)
 
 # How long a process keeps catalogue rows (calendars, response targets, services) before reading them
 # again; its own changes are seen at once.

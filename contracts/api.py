@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import LimitOffsetPagination
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from billing.api import problem_responses
 from billing.errors import BillingError
-from billing.idempotency import idempotent
+from billing.idempotency import MAX_KEY_LENGTH, idempotent
 from catalog.models import ServiceItem
 from catalog.selectors import service_by_code
 from contracts import problems  # noqa: F401  (registers the problem types this API answers)
@@ -34,6 +34,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     location=OpenApiParameter.HEADER,
     required=True,
+    # what billing.idempotency accepts: 1-200 characters, not all blank (the key is stripped)
+    type={"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": r"\S"},
     description=str(
         _("A unique key per operation; a retry with the same key and body returns the first answer.")
     ),
@@ -78,6 +80,25 @@ class EntitlementCheckView(APIView):
     @extend_schema(
         request=s.CheckInput,
         responses={200: s.DecisionSerializer, **problem_responses(400, 401, 403, 422)},
+        examples=[
+            OpenApiExample(
+                "A level-2 fault",
+                value={"customer": "DEMO-ACTIVE", "service": "defect-fix", "severity": 2},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Custom development on site",
+                value={
+                    "customer": "DEMO-ACTIVE",
+                    "service": "custom-development",
+                    "on_site": True,
+                    "location": "elsewhere",
+                    "quantity": "3",
+                    "role": "engineer",
+                },
+                request_only=True,
+            ),
+        ],
         operation_id="entitlements_check",
     )
     def post(self, request):
@@ -110,6 +131,18 @@ class ConsumeView(APIView):
     @extend_schema(
         request=s.ConsumeInput,
         responses={201: s.ConsumeOutput, **problem_responses(400, 401, 403, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "A training used",
+                value={
+                    "customer": "DEMO-ACTIVE",
+                    "service": "customer-training",
+                    "quantity": "1",
+                    "ticket": "T-1",
+                },
+                request_only=True,
+            )
+        ],
         parameters=[IDEMPOTENCY_KEY],
         operation_id="entitlements_consume",
     )
@@ -138,8 +171,27 @@ class ConsumeView(APIView):
 
 
 class ChargeRequestPagination(LimitOffsetPagination):
+    """DRF's limit and offset, except that a value that is not an integer is refused (422) instead of
+    silently read as the default: the schema declares them integers."""
+
     default_limit = 50
     max_limit = 200
+
+    def get_limit(self, request):
+        self._check_integer(request, self.limit_query_param)
+        return super().get_limit(request)
+
+    def get_offset(self, request):
+        self._check_integer(request, self.offset_query_param)
+        return super().get_offset(request)
+
+    @staticmethod
+    def _check_integer(request, name: str) -> None:
+        for value in request.query_params.getlist(name):
+            try:
+                int(value)
+            except ValueError:
+                raise serializers.ValidationError({name: [_("A whole number is required.")]}) from None
 
 
 class ChargeRequestListCreateView(ListAPIView):
@@ -160,14 +212,37 @@ class ChargeRequestListCreateView(ListAPIView):
 
     @extend_schema(
         parameters=[s.ChargeRequestFilter],
+        responses={200: s.ChargeRequestSerializer(many=True), **problem_responses(401, 403, 422)},
         operation_id="charge_requests_list",
     )
     def get(self, request, *args, **kwargs):
+        pagination = ChargeRequestPagination
+        known = {*s.ChargeRequestFilter().fields, pagination.limit_query_param, pagination.offset_query_param}
+        if unknown := sorted(set(request.query_params) - known):
+            raise serializers.ValidationError(
+                {
+                    name: [_("Unknown query parameter; a misspelt filter would filter nothing.")]
+                    for name in unknown
+                }
+            )
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=s.ChargeRequestInput,
         responses={201: s.ChargeRequestSerializer, **problem_responses(400, 401, 403, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "A report the customer asked for",
+                value={
+                    "customer": "DEMO-ACTIVE",
+                    "ticket": "T-2",
+                    "description": "A new monthly report",
+                    "estimated_person_days": "2",
+                    "service": "custom-development",
+                },
+                request_only=True,
+            )
+        ],
         parameters=[IDEMPOTENCY_KEY],
         operation_id="charge_requests_create",
     )
@@ -206,7 +281,10 @@ class ChargeRequestDetailView(RetrieveAPIView):
     serializer_class = s.ChargeRequestSerializer
     queryset = ChargeRequest.objects.select_related("customer", "contract").prefetch_related("events")
 
-    @extend_schema(operation_id="charge_requests_retrieve")
+    @extend_schema(
+        responses={200: s.ChargeRequestSerializer, **problem_responses(401, 403, 404)},
+        operation_id="charge_requests_retrieve",
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -216,6 +294,14 @@ class CoverageView(APIView):
 
     @extend_schema(
         responses={200: s.CoverageSerializer, **problem_responses(401, 403, 404)},
+        parameters=[
+            OpenApiParameter(
+                "code",
+                location=OpenApiParameter.PATH,
+                description=str(_("Customer code.")),
+                examples=[OpenApiExample("A demo customer", value="DEMO-ACTIVE")],
+            )
+        ],
         operation_id="customers_coverage",
     )
     def get(self, request, code: str):

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from billing.api import DecimalInput, FlagInput, TextInput, TicketInput
 from catalog.models import ArrivalArea, Role, Severity
 from contracts.models import ChargeRequest, ChargeRequestEvent, ChargeStatus
 
@@ -32,21 +33,21 @@ class SeverityField(serializers.ChoiceField):
 
 
 class CheckInput(serializers.Serializer):
-    customer = serializers.CharField(max_length=40, help_text=_("Customer code."))
-    service = serializers.CharField(max_length=60, help_text=_("Catalogue service code, e.g. defect-fix."))
+    customer = TextInput(max_length=40, help_text=_("Customer code."))
+    service = TextInput(max_length=60, help_text=_("Catalogue service code, e.g. defect-fix."))
     at = serializers.DateTimeField(required=False, help_text=_("ISO 8601 moment; default now."))
     severity = SeverityField(required=False, allow_null=True)
-    product = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    from_version = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    to_version = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    on_site = serializers.BooleanField(required=False, default=False)
-    location = serializers.CharField(
+    product = TextInput(max_length=60, required=False, allow_blank=True)
+    from_version = TextInput(max_length=20, required=False, allow_blank=True)
+    to_version = TextInput(max_length=20, required=False, allow_blank=True)
+    on_site = FlagInput(required=False, default=False)
+    location = TextInput(
         max_length=60,
         required=False,
         allow_blank=True,
         help_text=_("same_city, elsewhere, or a city name (the customer's own city keeps its area)."),
     )
-    quantity = serializers.DecimalField(
+    quantity = DecimalInput(
         max_digits=10, decimal_places=2, required=False, default=Decimal(1), min_value=Decimal("0.01")
     )
     role = serializers.ChoiceField(
@@ -55,9 +56,14 @@ class CheckInput(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    zh_hans = serializers.CharField(source="zh-hans")
-    en = serializers.CharField()
+    """A reason in both languages; the Chinese text's key is the language code ``zh-hans``."""
+
+    def get_fields(self):
+        return {
+            "code": serializers.CharField(),
+            "zh-hans": serializers.CharField(),
+            "en": serializers.CharField(),
+        }
 
     def to_representation(self, reason):
         return reason.as_dict()
@@ -118,10 +124,10 @@ class DecisionSerializer(serializers.Serializer):
 
 
 class ConsumeInput(serializers.Serializer):
-    customer = serializers.CharField(max_length=40)
-    service = serializers.CharField(max_length=60, help_text=_("customer-training, or a person-day service."))
-    quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
-    ticket = serializers.CharField(max_length=100)
+    customer = TextInput(max_length=40)
+    service = TextInput(max_length=60, help_text=_("customer-training, or a person-day service."))
+    quantity = DecimalInput(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    ticket = TicketInput(max_length=100)
     at = serializers.DateTimeField(required=False)
 
 
@@ -141,18 +147,18 @@ class ConsumeOutput(serializers.Serializer):
 
 
 class ChargeRequestInput(serializers.Serializer):
-    customer = serializers.CharField(max_length=40)
-    ticket = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=5000)
-    estimated_person_days = serializers.DecimalField(
+    customer = TextInput(max_length=40)
+    ticket = TicketInput(max_length=100)
+    description = TextInput(max_length=5000)
+    estimated_person_days = DecimalInput(
         max_digits=8, decimal_places=2, required=False, allow_null=True, min_value=Decimal("0.01")
     )
-    estimated_amount = serializers.DecimalField(
+    estimated_amount = DecimalInput(
         max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=Decimal(0)
     )
     currency = serializers.ChoiceField(choices=["CNY"], required=False, default="CNY")
-    contract = serializers.CharField(max_length=60, required=False, allow_blank=True)
-    service = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    contract = TextInput(max_length=60, required=False, allow_blank=True)
+    service = TextInput(max_length=60, required=False, allow_blank=True)
 
     def validate(self, attrs):
         if attrs.get("estimated_person_days") is None and attrs.get("estimated_amount") is None:
@@ -211,6 +217,8 @@ class CoverageSerializer(serializers.Serializer):
 
 
 class ChargeRequestFilter(serializers.Serializer):
-    customer = serializers.CharField(max_length=40, required=False)
-    status = serializers.ChoiceField(choices=ChargeStatus.choices, required=False)
-    ticket = serializers.CharField(max_length=100, required=False)
+    """Query filters; an empty one (``?ticket=``) filters nothing, as the schema says."""
+
+    customer = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=ChargeStatus.choices, required=False, allow_blank=True)
+    ticket = serializers.CharField(max_length=100, required=False, allow_blank=True)

@@ -482,12 +482,15 @@ def customer_link_token(request: ChargeRequest) -> str:
 
 
 def charge_request_from_token(token: str) -> ChargeRequest:
-    """The request a customer link points at; links expire two months after they are made (the closing
-    rule's month to answer plus a month to reopen)."""
+    """The request a customer link points at; links expire CHARGE_REQUEST_LINK_MAX_AGE_DAYS after they are
+    made (the closing rule's month to answer plus a month to reopen). The salt keeps other signed values
+    (quote links) from opening a charge request."""
+    max_age = datetime.timedelta(days=settings.CHARGE_REQUEST_LINK_MAX_AGE_DAYS)
     try:
-        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=datetime.timedelta(days=62))
+        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=max_age)
         return ChargeRequest.objects.select_related("customer").get(pk=payload["charge_request"])
-    except (signing.BadSignature, KeyError, TypeError, ChargeRequest.DoesNotExist) as error:
+    # ValueError: a value signed with this salt but without a timestamp, or an id that is not a number
+    except (signing.BadSignature, KeyError, TypeError, ValueError, ChargeRequest.DoesNotExist) as error:
         raise BillingError(_("This link is invalid or has expired."), code="bad_link") from error
 
 

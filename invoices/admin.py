@@ -1,11 +1,14 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ImportForm
 
 from billing.errors import BillingError
 from invoices import models
-from invoices.resources import WorkLogResource
+from invoices.resources import WorkLogCSV, WorkLogResource, WorkLogXLSX
 from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import invoice_issue, receipt_check, travel_expense_approve
 
@@ -98,12 +101,29 @@ class InvoiceRunAdmin(admin.ModelAdmin):
     ]
 
 
+class WorkLogImportForm(ImportForm):
+    """Refuses a file over the import limit before it is read."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.WORK_LOG_IMPORT_MAX_BYTES:
+            limit = settings.WORK_LOG_IMPORT_MAX_BYTES
+            raise forms.ValidationError(
+                _("The file has %(size)s; at most %(max)s are imported at once. Split it into smaller files.")
+                % {"size": filesizeformat(upload.size), "max": filesizeformat(limit)},
+                code="import_too_large",
+            )
+        return upload
+
+
 @admin.register(models.WorkLog)
 class WorkLogAdmin(ImportExportModelAdmin):
     """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
     until the whole file is valid."""
 
     resource_classes = [WorkLogResource]
+    import_formats = [WorkLogCSV, WorkLogXLSX]
+    import_form_class = WorkLogImportForm
     list_display = [
         "work_date",
         "customer",
@@ -118,6 +138,13 @@ class WorkLogAdmin(ImportExportModelAdmin):
     search_fields = ["customer__code", "engineer", "ticket_ref"]
     list_select_related = ["customer"]
     readonly_fields = ["processed_at", "idempotency_key"]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        """A file refused by our rules (encoding, columns, size) says why; other read failures as usual."""
+        if isinstance(e, BillingError):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
 
 class TravelExpenseForm(forms.ModelForm):

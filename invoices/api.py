@@ -3,12 +3,12 @@
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.api import problem_responses
+from billing.api import DecimalInput, FlagInput, TextInput, TicketInput, problem_responses
 from billing.idempotency import idempotent
 from catalog.models import Role
 from contracts.api import IDEMPOTENCY_KEY, ledger_key
@@ -17,20 +17,16 @@ from invoices.services import work_log_record
 
 
 class WorkLogInput(serializers.Serializer):
-    customer = serializers.CharField(max_length=40)
-    engineer = serializers.CharField(max_length=100)
+    customer = TextInput(max_length=40)
+    engineer = TextInput(max_length=100)
     role = serializers.ChoiceField(choices=Role.choices, required=False, default=Role.ENGINEER)
     date = serializers.DateField()
-    days = serializers.DecimalField(
-        max_digits=6, decimal_places=3, required=False, min_value=Decimal("0.001")
-    )
-    hours = serializers.DecimalField(
-        max_digits=6, decimal_places=2, required=False, min_value=Decimal("0.01")
-    )
-    on_site = serializers.BooleanField(required=False, default=False)
-    ticket = serializers.CharField(max_length=100)
-    service = serializers.CharField(max_length=60, required=False, default="custom-development")
-    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    days = DecimalInput(max_digits=6, decimal_places=3, required=False, min_value=Decimal("0.001"))
+    hours = DecimalInput(max_digits=6, decimal_places=2, required=False, min_value=Decimal("0.01"))
+    on_site = FlagInput(required=False, default=False)
+    ticket = TicketInput(max_length=100)
+    service = TextInput(max_length=60, required=False, default="custom-development")
+    description = TextInput(max_length=300, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         if ("days" in attrs) == ("hours" in attrs):
@@ -45,7 +41,7 @@ class WorkLogOutput(serializers.Serializer):
     role = serializers.CharField()
     date = serializers.DateField(source="work_date")
     days = serializers.DecimalField(max_digits=6, decimal_places=3)
-    on_site = serializers.BooleanField()
+    on_site = FlagInput()
     ticket = serializers.CharField(source="ticket_ref")
     service = serializers.CharField(source="service_code")
 
@@ -56,6 +52,20 @@ class WorkLogView(APIView):
     @extend_schema(
         request=WorkLogInput,
         responses={201: WorkLogOutput, **problem_responses(400, 401, 403, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "Half a day on site",
+                value={
+                    "customer": "DEMO-ACTIVE",
+                    "engineer": "王工",
+                    "date": "2026-03-02",
+                    "hours": "4",
+                    "on_site": True,
+                    "ticket": "T-3",
+                },
+                request_only=True,
+            )
+        ],
         parameters=[IDEMPOTENCY_KEY],
         operation_id="work_logs_create",
     )

@@ -458,11 +458,14 @@ def customer_link_token(quote: Quote) -> str:
 
 
 def quote_from_token(token: str) -> Quote:
-    """The quote a customer link names; links expire after the validity plus the closing rule's months."""
+    """The quote a customer link names; links expire after QUOTE_LINK_MAX_AGE_DAYS (the validity plus the
+    closing rule's months). The salt keeps other signed values (charge-request links) from opening a quote."""
+    max_age = datetime.timedelta(days=settings.QUOTE_LINK_MAX_AGE_DAYS)
     try:
-        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=datetime.timedelta(days=120))
+        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=max_age)
         return Quote.objects.select_related("customer").get(pk=payload["quote"])
-    except (signing.BadSignature, KeyError, TypeError, Quote.DoesNotExist) as error:
+    # ValueError: a value signed with this salt but without a timestamp, or an id that is not a number
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Quote.DoesNotExist) as error:
         raise BillingError(_("This link is invalid or has expired."), code="bad_link") from error
 
 

@@ -1,13 +1,16 @@
 from pathlib import Path
 
-import tablib
 from django.core.management.base import BaseCommand, CommandError
 
-from invoices.resources import WorkLogFileResource
+from billing.errors import BillingError
+from invoices.resources import WorkLogFileResource, read_work_log_file
 
 
 class Command(BaseCommand):
-    help = "Imports work logs from a CSV or XLSX file: all rows or none; --dry-run shows what would change."
+    help = (
+        "Imports work logs from a CSV (UTF-8 or GBK/GB18030) or XLSX file: all rows or none, every bad row "
+        "reported with its number; --dry-run shows what would change."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -17,19 +20,11 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
-        if path.suffix.lower() == ".xlsx":
-            dataset = tablib.Dataset().load(path.read_bytes(), format="xlsx")
-        else:
-            raw = path.read_bytes()
-            for encoding in ("utf-8-sig", "gb18030"):
-                try:
-                    text = raw.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                raise CommandError("The file is neither UTF-8 nor GB18030 text.")
-            dataset = tablib.Dataset().load(text, format="csv")
+        try:
+            with path.open("rb") as handle:
+                dataset = read_work_log_file(handle, name=path.name, size=path.stat().st_size)
+        except BillingError as error:
+            raise CommandError(f"Nothing imported: {error}") from error
         result = WorkLogFileResource().import_data(
             dataset,
             dry_run=dry_run,
@@ -37,15 +32,14 @@ class Command(BaseCommand):
             rollback_on_validation_errors=True,
             raise_errors=False,
         )
-        problems = []
-        for row_error in result.row_errors():
-            number, errors = row_error
+        problems = [f"{error.error}" for error in result.base_errors]
+        for number, errors in result.row_errors():
             problems += [f"row {number}: {error.error}" for error in errors]
         for row in result.invalid_rows:
             for field, messages in row.error_dict.items():
                 problems.append(f"row {row.number}: {field}: {'; '.join(messages)}")
         if problems:
-            for line in problems:
+            for line in sorted(problems, key=_row_order):
                 self.stderr.write(line)
             raise CommandError(f"Nothing imported: {len(problems)} problem(s) in {file}.")
         totals = result.totals
@@ -53,3 +47,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb}: {totals.get('new', 0)} new, {totals.get('skip', 0)} unchanged, {len(dataset)} rows."
         )
+
+
+def _row_order(line: str) -> tuple[int, str]:
+    number = line.removeprefix("row ").partition(":")[0]
+    return (int(number) if number.isdigit() else 0, line)
