@@ -78,6 +78,7 @@ def test_the_history_page_shows_an_issue_to_administrators_and_is_refused_to_oth
 ):
     issued = issue_in_admin(client, staff["finance"], draft)
     history = reverse("admin:invoices_invoice_history", args=[issued.pk])
+    version = reverse("admin:invoices_invoice_simple_history", args=[issued.pk, issued.history.first().pk])
     change = reverse("admin:invoices_invoice_change", args=[issued.pk])
     for name, user in staff.items():
         client.force_login(user)
@@ -89,8 +90,12 @@ def test_the_history_page_shows_an_issue_to_administrators_and_is_refused_to_oth
             assert "Changed finance-user" in rows  # who issued it
             assert "Status: draft &nbsp;&rarr;&nbsp;&nbsp;issued" in rows
             assert history in client.get(change).content.decode()
+            one_version = client.get(version, HTTP_ACCEPT_LANGUAGE="en")
+            assert one_version.status_code == 200
+            assert 'name="_save"' not in one_version.content.decode()  # nothing is reverted from the history
         else:
             assert response.status_code in (302, 403), (name, response.status_code)
+            assert client.get(version).status_code in (302, 403), name
     client.force_login(staff["finance"])
     finance_change_page = client.get(change)
     assert finance_change_page.status_code == 200  # finance reads the invoice, not its history
