@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.instance_loaders import CachedInstanceLoader
 from import_export.widgets import ForeignKeyWidget
-from simple_history.utils import bulk_update_with_history
 
 from billing.history import CREATED, history_record
 from contracts.models import Customer
@@ -61,21 +60,6 @@ class WorkLogResource(resources.ModelResource):
                 self.handle_import_error(result, error, raise_errors)
             finally:
                 self.create_instances.clear()
-
-    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        """import-export's bulk update (a changed row of a known key), with the audit history."""
-        if self.update_instances and (using_transactions or not dry_run):
-            try:
-                bulk_update_with_history(
-                    self.update_instances,
-                    self._meta.model,
-                    self.get_bulk_update_fields(),
-                    batch_size=batch_size,
-                )
-            except Exception as error:
-                self.handle_import_error(result, error, raise_errors)
-            finally:
-                self.update_instances.clear()
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """The model's rules, less two that would query per row: the key's uniqueness (the database enforces
