@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1:8000
 
-.PHONY: setup run test bench lint format messages ci
+.PHONY: setup run serve-prod test bench lint format messages ci
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -15,6 +15,18 @@ run: setup
 	DEBUG=true $(MANAGE) load_catalog
 	DEBUG=true $(MANAGE) load_demo
 	DEBUG=true $(MANAGE) runserver $(HOST)
+
+# Production: the Procfile's web (gunicorn), worker and beat (Celery) under honcho, after collectstatic and
+# migrate; needs DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (Redis or RabbitMQ) and SECRET_KEY.
+serve-prod: setup
+	@for v in DATABASE_URL CELERY_BROKER_URL SECRET_KEY; do \
+	  [ -n "$${!v:-}" ] || { echo "serve-prod needs $$v in the environment (README: Running in production)" >&2; exit 1; }; \
+	done
+	@mkdir -p var
+	$(MANAGE) check --deploy --fail-level WARNING
+	$(MANAGE) collectstatic --noinput -v 0
+	$(MANAGE) migrate --noinput
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho start -f Procfile
 
 test: setup
 	$(PY) -m pytest -m "not celery and not postgresql" $(PYTEST_ARGS)

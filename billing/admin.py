@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from billing.apikeys import SCOPES, check_key_terms, create_api_key, revoke_api_key
 from billing.errors import BillingError
@@ -36,8 +37,19 @@ class ApiKeyCreationForm(forms.ModelForm):
         return cleaned_data
 
 
+class AuditHistoryAdmin(SimpleHistoryAdmin):
+    """The admin of a model with audit history (billing.history): its history page lists every version with
+    who made it and what changed. Reading it needs the historical model's view permission
+    (``SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS``), which only the administrator role and
+    superusers hold; others do not see the link."""
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["hide_history"] = not self.has_view_history_or_change_history_permission(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(AuditHistoryAdmin):
     """Keys are issued here or by `manage.py create_api_key`. Only the name of an issued key can change:
     for other scopes or expiry, issue a new key and revoke the old one."""
 

@@ -27,6 +27,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
 from billing.errors import BillingError
+from billing.history import history_record
 from billing.models import ApiKey
 
 # The scopes a key may hold, with what each lets a client do.
@@ -82,7 +83,8 @@ def create_api_key(
 
 def revoke_api_key(*, api_key: ApiKey) -> ApiKey:
     """Revokes the key from now on; revoking a revoked key keeps the first revocation time."""
-    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        history_record(ApiKey.objects.filter(pk=api_key.pk))
     forget_api_keys()
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.history import audit_history
+
 
 class ApiKey(models.Model):
     """A credential for a machine client (a ticketing tool) calling the REST API.
@@ -33,6 +35,8 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    history = audit_history(excluded_fields=["last_used_at"])
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from billing.admin import AuditHistoryAdmin
 from billing.errors import BillingError
 from catalog import models
 from catalog.resources import HolidayScheduleDayResource, PersonDayRateResource, UnitPriceResource
@@ -115,7 +116,7 @@ class TravelPolicyInline(admin.StackedInline):
 
 
 @admin.register(models.RateCard)
-class RateCardAdmin(admin.ModelAdmin):
+class RateCardAdmin(AuditHistoryAdmin):
     list_display = ["code", "version", "effective_from", "currency", "note"]
     list_filter = ["code"]
     inlines = [PersonDayRateInline, UnitPriceInline, DataVolumePriceInline, TravelPolicyInline]
@@ -135,7 +136,7 @@ class RateCardAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.PersonDayRate)
-class PersonDayRateAdmin(ImportExportModelAdmin):
+class PersonDayRateAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
     resource_classes = [PersonDayRateResource]
     list_display = ["rate_card", "role", "delivery_mode", "price", "tax_inclusive"]
     list_filter = ["rate_card", "role", "delivery_mode"]
@@ -143,7 +144,7 @@ class PersonDayRateAdmin(ImportExportModelAdmin):
 
 
 @admin.register(models.UnitPrice)
-class UnitPriceAdmin(ImportExportModelAdmin):
+class UnitPriceAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
     resource_classes = [UnitPriceResource]
     list_display = ["rate_card", "service", "basis", "price", "tax_inclusive"]
     list_filter = ["rate_card", "basis"]
@@ -156,7 +157,7 @@ class DataVolumeTierInline(admin.TabularInline):
 
 
 @admin.register(models.DataVolumePrice)
-class DataVolumePriceAdmin(admin.ModelAdmin):
+class DataVolumePriceAdmin(AuditHistoryAdmin):
     list_display = ["rate_card", "service", "model", "unit", "package_size", "tax_inclusive"]
     list_select_related = ["rate_card", "service"]
     inlines = [DataVolumeTierInline]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from billing.history import audit_history
 from billing.i18n import pick
 from catalog.versions import Version
 
@@ -437,6 +438,8 @@ class RateCard(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     note = models.CharField(_("note"), max_length=200, blank=True)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["code", "-effective_from"]
         verbose_name = _("rate card")
@@ -488,6 +491,8 @@ class PersonDayRate(Price):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     delivery_mode = models.CharField(_("delivery mode"), max_length=10, choices=DeliveryMode.choices)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["rate_card", "role", "delivery_mode"]
         verbose_name = _("person-day rate")
@@ -512,6 +517,8 @@ class UnitPrice(Price):
     basis = models.CharField(
         _("pricing basis"), max_length=20, choices=[(b.value, b.label) for b in UNIT_BASES]
     )
+
+    history = audit_history()
 
     class Meta:
         ordering = ["rate_card", "service__position", "basis"]
@@ -557,6 +564,8 @@ class DataVolumePrice(models.Model):
     )
     tax_inclusive = models.BooleanField(_("includes VAT"), default=True)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["rate_card", "service__position"]
         verbose_name = _("data-volume price")
@@ -587,6 +596,8 @@ class DataVolumeTier(models.Model):
     )
     unit_price = MoneyField(_("unit price"), validators=[MinMoneyValidator(0)], **MONEY)
     flat_fee = MoneyField(_("flat fee"), default=0, validators=[MinMoneyValidator(0)], **MONEY)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["pricing", F("up_to").asc(nulls_last=True)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import chinese_calendar
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history
 
 from billing.errors import BillingError
 from catalog import seed
@@ -278,14 +279,14 @@ def rate_card_new_version(*, rate_card: RateCard, effective_from: datetime.date,
         copies = list(model.objects.filter(rate_card=rate_card))
         for copy in copies:
             copy.pk, copy.rate_card = None, card
-        model.objects.bulk_create(copies)
+        bulk_create_with_history(copies, model)
     for pricing in DataVolumePrice.objects.filter(rate_card=rate_card).prefetch_related("tiers"):
         tiers = list(pricing.tiers.all())
         pricing.pk, pricing.rate_card = None, card
         pricing.save()
         for tier in tiers:
             tier.pk, tier.pricing = None, pricing
-        DataVolumeTier.objects.bulk_create(tiers)
+        bulk_create_with_history(tiers, DataVolumeTier)
     policy = TravelPolicy.objects.filter(rate_card=rate_card).first()
     if policy:
         policy.pk, policy.rate_card = None, card

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin import AuditHistoryAdmin
 from billing.errors import BillingError
 from contracts import models
 from contracts.models import ChargeStatus
@@ -20,7 +21,7 @@ class ContractInline(admin.TabularInline):
 
 
 @admin.register(models.Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditHistoryAdmin):
     list_display = ["code", "legal_name", "city", "region", "account_manager"]
     list_filter = ["region", "arrival_area", "account_manager"]
     search_fields = ["code", "legal_name", "uscc"]
@@ -61,7 +62,7 @@ class PersonDayBundleInline(admin.TabularInline):
 
 
 @admin.register(models.Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(AuditHistoryAdmin):
     list_display = ["number", "customer", "kind", "signed_on"]
     list_filter = ["kind"]
     search_fields = ["number", "customer__code", "customer__legal_name"]
@@ -71,7 +72,7 @@ class ContractAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ServicePeriod)
-class ServicePeriodAdmin(admin.ModelAdmin):
+class ServicePeriodAdmin(AuditHistoryAdmin):
     list_display = ["contract", "kind", "start", "end", "tier", "fee", "lapsed_at"]
     list_filter = ["kind", "tier", "lapsed_at"]
     search_fields = ["contract__number", "contract__customer__code"]
@@ -109,7 +110,7 @@ class ChargeRequestEventInline(admin.TabularInline):
 
 
 @admin.register(models.ChargeRequest)
-class ChargeRequestAdmin(admin.ModelAdmin):
+class ChargeRequestAdmin(AuditHistoryAdmin):
     list_display = [
         "id",
         "customer",

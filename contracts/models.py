@@ -18,6 +18,7 @@ from djmoney.models.validators import MinMoneyValidator
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
+from billing.history import audit_history
 from catalog.models import ArrivalArea, BusinessCalendar, Product, ServiceTier
 from catalog.versions import Version, validate_version
 
@@ -58,6 +59,8 @@ class Customer(models.Model):
         verbose_name=_("account manager"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["code"]
@@ -102,6 +105,8 @@ class Contract(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=ContractKind.choices)
     signed_on = models.DateField(_("signed on"))
     note = models.TextField(_("note"), blank=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["customer", "signed_on"]
@@ -184,6 +189,8 @@ class ServicePeriod(models.Model):
     lapsed_at = models.DateTimeField(_("lapsed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["contract", "start"]
         verbose_name = _("service period")
@@ -246,6 +253,8 @@ class PersonDayBundle(models.Model):
     valid_until = models.DateField(_("valid until"))
     price = MoneyField(_("price paid"), default=0, validators=[MinMoneyValidator(0)], **MONEY)
     note = models.CharField(_("note"), max_length=200, blank=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["contract", "valid_from"]
@@ -360,6 +369,8 @@ class ChargeRequest(models.Model):
     customer_answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["-created_at"]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from billing.errors import BillingError
+from billing.history import history_record
 from billing.mail import absolute_url, mail_contacts
 from catalog.models import BusinessCalendar, DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier
 from catalog.pricing import person_day_rate
@@ -126,10 +127,14 @@ def periods_mark_lapsed(*, today: datetime.date) -> int:
             contract__customer_id=period.contract.customer_id, end__gt=period.end
         ).exists()
         if not renewed:
-            ServicePeriod.objects.filter(pk=period.pk, lapsed_at__isnull=True).update(
-                lapsed_at=timezone.now()
-            )
-            marked += 1
+            with transaction.atomic():
+                if ServicePeriod.objects.filter(pk=period.pk, lapsed_at__isnull=True).update(
+                    lapsed_at=timezone.now()
+                ):
+                    history_record(
+                        ServicePeriod.objects.filter(pk=period.pk), reason=gettext("lapsed: not renewed")
+                    )
+                    marked += 1
     return marked
 
 
@@ -460,6 +465,7 @@ def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) 
             )
             if moved:
                 request.status, request.closed_at = ChargeStatus.CLOSED, now
+                history_record(ChargeRequest.objects.filter(pk=request.pk), reason=gettext("closing rule"))
                 _event(request, "system", gettext("closed: no answer within a month"))
                 transaction.on_commit(lambda r=request: _mail_customer(r, closed=True))
                 closed += 1
@@ -472,6 +478,7 @@ def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) 
                 status=ChargeStatus.FINAL
             ):
                 request.status = ChargeStatus.FINAL
+                history_record(ChargeRequest.objects.filter(pk=request.pk), reason=gettext("closing rule"))
                 _event(request, "system", gettext("final: not reopened within a month"))
                 finals += 1
     return closed, finals

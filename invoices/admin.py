@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
 
+from billing.admin import AuditHistoryAdmin
 from billing.errors import BillingError
 from invoices import models
 from invoices.resources import WorkLogCSV, WorkLogResource, WorkLogXLSX
@@ -14,7 +15,7 @@ from invoices.services import invoice_issue, receipt_check, travel_expense_appro
 
 
 @admin.register(models.Charge)
-class ChargeAdmin(admin.ModelAdmin):
+class ChargeAdmin(AuditHistoryAdmin):
     list_display = ["service_date", "customer", "source", "description", "amount", "invoice_line"]
     list_filter = ["source", ("invoice_line", admin.EmptyFieldListFilter)]
     search_fields = ["customer__code", "description"]
@@ -52,7 +53,7 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(models.Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(AuditHistoryAdmin):
     list_display = ["__str__", "kind", "customer", "status", "issue_date", "due_date", "gross", "balance"]
     list_filter = ["kind", "status", "series"]
     search_fields = ["number", "customer__code", "customer__legal_name"]
@@ -89,7 +90,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.InvoiceRun)
-class InvoiceRunAdmin(admin.ModelAdmin):
+class InvoiceRunAdmin(AuditHistoryAdmin):
     list_display = ["created_at", "up_to", "status", "customers_done", "customers_total", "invoices_created"]
     readonly_fields = [
         "status",
@@ -117,7 +118,7 @@ class WorkLogImportForm(ImportForm):
 
 
 @admin.register(models.WorkLog)
-class WorkLogAdmin(ImportExportModelAdmin):
+class WorkLogAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
     """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
     until the whole file is valid."""
 
@@ -163,7 +164,7 @@ class TravelExpenseForm(forms.ModelForm):
 
 
 @admin.register(models.TravelExpense)
-class TravelExpenseAdmin(admin.ModelAdmin):
+class TravelExpenseAdmin(AuditHistoryAdmin):
     form = TravelExpenseForm
     list_display = ["spent_on", "customer", "category", "amount", "description", "approved_at"]
     list_filter = ["category", ("approved_at", admin.EmptyFieldListFilter)]
@@ -181,7 +182,7 @@ class TravelExpenseAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.DataVolumeUsage)
-class DataVolumeUsageAdmin(admin.ModelAdmin):
+class DataVolumeUsageAdmin(AuditHistoryAdmin):
     list_display = ["measured_on", "customer", "service_code", "quantity"]
     search_fields = ["customer__code"]
     list_select_related = ["customer"]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from billing.history import audit_history
 from catalog.models import DeliveryMode, Role
 from contracts.models import Customer
 
@@ -51,6 +52,8 @@ class Charge(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["customer", "service_date", "pk"]
         verbose_name = _("charge")
@@ -83,6 +86,8 @@ class WorkLog(models.Model):
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     processed_at = models.DateTimeField(_("charged"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["-work_date", "pk"]
@@ -125,6 +130,8 @@ class TravelExpense(models.Model):
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["-spent_on"]
         verbose_name = _("travel expense")
@@ -145,6 +152,8 @@ class DataVolumeUsage(models.Model):
     measured_on = models.DateField(_("date"))
     description = models.CharField(_("description"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["-measured_on"]
@@ -200,6 +209,8 @@ class Invoice(models.Model):
     pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/", blank=True)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("invoice")
@@ -242,6 +253,8 @@ class InvoiceLine(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credited_by"
     )
 
+    history = audit_history()
+
     class Meta:
         ordering = ["invoice", "position", "pk"]
         verbose_name = _("invoice line")
@@ -272,6 +285,8 @@ class Payment(models.Model):
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("bank reference"), max_length=100)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["invoice", "received_on"]
@@ -313,6 +328,8 @@ class InvoiceRun(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["-created_at"]

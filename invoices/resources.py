@@ -32,6 +32,7 @@ from import_export.instance_loaders import CachedInstanceLoader
 from import_export.widgets import DateWidget, ForeignKeyWidget
 
 from billing.errors import BillingError
+from billing.history import CREATED, history_record
 from contracts.models import Customer
 from invoices.models import HOURS_PER_DAY, WorkLog
 
@@ -261,6 +262,19 @@ class WorkLogResource(resources.ModelResource):
             str(_("Already imported with other values; an import never changes a recorded work log."))
         )
         return False
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """import-export's bulk insert, and the audit history of the new logs in one INSERT ... SELECT."""
+        if self.create_instances and (using_transactions or not dry_run):
+            try:
+                created = WorkLog.objects.bulk_create(self.create_instances, batch_size=batch_size)
+                history_record(
+                    WorkLog.objects.filter(pk__in=[log.pk for log in created]), history_type=CREATED
+                )
+            except Exception as error:  # reported per import-export's rules (raise_errors or the result)
+                self.handle_import_error(result, error, raise_errors)
+            finally:
+                self.create_instances.clear()
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """The model's rules and the row's problems, less two rules that would query per row: the key's

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,7 @@ from sequences import get_next_value
 
 from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
+from billing.history import CREATED, history_record
 from billing.mail import mail_contacts
 from billing.money import money, round_fen
 from catalog.models import PricingBasis, Role, TaxCategory
@@ -306,8 +307,16 @@ def charges_collect(*, up_to: datetime.date) -> int:
                 vat_rate=vat(usage.measured_on),
             )
         )
-    before = Charge.objects.count()
+    before, started = Charge.objects.count(), timezone.now()
     Charge.objects.bulk_create(charges, ignore_conflicts=True)
+    # With ignore_conflicts the new rows come back without keys: they are the ones just added that have no
+    # history yet.
+    history_record(
+        Charge.objects.filter(created_at__gte=started).exclude(
+            Exists(Charge.history.filter(id=OuterRef("pk")))
+        ),
+        history_type=CREATED,
+    )
     _charge_work_logs(up_to)
     return Charge.objects.count() - before
 
@@ -350,6 +359,7 @@ def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
     Each customer is billed in its own transaction with its charges locked, so a run that dies half-way
     and is retried goes on where it stopped and bills nothing twice."""
     InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, error="")
+    history_record(InvoiceRun.objects.filter(pk=run.pk))
     charges_collect(up_to=run.up_to)
     unbilled = Charge.objects.filter(invoice_line__isnull=True, service_date__lte=run.up_to)
     if run.customer_id:
@@ -364,8 +374,15 @@ def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
             customers_done=F("customers_done") + 1, invoices_created=F("invoices_created") + created
         )
     InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=timezone.now())
+    history_record(InvoiceRun.objects.filter(pk=run.pk))  # the progress counters in between are not history
     run.refresh_from_db()
     return run
+
+
+def invoice_run_fail(*, run_id: int, error: str) -> None:
+    """Marks a run failed with its error; a retry of the run goes on where it stopped."""
+    InvoiceRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED, error=error[:2000])
+    history_record(InvoiceRun.objects.filter(pk=run_id))
 
 
 @transaction.atomic
@@ -411,6 +428,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             gross=Money(amounts.gross, currency),
         )
         Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
+    history_record(Charge.objects.filter(invoice_line__invoice__in=list(invoices.values())))
     return created
 
 

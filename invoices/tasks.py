@@ -11,8 +11,13 @@ from django.utils.translation import override
 
 from billing.pdf import render_pdf, sha256
 from invoices.documents import invoice_context
-from invoices.models import Invoice, InvoiceRun, RunStatus
-from invoices.services import invoice_run_execute, overdue_reminders_send, pending_work_dispatch
+from invoices.models import Invoice, InvoiceRun
+from invoices.services import (
+    invoice_run_execute,
+    invoice_run_fail,
+    overdue_reminders_send,
+    pending_work_dispatch,
+)
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
@@ -23,7 +28,7 @@ def execute_invoice_run(run_id: int) -> dict:
     try:
         run = invoice_run_execute(run=run)
     except Exception as error:
-        InvoiceRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED, error=str(error)[:2000])
+        invoice_run_fail(run_id=run_id, error=str(error))
         raise
     return {"customers": run.customers_done, "invoices": run.invoices_created}
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from billing.admin import AuditHistoryAdmin
 from billing.errors import BillingError
 from billing.mail import absolute_url
 from catalog.models import PricingBasis
@@ -119,7 +120,7 @@ class QuoteForm(forms.ModelForm):
 
 
 @admin.register(models.Quote)
-class QuoteAdmin(admin.ModelAdmin):
+class QuoteAdmin(AuditHistoryAdmin):
     form = QuoteForm
     change_form_template = "admin/quotes/quote/change_form.html"
     list_display = ["number", "revision", "kind", "customer", "quote_date", "valid_until", "status"]
@@ -246,7 +247,7 @@ class QuoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ServiceOrder)
-class ServiceOrderAdmin(admin.ModelAdmin):
+class ServiceOrderAdmin(AuditHistoryAdmin):
     list_display = ["__str__", "customer", "created_at"]
     list_select_related = ["customer", "quote"]
 

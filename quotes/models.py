@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from billing.history import audit_history
 from catalog.models import DeliveryMode, RateCard, Role, ServiceItem, ServiceTier
 from contracts.models import Contract, Customer, ServicePeriod
 
@@ -101,6 +102,8 @@ class Quote(models.Model):
     pdf = models.FileField(_("PDF"), upload_to="quotes/%Y/", blank=True)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["-created_at", "-revision"]
         verbose_name = _("quote")
@@ -169,6 +172,8 @@ class QuoteLine(models.Model):
     vat = MoneyField(_("VAT"), **MONEY)
     gross = MoneyField(_("gross"), **MONEY)
 
+    history = audit_history()
+
     class Meta:
         ordering = ["quote", "position", "pk"]
         verbose_name = _("quote line")
@@ -192,6 +197,8 @@ class ServiceOrder(models.Model):
     quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="order")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="service_orders")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["-created_at"]

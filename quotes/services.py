@@ -14,9 +14,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 from sequences import get_next_value
+from simple_history.utils import bulk_create_with_history
 
 from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
+from billing.history import history_record
 from billing.mail import absolute_url, mail_contacts
 from billing.money import money
 from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier, TaxCategory
@@ -346,7 +348,7 @@ def quote_revise(*, quote: Quote, by=None) -> Quote:
     new.save()
     for line in lines:
         line.pk, line.quote = None, new
-    QuoteLine.objects.bulk_create(lines)
+    bulk_create_with_history(lines, QuoteLine)
     quote.status = QuoteStatus.SUPERSEDED
     quote.save(update_fields=["status"])
     return new
@@ -406,11 +408,17 @@ def quotes_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[
                 status=QuoteStatus.CLOSED, closed_at=now
             ):
                 quote.status, quote.closed_at = QuoteStatus.CLOSED, now
+                history_record(Quote.objects.filter(pk=quote.pk), reason=gettext("closing rule"))
                 transaction.on_commit(lambda q=quote: _mail_customer(q, closed=True))
                 closed += 1
-    final = Quote.objects.filter(status=QuoteStatus.CLOSED, closed_at__lte=now - CLOSING_DELAY).update(
-        status=QuoteStatus.FINAL
-    )
+    with transaction.atomic():
+        to_final = list(
+            Quote.objects.select_for_update()
+            .filter(status=QuoteStatus.CLOSED, closed_at__lte=now - CLOSING_DELAY)
+            .values_list("pk", flat=True)
+        )
+        final = Quote.objects.filter(pk__in=to_final).update(status=QuoteStatus.FINAL)
+        history_record(Quote.objects.filter(pk__in=to_final), reason=gettext("closing rule"))
     return closed, final
 
 

@@ -15,4 +15,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tasks run in-process unless a test asks for the real worker (the `real_celery_worker` fixture).
 CELERY_TASK_ALWAYS_EAGER = True
 
+# Production serves collected, hashed static files (whitenoise); the tests read them where they are.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
