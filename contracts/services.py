@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
@@ -14,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from billing.closing import apply_closing_rule, reopenable
 from billing.errors import BillingError
 from billing.history import history_record
 from billing.mail import absolute_url, mail_contacts
@@ -39,7 +39,6 @@ from contracts.quotas import bundles_with_use
 
 CUSTOMER_LINK_SALT = "contracts.charge-request.customer"
 # The terms' closing rule: unanswered for a month, closed; not reopened within a further month, final.
-CLOSING_DELAY = relativedelta(months=1)
 
 
 class Conflict(BillingError):
@@ -444,44 +443,27 @@ def charge_request_answerable(request: ChargeRequest, *, now: datetime.datetime)
     """Waiting for the customer, or closed unanswered less than a month ago (so it may be reopened)."""
     if request.status == ChargeStatus.AWAITING_CUSTOMER:
         return True
-    return (
-        request.status == ChargeStatus.CLOSED
-        and request.closed_at is not None
-        and now < request.closed_at + CLOSING_DELAY
-    )
+    return reopenable(request, closed=ChargeStatus.CLOSED, now=now)
 
 
 def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[int, int]:
     """Closes requests the customer left unanswered for a month (telling them by e-mail) and makes final
-    those closed a month ago and not reopened. Safe to run twice: each step moves a request once."""
-    now = now or timezone.now()
-    closed = 0
-    for request in ChargeRequest.objects.filter(
-        status=ChargeStatus.AWAITING_CUSTOMER, sent_to_customer_at__lte=now - CLOSING_DELAY
-    ):
-        with transaction.atomic():
-            moved = ChargeRequest.objects.filter(pk=request.pk, status=ChargeStatus.AWAITING_CUSTOMER).update(
-                status=ChargeStatus.CLOSED, closed_at=now
-            )
-            if moved:
-                request.status, request.closed_at = ChargeStatus.CLOSED, now
-                history_record(ChargeRequest.objects.filter(pk=request.pk), reason=gettext("closing rule"))
-                _event(request, "system", gettext("closed: no answer within a month"))
-                transaction.on_commit(lambda r=request: _mail_customer(r, closed=True))
-                closed += 1
-    finals = 0
-    for request in ChargeRequest.objects.filter(
-        status=ChargeStatus.CLOSED, closed_at__lte=now - CLOSING_DELAY
-    ):
-        with transaction.atomic():
-            if ChargeRequest.objects.filter(pk=request.pk, status=ChargeStatus.CLOSED).update(
-                status=ChargeStatus.FINAL
-            ):
-                request.status = ChargeStatus.FINAL
-                history_record(ChargeRequest.objects.filter(pk=request.pk), reason=gettext("closing rule"))
-                _event(request, "system", gettext("final: not reopened within a month"))
-                finals += 1
-    return closed, finals
+    those closed a month ago and not reopened (billing.closing). Safe to run twice."""
+
+    def closed(request: ChargeRequest) -> None:
+        _event(request, "system", gettext("closed: no answer within a month"))
+        transaction.on_commit(lambda: _mail_customer(request, closed=True))
+
+    return apply_closing_rule(
+        ChargeRequest,
+        waiting=ChargeStatus.AWAITING_CUSTOMER,
+        sent_field="sent_to_customer_at",
+        closed=ChargeStatus.CLOSED,
+        final=ChargeStatus.FINAL,
+        now=now or timezone.now(),
+        on_closed=closed,
+        on_final=lambda request: _event(request, "system", gettext("final: not reopened within a month")),
+    )
 
 
 def customer_link_token(request: ChargeRequest) -> str:

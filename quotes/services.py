@@ -16,9 +16,9 @@ from djmoney.money import Money
 from sequences import get_next_value
 from simple_history.utils import bulk_create_with_history
 
+from billing.closing import apply_closing_rule, reopenable
 from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
-from billing.history import history_record
 from billing.mail import absolute_url, mail_contacts
 from billing.money import money
 from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier, TaxCategory
@@ -36,7 +36,6 @@ from contracts.services import period_renew
 from quotes.models import LineKind, Quote, QuoteKind, QuoteLine, QuoteStatus, ServiceOrder
 
 CUSTOMER_LINK_SALT = "quotes.customer"
-CLOSING_DELAY = relativedelta(months=1)
 BASIS_KINDS = {
     PricingBasis.PER_PERSON_DAY: LineKind.PERSON_DAYS,
     PricingBasis.PER_DATA_VOLUME: LineKind.DATA_VOLUME,
@@ -358,11 +357,7 @@ def quote_answerable(quote: Quote, *, now: datetime.datetime) -> bool:
     """Sent and still valid, or closed unanswered less than a month ago (the customer may reopen it)."""
     if quote.status == QuoteStatus.SENT:
         return timezone.localdate(now) <= quote.valid_until
-    return (
-        quote.status == QuoteStatus.CLOSED
-        and quote.closed_at is not None
-        and now < quote.closed_at + CLOSING_DELAY
-    )
+    return reopenable(quote, closed=QuoteStatus.CLOSED, now=now)
 
 
 @transaction.atomic
@@ -399,27 +394,16 @@ def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | No
 
 def quotes_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[int, int]:
     """Sent quotes unanswered for a month are closed (the customer is told by e-mail); closed ones not
-    reopened within a further month become final. Each step moves a quote once, however often it runs."""
-    now = now or timezone.now()
-    closed = 0
-    for quote in Quote.objects.filter(status=QuoteStatus.SENT, sent_at__lte=now - CLOSING_DELAY):
-        with transaction.atomic():
-            if Quote.objects.filter(pk=quote.pk, status=QuoteStatus.SENT).update(
-                status=QuoteStatus.CLOSED, closed_at=now
-            ):
-                quote.status, quote.closed_at = QuoteStatus.CLOSED, now
-                history_record(Quote.objects.filter(pk=quote.pk), reason=gettext("closing rule"))
-                transaction.on_commit(lambda q=quote: _mail_customer(q, closed=True))
-                closed += 1
-    with transaction.atomic():
-        to_final = list(
-            Quote.objects.select_for_update()
-            .filter(status=QuoteStatus.CLOSED, closed_at__lte=now - CLOSING_DELAY)
-            .values_list("pk", flat=True)
-        )
-        final = Quote.objects.filter(pk__in=to_final).update(status=QuoteStatus.FINAL)
-        history_record(Quote.objects.filter(pk__in=to_final), reason=gettext("closing rule"))
-    return closed, final
+    reopened within a further month become final (billing.closing). Safe to run twice."""
+    return apply_closing_rule(
+        Quote,
+        waiting=QuoteStatus.SENT,
+        sent_field="sent_at",
+        closed=QuoteStatus.CLOSED,
+        final=QuoteStatus.FINAL,
+        now=now or timezone.now(),
+        on_closed=lambda quote: transaction.on_commit(lambda: _mail_customer(quote, closed=True)),
+    )
 
 
 def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
