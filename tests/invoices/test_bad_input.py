@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
+from django.utils.translation import override
 
 from billing.errors import BillingError
 from contracts.models import Customer
@@ -127,7 +128,7 @@ class CountingReader(io.BytesIO):
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(settings):
     settings.WORK_LOG_IMPORT_MAX_BYTES = 1000
     handle = CountingReader((HEADER + GOOD * 100).encode())
-    with pytest.raises(BillingError, match="more than the 1000 imported at once") as refused:
+    with override("en"), pytest.raises(BillingError, match="more than the 1000 imported at once") as refused:
         read_work_log_file(handle, name="logs.csv", size=len(handle.getvalue()))
     assert refused.value.code == "import_too_large"
     assert handle.bytes_read == 0
