@@ -89,6 +89,26 @@ def queue() -> Iterator[str]:
     app.conf.task_default_queue, app.conf.task_always_eager = saved
 
 
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> Path:
+    """The static files as production serves them (hashed and compressed by collectstatic, once a session):
+    pages and PDFs of a process under production settings need the manifest."""
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=production_env(STATIC_ROOT=str(root)),
+        check=True,
+        timeout=300,
+    )
+    return root
+
+
+@pytest.fixture(autouse=True)
+def production_static(collected_static, monkeypatch):
+    monkeypatch.setenv("STATIC_ROOT", str(collected_static))
+
+
 def production_env(**overrides: str) -> dict[str, str]:
     """The environment of a deployed process: billing.settings (not the test settings), no HTTPS redirect
     (the test speaks plain HTTP), the test process's secret key so the sessions it creates are valid."""
