@@ -15,6 +15,14 @@ from catalog.services import load_catalog
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def celery_worker_command(*, queue: str, node: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """A Celery worker of this project on one queue: the solo pool, no chatter with other workers."""
+    return [
+        sys.executable, "-m", "celery", "-A", "billing", "worker", "--pool=solo", "-Q", queue, "-n", node,
+        "--without-gossip", "--without-mingle", *extra, "-l", "INFO",
+    ]  # fmt: skip
+
+
 @pytest.fixture(autouse=True)
 def fresh_catalogue_snapshot():
     """Each test starts like a new process: rows cached by an earlier test were rolled back with it."""
@@ -48,23 +56,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     node = f"{queue}@localhost"
     with log.open("w") as out:
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "billing",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "-n",
-                node,
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "INFO",
-            ],
+            celery_worker_command(queue=queue, node=node),
             cwd=ROOT,
             env={**os.environ, "DATABASE_URL": database_url, "CONN_MAX_AGE": "0"},
             stdout=out,

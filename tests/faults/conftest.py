@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.conftest import celery_worker_command
 from tests.faults.proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -209,24 +210,9 @@ class Workers:
         log = self.tmp_path / f"worker-{number}.log"
         with log.open("w") as out:
             worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "billing",
-                    "worker",
-                    "--pool=solo",
-                    "-Q",
-                    self.queue,
-                    "-n",
-                    f"{self.queue}-{number}@localhost",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-l",
-                    "INFO",
-                ],
+                celery_worker_command(
+                    queue=self.queue, node=f"{self.queue}-{number}@localhost", extra=("--without-heartbeat",)
+                ),
                 cwd=ROOT,
                 env=production_env(
                     DATABASE_URL=direct_database_url(),
