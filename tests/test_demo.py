@@ -4,13 +4,17 @@ import datetime
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import ApiKey
 from contracts import demo
 from contracts.entitlements import decide
 from contracts.models import Customer
+from invoices.models import Invoice, InvoiceRun
+from quotes.models import Quote, QuoteStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +53,20 @@ def test_load_demo_is_idempotent_and_prints_the_logins(catalogue, settings):
     assert "ask_00000000d3e0_" in text
     assert Customer.objects.filter(code__startswith="DEMO-").count() == 5
     assert ApiKey.objects.count() == 1
+    assert "Demo work created: charge request, quote, work log, invoice run" in text
+    assert "Demo work created: none (already there)" in text
+
+
+def test_the_demo_gives_each_role_work_on_its_pages(catalogue, client):
+    call_command("load_demo", stdout=StringIO())
+    manager = get_user_model().objects.get(username="account_manager")
+    client.force_login(manager)
+    assert "DEMO-TK-1001" in client.get(reverse("contracts:charge-requests")).content.decode()
+    assert Quote.objects.get().status == QuoteStatus.PENDING_APPROVAL
+    client.force_login(get_user_model().objects.get(username="sales_manager"))
+    assert "waiting" in client.get(reverse("invoices:quotes")).content.decode()
+    assert InvoiceRun.objects.get().invoices_created >= 1
+    assert Invoice.objects.filter(customer__code="DEMO-ACTIVE").exists()
 
 
 def test_no_demo_api_key_without_debug(catalogue, settings):

@@ -9,6 +9,7 @@ from billing.apikeys import SCOPES, hash_key
 from billing.models import ApiKey
 from billing.roles import ROLES, sync_roles
 from contracts import demo as contracts_demo
+from invoices import demo as invoices_demo
 
 # A fixed key so the README's curl calls work on every demo install; only made with DEBUG on.
 DEMO_API_KEY = "ask_00000000d3e0_demo-key-for-local-use-only"
@@ -39,6 +40,8 @@ class Command(BaseCommand):
 
         created = contracts_demo.load()
         self.stdout.write(f"Demo customers created: {', '.join(created) or 'none (already there)'}")
+        work = invoices_demo.load_work()
+        self.stdout.write(f"Demo work created: {', '.join(work) or 'none (already there)'}")
 
         if settings.DEBUG:
             _kind, prefix, _secret = DEMO_API_KEY.split("_", 2)
