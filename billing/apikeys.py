@@ -18,6 +18,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -85,7 +86,7 @@ def revoke_api_key(*, api_key: ApiKey) -> ApiKey:
     """Revokes the key from now on; revoking a revoked key keeps the first revocation time."""
     if ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
         history_record(ApiKey.objects.filter(pk=api_key.pk))
-    forget_api_keys()
+    key_changed()
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
 
@@ -98,8 +99,15 @@ _found: dict[str, tuple[float, ApiKey]] = {}
 
 
 def forget_api_keys() -> None:
-    """Drops the keys this process keeps (after a revocation or an edit)."""
+    """Drops the keys this process keeps."""
     _found.clear()
+
+
+def key_changed() -> None:
+    """After a revocation or an edit: the kept keys are dropped now, and again when the transaction
+    commits (another thread may have kept the old row in between)."""
+    forget_api_keys()
+    transaction.on_commit(forget_api_keys)
 
 
 def find_api_key(raw_key: str) -> ApiKey | None:

@@ -9,11 +9,11 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from billing.apikeys import forget_api_keys
+        from billing.apikeys import key_changed
         from billing.models import ApiKey
 
         def forget(**_kwargs):
-            forget_api_keys()
+            key_changed()
 
         post_save.connect(forget, sender=ApiKey, dispatch_uid="forget-api-keys-on-save", weak=False)
         post_delete.connect(forget, sender=ApiKey, dispatch_uid="forget-api-keys-on-delete", weak=False)

@@ -55,7 +55,7 @@ def apply_closing_rule(
         moved = 0
         for document in model.objects.filter(status=status, **due):
             with transaction.atomic():
-                if model.objects.filter(pk=document.pk, status=status).update(**change):
+                if model.objects.filter(pk=document.pk, status=status, **due).update(**change):
                     for field, value in change.items():
                         setattr(document, field, value)
                     history_record(model.objects.filter(pk=document.pk), reason=gettext("closing rule"))

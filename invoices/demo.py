@@ -6,6 +6,7 @@ Invoices is the last app of the chain, so this module may use every app's servic
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import ServiceItem
@@ -20,8 +21,9 @@ DEMO_TICKET = "DEMO-TK-1001"
 DEMO_QUOTE_NOTE = "演示报价：年度定制开发与数据迁移"
 
 
+@transaction.atomic
 def load_work() -> list[str]:
-    """Returns what it created."""
+    """Returns what it created; all or nothing, so a failed load leaves nothing half made."""
     users = get_user_model().objects
     customer = Customer.objects.get(code="DEMO-ACTIVE")
     created = []

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from djmoney.money import Money
 
@@ -63,7 +64,9 @@ def charges_collect_view(request):
     """Brings into the ledger what is billable up to today (period fees, accepted quotes, confirmed charge
     requests, delivered person-days); idempotent, as every invoice run does it first."""
     added = charges_collect(up_to=timezone.localdate())
-    messages.success(request, _("%(count)s new charges.") % {"count": added})
+    messages.success(
+        request, ngettext("%(count)s new charge.", "%(count)s new charges.", added) % {"count": added}
+    )
     return redirect("invoices:charges")
 
 
@@ -154,6 +157,7 @@ def payment_record_view(request, pk: int):
         form_errors_message(request, form)
         return redirect("invoices:invoice", pk=pk)
     data = form.cleaned_data
+    again = Payment.objects.filter(invoice=invoice, reference=data["reference"]).exists()
     done, payment = run_service(
         request,
         lambda: payment_record(
@@ -163,7 +167,11 @@ def payment_record_view(request, pk: int):
             reference=data["reference"],
         ),
     )
-    if done:
+    if done and again:
+        messages.warning(
+            request, _("Payment %(reference)s was recorded already.") % {"reference": payment.reference}
+        )
+    elif done:
         messages.success(request, _("Payment %(reference)s recorded.") % {"reference": payment.reference})
     return redirect("invoices:invoice", pk=pk)
 

@@ -1,6 +1,7 @@
 """Reads of invoices: totals, balances, overdue ageing, statements."""
 
 import datetime
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Sum
@@ -109,13 +110,17 @@ def _issued_lines(
 
 
 def _by_month(rows: dict, lines: list[InvoiceLine], key_of, keys) -> list[dict]:
-    table = {month: {"month": month, **dict.fromkeys(keys, 0)} for month in rows}
+    """Gross per month and key, summed as Decimals and given as floats for the charts."""
+    table = {month: dict.fromkeys(keys, Decimal(0)) for month in rows}
     for line in lines:
-        row = table.get(line.invoice.issue_date.replace(day=1))
-        if row is not None:
+        sums = table.get(line.invoice.issue_date.replace(day=1))
+        if sums is not None:
             key = key_of(line)
-            row[key] = row.get(key, 0) + float(line.gross.amount)
-    return list(table.values())
+            sums[key] = sums.get(key, Decimal(0)) + line.gross.amount
+    return [
+        {"month": month, **{key: float(total) for key, total in sums.items()}}
+        for month, sums in table.items()
+    ]
 
 
 def revenue_by_month(*, months: int, today: datetime.date) -> list[dict]:

@@ -545,7 +545,13 @@ def payment_record(*, invoice: Invoice, amount: Money, received_on: datetime.dat
         raise InvoiceConflict(_("Payments are recorded against issued invoices."), code="payment_not_allowed")
     existing = Payment.objects.filter(invoice=invoice, reference=reference).first()
     if existing is not None:
-        return existing
+        if existing.amount != amount:
+            raise InvoiceConflict(
+                _("Bank reference %(reference)s is recorded already, for %(amount)s."),
+                code="payment_reference_reused",
+                params={"reference": reference, "amount": existing.amount},
+            )
+        return existing  # the same payment recorded again: a retry
     if amount > invoice_balance(invoice):
         raise BillingError(
             _("The payment is more than the %(open)s still open."),

@@ -25,7 +25,7 @@ from invoices.selectors import (
 from invoices.services import invoice_run_start
 from quotes.models import Quote, QuoteStatus
 from quotes.selectors import renewal_pipeline
-from quotes.services import quote_totals
+from quotes.services import largest_discount, quote_totals
 
 
 @login_required
@@ -114,18 +114,16 @@ def customer_page(request, code: str):
 @login_required
 @permission_required("quotes.view_quote", raise_exception=True)
 def quotes_by_state(request):
-    """Sales: quotes by state with their value; those waiting for a discount approval first."""
-    rows = []
-    for quote in (
-        Quote.objects.select_related("customer")
-        .prefetch_related("lines")
-        .order_by("status", "-created_at")[:200]
-    ):
-        rows.append((quote, quote_totals(quote)["gross"]))
+    """Sales: quotes by state with their value (the latest 200); those waiting for a discount approval, all
+    of them, first."""
+    quotes = Quote.objects.select_related("customer").prefetch_related("lines")
     by_state = {}
-    for quote, total in rows:
-        by_state.setdefault(quote.get_status_display(), []).append((quote, total))
-    waiting = [(q, t) for q, t in rows if q.status == QuoteStatus.PENDING_APPROVAL]
+    for quote in quotes.order_by("-created_at")[:200]:
+        by_state.setdefault(quote.get_status_display(), []).append((quote, quote_totals(quote)["gross"]))
+    waiting = [
+        (quote, quote_totals(quote)["gross"], largest_discount(quote))
+        for quote in quotes.filter(status=QuoteStatus.PENDING_APPROVAL).order_by("created_at")
+    ]
     return render(request, "quotes/quotes.html", {"by_state": by_state, "waiting": waiting})
 
 

@@ -49,7 +49,7 @@ class QuoteLineForm(forms.Form):
     basis = forms.ChoiceField(
         label=_("Priced"), choices=[("", _("as the catalogue says")), *PAID_BASES], required=False
     )
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=0.01, decimal_places=2, max_digits=12)
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=0.01, decimal_places=2, max_digits=9)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.ENGINEER)
     delivery_mode = forms.ChoiceField(
         label=_("Delivery"), choices=DeliveryMode.choices, initial=DeliveryMode.REMOTE
@@ -69,3 +69,4 @@ class QuoteDiscountForm(forms.Form):
 
 class QuoteApprovalForm(forms.Form):
     reason = forms.CharField(label=_("Why the discount is approved"), max_length=500)
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -2,6 +2,7 @@
 answer (which creates a service order or a renewal period), the closing rule and renewal drafts."""
 
 import datetime
+import hashlib
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -198,6 +199,10 @@ def _add_period_fee(quote: Quote, fee: Money) -> QuoteLine:
     return line
 
 
+# Amounts are stored with 12 integer digits (MoneyField max_digits=14, two decimals).
+AMOUNT_LIMIT = Decimal(10) ** 12
+
+
 def _price(line: QuoteLine, amount: Decimal, quote_discount: Decimal) -> None:
     discount = Decimal(0) if line.pass_through else combined_discount(line.discount, quote_discount)
     amounts = line_amounts(
@@ -207,6 +212,12 @@ def _price(line: QuoteLine, amount: Decimal, quote_discount: Decimal) -> None:
         discount=discount,
         pass_through=line.pass_through,
     )
+    if abs(amounts.gross) >= AMOUNT_LIMIT or abs(amounts.net) >= AMOUNT_LIMIT:
+        raise BillingError(
+            _("A line of %(amount)s is more than a quote holds."),
+            code="amount_too_large",
+            params={"amount": amount},
+        )
     currency = str(line.unit_price.currency)
     line.net, line.vat, line.gross = (Money(v, currency) for v in (amounts.net, amounts.vat, amounts.gross))
 
@@ -252,13 +263,20 @@ def quote_totals(quote: Quote) -> dict:
     }
 
 
-def quote_needs_approval(quote: Quote) -> bool:
-    threshold = Decimal(str(settings.QUOTE_DISCOUNT_APPROVAL_ABOVE))
-    return any(
-        combined_discount(line.discount, quote.discount) > threshold
-        for line in quote.lines.all()
-        if not line.pass_through
+def largest_discount(quote: Quote) -> Decimal:
+    """The largest discount any line gets, its own and the quote's combined."""
+    return max(
+        (
+            combined_discount(line.discount, quote.discount)
+            for line in quote.lines.all()
+            if not line.pass_through
+        ),
+        default=quote.discount,
     )
+
+
+def quote_needs_approval(quote: Quote) -> bool:
+    return largest_discount(quote) > Decimal(str(settings.QUOTE_DISCOUNT_APPROVAL_ABOVE))
 
 
 @transaction.atomic
@@ -275,11 +293,17 @@ def quote_submit(*, quote: Quote) -> Quote:
 
 
 @transaction.atomic
-def quote_approve_discount(*, quote: Quote, by, reason: str) -> Quote:
-    """A sales manager approves a large discount; who, when and why are recorded."""
+def quote_approve_discount(*, quote: Quote, by, reason: str, seen: str | None = None) -> Quote:
+    """A sales manager approves a large discount; who, when and why are recorded. ``seen`` is the
+    fingerprint of the quote as the approver saw it: a quote changed since is refused."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     if quote.status != QuoteStatus.PENDING_APPROVAL:
         raise QuoteConflict(_("This quote is not waiting for a discount approval."), code="quote_status")
+    if seen is not None and seen != quote_fingerprint(quote):
+        raise QuoteConflict(
+            _("The quote has changed since you opened it: look at it again before approving."),
+            code="quote_changed",
+        )
     if not by.has_perm("quotes.approve_discount"):
         raise BillingError(_("Only a sales manager approves large discounts."), code="forbidden_approval")
     if quote.created_by_id == by.pk:
@@ -463,13 +487,26 @@ def quote_from_token(token: str) -> Quote:
 
 def _check_editable(quote: Quote) -> None:
     """Lines may change until the quote is sent; a change takes the quote back to draft, so an approval
-    given earlier never covers lines added after it."""
-    if quote.locked:
-        raise _locked_error(quote)
-    if quote.status != QuoteStatus.DRAFT:
-        quote.status = QuoteStatus.DRAFT
-        quote.approved_by, quote.approved_at, quote.approval_reason = None, None, ""
-        quote.save(update_fields=["status", "approved_by", "approved_at", "approval_reason"])
+    given earlier never covers lines added after it. The quote's row is locked and read again (the
+    caller's copy may be older than a send or a submit made meanwhile); the caller's copy is updated."""
+    current = Quote.objects.select_for_update().get(pk=quote.pk)
+    if current.locked:
+        raise _locked_error(current)
+    if current.status != QuoteStatus.DRAFT:
+        current.status = QuoteStatus.DRAFT
+        current.approved_by, current.approved_at, current.approval_reason = None, None, ""
+        current.save(update_fields=["status", "approved_by", "approved_at", "approval_reason"])
+    quote.status, quote.discount = current.status, current.discount
+    quote.approved_by, quote.approved_at, quote.approval_reason = None, None, ""
+
+
+def quote_fingerprint(quote: Quote) -> str:
+    """What an approver looked at: the discounts and every line's price; an approval given on a page
+    showing another fingerprint is refused."""
+    lines = quote.lines.order_by("pk").values_list("pk", "quantity", "unit_price", "discount", "gross")
+    discount = Decimal(quote.discount).quantize(Decimal("0.0001"))  # as stored, whatever the caller holds
+    content = repr((str(discount), [tuple(str(value) for value in line) for line in lines]))
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 def _mail_customer(quote: Quote, *, closed: bool = False) -> None:

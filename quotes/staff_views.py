@@ -25,6 +25,7 @@ from quotes.services import (
     quote_add_travel,
     quote_approve_discount,
     quote_create,
+    quote_fingerprint,
     quote_needs_approval,
     quote_revise,
     quote_send,
@@ -82,7 +83,7 @@ def quote_builder(request, pk: int):
         "line_form": QuoteLineForm(),
         "travel_form": QuoteTravelForm(),
         "discount_form": QuoteDiscountForm(initial={"discount": (quote.discount * 100).quantize(CENT)}),
-        "approval_form": QuoteApprovalForm(),
+        "approval_form": QuoteApprovalForm(initial={"seen": quote_fingerprint(quote)}),
         "revisions": Quote.objects.filter(number=quote.number).exclude(pk=quote.pk).order_by("-revision"),
     }
     if quote.status in (QuoteStatus.SENT, QuoteStatus.CLOSED, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED):
@@ -149,7 +150,7 @@ def quote_discount(request, pk: int):
 @permission_required("quotes.approve_discount", raise_exception=True)
 def quote_approve(request, pk: int):
     def approve(quote, data):
-        return quote_approve_discount(quote=quote, by=request.user, reason=data["reason"])
+        return quote_approve_discount(quote=quote, by=request.user, reason=data["reason"], seen=data["seen"])
 
     return _edit(request, pk, QuoteApprovalForm, approve)
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from quotes.models import LineKind, Quote, QuoteStatus
+from quotes.services import quote_fingerprint
 from tests.factories import user_with
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +98,9 @@ def test_a_large_discount_waits_for_a_sales_manager_who_approves_it_with_a_reaso
     client.force_login(manager)
     page = client.get(reverse("quotes:builder", args=[quote.pk])).content.decode()
     assert reverse("quotes:approve", args=[quote.pk]) in page
-    client.post(reverse("quotes:approve", args=[quote.pk]), {"reason": "战略客户"})
+    client.post(
+        reverse("quotes:approve", args=[quote.pk]), {"reason": "战略客户", "seen": quote_fingerprint(quote)}
+    )
     quote.refresh_from_db()
     assert quote.status == QuoteStatus.APPROVED
     assert quote.approved_by == manager
@@ -112,7 +115,9 @@ def test_a_line_added_after_the_approval_takes_the_quote_back_to_draft(client, c
     client.post(reverse("quotes:add-line", args=[quote.pk]), line)
     client.post(reverse("quotes:step", args=[quote.pk, "submit"]))
     client.force_login(manager)
-    client.post(reverse("quotes:approve", args=[quote.pk]), {"reason": "ok"})
+    client.post(
+        reverse("quotes:approve", args=[quote.pk]), {"reason": "ok", "seen": quote_fingerprint(quote)}
+    )
     client.force_login(seller)
     client.post(reverse("quotes:add-line", args=[quote.pk]), {**line, "discount": "50"})
     quote.refresh_from_db()
