@@ -13,8 +13,8 @@ class CatalogConfig(AppConfig):
 
         for model in self.get_models():
             post_save.connect(
-                snapshot.clear, sender=model, dispatch_uid=f"catalog-snapshot-save-{model.__name__}"
+                snapshot.changed, sender=model, dispatch_uid=f"catalog-snapshot-save-{model.__name__}"
             )
             post_delete.connect(
-                snapshot.clear, sender=model, dispatch_uid=f"catalog-snapshot-delete-{model.__name__}"
+                snapshot.changed, sender=model, dispatch_uid=f"catalog-snapshot-delete-{model.__name__}"
             )

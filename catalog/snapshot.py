@@ -12,10 +12,14 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
+from django.db import transaction
 
 T = TypeVar("T")
 _entries: dict[tuple, tuple[float, object]] = {}
 _lock = threading.Lock()
+
+
+_generation = 0  # moved on by every clear: a value read across a clear is not kept
 
 
 def cached(key: tuple, load: Callable[[], T]) -> T:
@@ -23,15 +27,26 @@ def cached(key: tuple, load: Callable[[], T]) -> T:
     entry = _entries.get(key)
     if entry is not None and now - entry[0] < settings.CATALOG_CACHE_SECONDS:
         return entry[1]
+    generation = _generation
     value = load()
     with _lock:
-        _entries[key] = (now, value)
+        if generation == _generation:
+            _entries[key] = (now, value)
     return value
 
 
 def clear(**_signal_kwargs) -> None:
+    global _generation
     with _lock:
+        _generation += 1
         _entries.clear()
+
+
+def changed(**_signal_kwargs) -> None:
+    """A catalogue row was saved or deleted: clear now, and again when the transaction commits (another
+    thread may have read the rows as they were before in between)."""
+    clear()
+    transaction.on_commit(clear)
 
 
 def cached_row(key: tuple, load: Callable[[], dict], row_key) -> object | None:
