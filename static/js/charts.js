@@ -7,6 +7,18 @@
     var canvas = document.getElementById(id);
     if (canvas) { canvas.chart = new Chart(canvas, config); }
   }
+  // Bars by month, one stacked dataset per key of ``labels`` (key -> legend).
+  function stackedByMonth(id, rows, labels) {
+    draw(id, {
+      type: "bar",
+      data: { labels: rows.map(function (r) { return r.month; }),
+              datasets: Object.keys(labels).map(function (key, i) {
+                return { label: labels[key], data: rows.map(function (r) { return r[key]; }),
+                         backgroundColor: colours[i % colours.length] };
+              }) },
+      options: { scales: { x: { stacked: true }, y: { stacked: true } }, animation: false }
+    });
+  }
   draw("renewals", {
     type: "bar",
     data: { labels: data.renewals.map(function (r) { return r.month; }),
@@ -20,26 +32,8 @@
                y1: { position: "right", grid: { drawOnChartArea: false }, ticks: { precision: 0 } } } }
   });
   if (data.revenue) {
-    var sources = Object.keys(data.labels);
-    draw("revenue", {
-      type: "bar",
-      data: { labels: data.revenue.map(function (r) { return r.month; }),
-              datasets: sources.map(function (source, i) {
-                return { label: data.labels[source], data: data.revenue.map(function (r) { return r[source]; }),
-                         backgroundColor: colours[i % colours.length] };
-              }) },
-      options: { scales: { x: { stacked: true }, y: { stacked: true } }, animation: false }
-    });
-    var groups = Object.keys(data.groupLabels);
-    draw("revenue-groups", {
-      type: "bar",
-      data: { labels: data.groups.map(function (r) { return r.month; }),
-              datasets: groups.map(function (group, i) {
-                return { label: data.groupLabels[group], data: data.groups.map(function (r) { return r[group]; }),
-                         backgroundColor: colours[i % colours.length] };
-              }) },
-      options: { scales: { x: { stacked: true }, y: { stacked: true } }, animation: false }
-    });
+    stackedByMonth("revenue", data.revenue, data.labels);
+    stackedByMonth("revenue-groups", data.groups, data.groupLabels);
     draw("ageing", {
       type: "bar",
       data: { labels: Object.keys(data.ageing),
