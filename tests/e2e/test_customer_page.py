@@ -1,12 +1,11 @@
 """An account manager reads a customer's page, in Chinese."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from billing.roles import sync_roles
 from catalog.services import load_catalog
 from contracts import demo
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, role_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,8 +21,7 @@ def test_the_customer_page_shows_the_timeline_of_service_periods(
     load_catalog()
     demo.load()
     sync_roles()
-    user = django_user_model.objects.create_user(username="am", password="am-password", is_staff=True)
-    user.groups.set(Group.objects.filter(name="account_manager"))
+    role_user(django_user_model, "am", "account_manager")
     log_in(page, live_server, "am", "am-password", next_url="/staff/customers/DEMO-ACTIVE/")
     page.wait_for_url("**/staff/customers/DEMO-ACTIVE/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"

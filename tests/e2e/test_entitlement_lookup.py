@@ -1,12 +1,11 @@
 """An account manager looks up entitlements in a real browser."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from billing.roles import sync_roles
 from catalog.services import load_catalog
 from contracts import demo
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, role_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,9 +15,7 @@ def account_manager(django_user_model):
     load_catalog()
     demo.load()
     sync_roles()
-    user = django_user_model.objects.create_user(username="am", password="am-password", is_staff=True)
-    user.groups.set(Group.objects.filter(name="account_manager"))
-    return user
+    return role_user(django_user_model, "am", "account_manager")
 
 
 def test_the_lookup_shows_not_covered_for_a_lapsed_customer_and_a_deadline_for_an_active_one(

@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from billing.roles import sync_roles
@@ -11,7 +10,7 @@ from catalog.services import load_catalog
 from contracts import demo
 from invoices.models import Invoice, InvoiceRun
 from invoices.services import invoice_issue, invoice_run_execute
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, role_user
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -22,8 +21,7 @@ def test_finance_runs_invoicing_and_watches_the_progress(page, live_server, djan
     sync_roles()
     for _ in range(3):
         ServicePeriodFactory(contract__customer=CustomerFactory(), start=datetime.date(2026, 1, 1), fee=1000)
-    user = django_user_model.objects.create_user(username="fin", password="fin-password", is_staff=True)
-    user.groups.set(Group.objects.filter(name="finance"))
+    role_user(django_user_model, "fin", "finance")
     log_in(page, live_server, "fin", "fin-password", next_url="/staff/invoice-runs/")
     page.wait_for_url("**/staff/invoice-runs/")
     page.fill("input[name=up_to]", "2026-01-31")
@@ -45,11 +43,10 @@ def test_finance_sees_the_charts_drawn_from_local_files(page, live_server, djang
     invoice_run_execute(run=InvoiceRun.objects.create(up_to=timezone.localdate()))
     for invoice in Invoice.objects.all():
         invoice_issue(invoice=invoice, issue_date=timezone.localdate() - datetime.timedelta(days=45))
-    user = django_user_model.objects.create_user(username="fin2", password="fin-password", is_staff=True)
-    user.groups.set(Group.objects.filter(name="finance"))
+    role_user(django_user_model, "fin2", "finance")
     requests = []
     page.on("request", lambda request: requests.append(request.url))
-    log_in(page, live_server, "fin2", "fin-password", next_url="/staff/charts/")
+    log_in(page, live_server, "fin2", "fin2-password", next_url="/staff/charts/")
     page.wait_for_url("**/staff/charts/")
     page.wait_for_function("document.getElementById('revenue').chart !== undefined")
     assert page.evaluate("document.getElementById('ageing').chart.data.labels.length") == 4
