@@ -7,27 +7,17 @@ import time
 import tablib
 
 ROWS = 5000
-HEADERS = [
-    "customer",
-    "engineer",
-    "role",
-    "date",
-    "days",
-    "on_site",
-    "ticket",
-    "service",
-    "description",
-    "key",
-]
 
 
 def _dataset(prefix: str) -> tablib.Dataset:
+    from invoices.resources import WorkLogResource  # the file's columns, as the import reads them
+
     rows = [
         ["DEMO-ACTIVE", f"工程师{i % 20}", "engineer", f"2026-03-{1 + i % 28:02d}", "1", "0", f"TK-{i}",
          "custom-development", "迁移", f"{prefix}{i}"]
         for i in range(ROWS)
     ]  # fmt: skip
-    return tablib.Dataset(*rows, headers=HEADERS)
+    return tablib.Dataset(*rows, headers=list(WorkLogResource.Meta.fields))
 
 
 def import_rates() -> list[str]:
@@ -36,7 +26,7 @@ def import_rates() -> list[str]:
 
     from contracts.models import Customer
     from invoices.models import WorkLog
-    from invoices.resources import WorkLogFileResource
+    from invoices.resources import WorkLogFileResource, WorkLogResource
 
     class DefaultPath(resources.ModelResource):
         """import-export's default path: an instance query and full validation per row, saved one by one."""
@@ -51,7 +41,7 @@ def import_rates() -> list[str]:
 
         class Meta:
             model = WorkLog
-            fields = tuple(HEADERS)
+            fields = WorkLogResource.Meta.fields
             import_id_fields = ("key",)
             clean_model_instances = True
 
