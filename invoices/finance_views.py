@@ -22,7 +22,7 @@ from contracts.models import Customer
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 from invoices.forms import CreditNoteForm, ExportForm, PaymentForm
 from invoices.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
-from invoices.selectors import invoice_balance, invoice_totals, overdue_by_age
+from invoices.selectors import BALANCE_PREFETCH, invoice_balance, invoice_totals, overdue_by_age
 from invoices.services import (
     charges_collect,
     credit_note_issue,
@@ -53,7 +53,8 @@ def unbilled_charges(request):
     summary = [(customers[row["customer"]], row["count"], Money(row["total"], "CNY")) for row in by_customer]
     charges = unbilled.select_related("customer").order_by("customer__code", "service_date", "pk")[:300]
     total = sum((amount for _customer, _count, amount in summary), Money(0, "CNY"))
-    context = {"summary": summary, "charges": charges, "total": total, "count": unbilled.count()}
+    count = sum(number for _customer, number, _amount in summary)
+    context = {"summary": summary, "charges": charges, "total": total, "count": count}
     return render(request, "invoices/charges.html", context)
 
 
@@ -80,7 +81,7 @@ def invoice_list(request):
     invoices = (
         Invoice.objects.filter(**TABS[tab])
         .select_related("customer", "credits")
-        .prefetch_related("lines", "payments")
+        .prefetch_related(*BALANCE_PREFETCH)
         .order_by("-issue_date", "-sequence", "-created_at")[:200]
     )
     rows = [

@@ -16,6 +16,7 @@ from contracts.models import Customer, PeriodKind, QuotaKind
 from contracts.selectors import PeriodStatus, customer_coverage
 from invoices.models import ChargeSource, Invoice, InvoiceRun
 from invoices.selectors import (
+    BALANCE_PREFETCH,
     invoice_balance,
     invoice_totals,
     overdue_by_age,
@@ -91,7 +92,7 @@ def customer_page(request, code: str):
             invoice_totals(invoice)["gross"],
             invoice_balance(invoice) if invoice.status == "issued" else None,
         )
-        for invoice in Invoice.objects.filter(customer=customer).prefetch_related("lines", "payments")[:20]
+        for invoice in Invoice.objects.filter(customer=customer).prefetch_related(*BALANCE_PREFETCH)[:20]
     ]
     tiers = {tier.code: tier.name for tier in ServiceTier.objects.all()}
     for period in coverage["periods"]:

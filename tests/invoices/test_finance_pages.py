@@ -11,7 +11,7 @@ from djmoney.money import Money
 
 from billing.roles import sync_roles
 from invoices.models import Charge, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus, Payment
-from invoices.services import invoice_issue, invoice_run_execute
+from invoices.services import invoice_issue, invoice_run_execute, payment_record
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +185,29 @@ def test_finance_pages_are_refused_to_sales(client, django_user_model, page):
     user.groups.set(Group.objects.filter(name="sales"))
     client.force_login(user)
     assert client.get(reverse(page)).status_code == 403
+
+
+def test_the_issued_tab_costs_the_same_queries_for_three_invoices_as_for_one(client, finance, catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for_issued_tab() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("invoices:invoices"), {"tab": "issued"}).status_code == 200
+        return len(captured)
+
+    client.force_login(finance)
+    counts = []
+    for new_customers in (1, 2):
+        for _ in range(new_customers):
+            customer = CustomerFactory()
+            ServicePeriodFactory(contract__customer=customer, start=datetime.date(2026, 1, 1), fee=1000)
+        invoice_run_execute(run=InvoiceRun.objects.create(up_to=datetime.date(2026, 1, 31)))
+        for draft in Invoice.objects.filter(status=InvoiceStatus.DRAFT):
+            issued = invoice_issue(invoice=draft)
+            payment_record(
+                invoice=issued, amount=Money(100, "CNY"), received_on=issued.issue_date, reference="P"
+            )
+        counts.append(queries_for_issued_tab())
+    assert Invoice.objects.filter(status=InvoiceStatus.ISSUED).count() == 3
+    assert counts[0] == counts[1]
