@@ -16,6 +16,7 @@ from djmoney.money import Money
 from billing.errors import BillingError
 from billing.i18n import Bilingual
 from billing.money import money
+from billing.prepared import PreparedQuery
 from catalog.calendar import add_working_days, load_calendar
 from catalog.calendar import deadline as working_deadline
 from catalog.models import (
@@ -63,10 +64,27 @@ class Reason:
 
     def text(self, language: str) -> str:
         with translation.override(language):
-            return str(self.message) % self.params if self.params else str(self.message)
+            return self._render()
+
+    def _render(self) -> str:
+        """The sentence in the active language."""
+        return str(self.message) % self.params if self.params else str(self.message)
 
     def as_dict(self) -> dict:
-        return {"code": self.code, "zh-hans": self.text("zh-hans"), "en": self.text("en")}
+        return reasons_as_dicts([self])[0]
+
+
+REASON_LANGUAGES = ("zh-hans", "en")
+
+
+def reasons_as_dicts(reasons: list[Reason]) -> list[dict]:
+    """Each reason's code and its sentence in every language; one switch of language for all of them."""
+    rows = [{"code": reason.code} for reason in reasons]
+    for language in REASON_LANGUAGES:
+        with translation.override(language):
+            for row, reason in zip(rows, reasons, strict=True):
+                row[language] = reason._render()
+    return rows
 
 
 @dataclass(frozen=True)
@@ -174,16 +192,24 @@ def decide(
     return decision
 
 
+# The check's one query, compiled once per process (compiling it cost more than running it).
+_PERIODS_OF_CODE = PreparedQuery(
+    lambda code: (
+        ServicePeriod.objects.filter(contract__customer__code=code)
+        .select_related("contract__customer")
+        .order_by()
+    )  # sorted in Python
+)
+
+
 def _customer_periods(customer: Customer | str) -> tuple[Customer, list[ServicePeriod]]:
     """The customer and its service periods, oldest first. Given a code, one query reads both (the
     customer comes with its periods); a second one only tells an unknown customer from one without any
     period."""
-    periods = ServicePeriod.objects.select_related("contract").order_by()  # sorted in Python
     if isinstance(customer, Customer):
+        periods = ServicePeriod.objects.select_related("contract").order_by()  # sorted in Python
         return customer, _with_catalogue(periods.filter(contract__customer=customer))
-    periods = _with_catalogue(
-        periods.filter(contract__customer__code=customer).select_related("contract__customer")
-    )
+    periods = _with_catalogue(_PERIODS_OF_CODE(customer))
     if periods:
         found = periods[0].contract.customer
         for period in periods:  # one instance, as the caller may annotate it

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from billing.api import DecimalInput, FlagInput, TextInput, TicketInput
 from catalog.models import ArrivalArea, Role, Severity
+from contracts.entitlements import reasons_as_dicts
 from contracts.models import ChargeRequest, ChargeRequestEvent, ChargeStatus
 
 
@@ -55,8 +56,16 @@ class CheckInput(serializers.Serializer):
     )
 
 
+class ReasonListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        return reasons_as_dicts(list(data))
+
+
 class ReasonSerializer(serializers.Serializer):
     """A reason in both languages; the Chinese text's key is the language code ``zh-hans``."""
+
+    class Meta:
+        list_serializer_class = ReasonListSerializer
 
     def get_fields(self):
         return {
