@@ -5,6 +5,7 @@ the check's figures are reported as ratios of the bare view's. Also: the decisio
 100k contracts.
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))  # issue 7: 60-second runs, no error
 CONNECTIONS = (1, 8, 16)
 THREADS = os.environ.get("BENCH_THREADS", "8")
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
 PORT = int(os.environ.get("BENCH_PORT", "8799"))
 CHECK_BODY = {"customer": "DEMO-ACTIVE", "service": "fault-diagnosis", "severity": "2", "on_site": True}
 
@@ -63,55 +65,71 @@ def run(database_url: str, api_key: str) -> list[str]:
             "## Entitlement check over HTTP",
             "- skipped: wrk is not installed (scripts/system-packages.sh)",
         ]
+    workdir = Path(tempfile.mkdtemp())
+    lua = workdir / "check.lua"
+    lua.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(json.dumps(CHECK_BODY))}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {api_key}"\n'
+    )
+    bare_lua = workdir / "bare.lua"
+    bare_lua.write_text(
+        'wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n'
+    )
+    check_url = f"http://127.0.0.1:{PORT}/api/v1/entitlements/check"
+    figures = {connections: {} for connections in CONNECTIONS}
+    with _server("billing.wsgi", database_url):
+        _check_answers(api_key)
+        for connections in CONNECTIONS:
+            figures[connections]["bare"] = _wrk(f"http://127.0.0.1:{PORT}/bench/bare", connections, bare_lua)
+            figures[connections]["floor"] = _wrk(f"http://127.0.0.1:{PORT}/bench/drf", connections, lua)
+            figures[connections]["check"] = _wrk(check_url, connections, lua)
+    with _server("bench.kept_rows_wsgi", database_url):
+        _check_answers(api_key)
+        for connections in CONNECTIONS:
+            figures[connections]["kept"] = _wrk(check_url, connections, lua)
+    lines = [
+        f"## Entitlement check over HTTP (gunicorn {WORKERS} workers x {THREADS} threads, "
+        f"wrk {SECONDS} s a run)",
+        "The DRF floor is an APIView with the check's authentication that parses the body and answers a "
+        "constant: what the framework alone costs. 'Rows kept' is the check with each process keeping the "
+        "customer's periods after the first read (bench/kept_rows_wsgi.py, not shipped): the check without "
+        "its query.",
+        "",
+        "| connections | bare req/s | DRF floor req/s | check req/s | rows kept req/s | check/bare "
+        "| floor/bare | rows kept/bare | bare p50/p99 ms | floor p50/p99 ms | check p50/p99 ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for connections, runs in figures.items():
+        bare, floor, check, kept = runs["bare"], runs["floor"], runs["check"], runs["kept"]
+        lines.append(
+            f"| {connections} | {bare['rps']:.0f} | {floor['rps']:.0f} | {check['rps']:.0f} "
+            f"| {kept['rps']:.0f} | {check['rps'] / bare['rps']:.2f} | {floor['rps'] / bare['rps']:.2f} "
+            f"| {kept['rps'] / bare['rps']:.2f} | "
+            + " | ".join(f"{run['p50']:.1f}/{run['p99']:.1f}" for run in (bare, floor, check))
+            + f" | {sum(run['errors'] for run in runs.values())} {check['socket_errors']} |"
+        )
+    return lines
+
+
+@contextlib.contextmanager
+def _server(application: str, database_url: str):
+    """gunicorn serving ``application`` with the benchmark's settings, until the block ends."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": database_url,
         "DEBUG": "false",
     }
-    workers = os.environ.get("BENCH_WORKERS", "2")
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "billing.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", workers,
+        [sys.executable, "-m", "gunicorn", application, "-b", f"127.0.0.1:{PORT}", "-w", WORKERS,
          "-k", "gthread", "--threads", THREADS, "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
         _wait_for(f"http://127.0.0.1:{PORT}/bench/bare")
-        workdir = Path(tempfile.mkdtemp())
-        lua = workdir / "check.lua"
-        lua.write_text(
-            'wrk.method = "POST"\n'
-            f"wrk.body = {json.dumps(json.dumps(CHECK_BODY))}\n"
-            'wrk.headers["Content-Type"] = "application/json"\n'
-            f'wrk.headers["Authorization"] = "Bearer {api_key}"\n'
-        )
-        bare_lua = workdir / "bare.lua"
-        bare_lua.write_text(
-            'wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n'
-        )
-        _check_answers(api_key)
-        lines = [
-            f"## Entitlement check over HTTP (gunicorn {workers} workers x {THREADS} threads, "
-            f"wrk {SECONDS} s a run)",
-            "The DRF floor is an APIView with the check's authentication that parses the body and answers a "
-            "constant: what the framework alone costs.",
-            "",
-            "| connections | bare req/s | DRF floor req/s | check req/s | check/bare | check/floor "
-            "| bare p50/p99 ms | floor p50/p99 ms | check p50/p99 ms | errors |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for connections in CONNECTIONS:
-            bare = _wrk(f"http://127.0.0.1:{PORT}/bench/bare", connections, bare_lua)
-            floor = _wrk(f"http://127.0.0.1:{PORT}/bench/drf", connections, lua)
-            check = _wrk(f"http://127.0.0.1:{PORT}/api/v1/entitlements/check", connections, lua)
-            runs = (bare, floor, check)
-            lines.append(
-                f"| {connections} | {bare['rps']:.0f} | {floor['rps']:.0f} | {check['rps']:.0f} "
-                f"| {check['rps'] / bare['rps']:.2f} | {check['rps'] / floor['rps']:.2f} | "
-                + " | ".join(f"{run['p50']:.1f}/{run['p99']:.1f}" for run in runs)
-                + f" | {sum(run['errors'] for run in runs)} {check['socket_errors']} |"
-            )
-        return lines
+        yield
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -88,7 +88,16 @@ def bench_load_catalog() -> list[str]:
     ]
 
 
+# BENCH_ONLY=pdf,http (a comma-separated list of these) runs only those parts; the catalogue and the demo
+# data are always loaded.
+PARTS = ("catalog", "calendar", "pdf", "import", "invoices", "queries", "http")
+
+
 def main() -> None:
+    only = [part for part in os.environ.get("BENCH_ONLY", "").split(",") if part]
+    if unknown := set(only) - set(PARTS):
+        raise SystemExit(f"BENCH_ONLY: unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
+    wanted = set(only or PARTS)
     database_url = setup_django()
     from bench import http_check, invoice_bench, pdf_bench
     from billing.apikeys import create_api_key
@@ -96,16 +105,24 @@ def main() -> None:
     from contracts import demo
 
     lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", ""]
-    lines += [*bench_load_catalog(), ""]
+    if "catalog" in wanted:
+        lines += [*bench_load_catalog(), ""]
     load_catalog()
-    lines += [*bench_calendar(), ""]
+    if "calendar" in wanted:
+        lines += [*bench_calendar(), ""]
     demo.load()
-    lines += [*pdf_bench.run(), ""]
-    lines += [*invoice_bench.import_rates(), ""]
-    lines += [*invoice_bench.invoice_run(int(os.environ.get("BENCH_INVOICE_CUSTOMERS", "10000"))), ""]
+    if "pdf" in wanted:
+        lines += [*pdf_bench.run(), ""]
+    if "import" in wanted:
+        lines += [*invoice_bench.import_rates(), ""]
+    if "invoices" in wanted:
+        customers = int(os.environ.get("BENCH_INVOICE_CUSTOMERS", "10000"))
+        lines += [*invoice_bench.invoice_run(customers), ""]
     _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
-    lines += [*http_check.query_counts(), ""]
-    lines += [*http_check.run(database_url, raw_key), ""]
+    if "queries" in wanted:  # also puts 100k contracts in the database for the HTTP runs
+        lines += [*http_check.query_counts(), ""]
+    if "http" in wanted:
+        lines += [*http_check.run(database_url, raw_key), ""]
     report = "\n".join(lines)
     print(report)
     out = ROOT / "bench" / "out"
