@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,13 +23,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("BENCH_SECONDS", "60"))  # issue 7: 60-second runs, no error
 CONNECTIONS = (1, 8, 16)
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 THREADS = os.environ.get("BENCH_THREADS", "8")
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 PORT = int(os.environ.get("BENCH_PORT", "8799"))
 CHECK_BODY = {"customer": "DEMO-ACTIVE", "service": "fault-diagnosis", "severity": "2", "on_site": True}
 
 
-def _wrk(url: str, connections: int, lua: Path | None) -> dict:
+def _combined(runs: list[dict]) -> dict:
+    """One figure from its rounds: the median throughput and p50, the worst p99, all errors."""
+    return {
+        "rps": statistics.median(run["rps"] for run in runs),
+        "p50": statistics.median(run["p50"] for run in runs),
+        "p99": max(run["p99"] for run in runs),
+        "errors": sum(run["errors"] for run in runs),
+        "socket_errors": "; ".join(run["socket_errors"] for run in runs if run["socket_errors"]),
+    }
+
+
+def _wrk(url: str, connections: int, lua: Path | None, seconds: int) -> dict:
     command = [
         "wrk",
         "-t",
@@ -36,7 +49,7 @@ def _wrk(url: str, connections: int, lua: Path | None) -> dict:
         "-c",
         str(connections),
         "-d",
-        f"{SECONDS}s",
+        f"{seconds}s",
         "--latency",
     ]
     if lua:
@@ -77,21 +90,31 @@ def run(database_url: str, api_key: str) -> list[str]:
     bare_lua.write_text(
         'wrk.method = "POST"\nwrk.body = "{}"\nwrk.headers["Content-Type"] = "application/json"\n'
     )
-    check_url = f"http://127.0.0.1:{PORT}/api/v1/entitlements/check"
-    figures = {connections: {} for connections in CONNECTIONS}
-    with _server("billing.wsgi", database_url):
-        _check_answers(api_key)
-        for connections in CONNECTIONS:
-            figures[connections]["bare"] = _wrk(f"http://127.0.0.1:{PORT}/bench/bare", connections, bare_lua)
-            figures[connections]["floor"] = _wrk(f"http://127.0.0.1:{PORT}/bench/drf", connections, lua)
-            figures[connections]["check"] = _wrk(check_url, connections, lua)
-    with _server("bench.kept_rows_wsgi", database_url):
-        _check_answers(api_key)
-        for connections in CONNECTIONS:
-            figures[connections]["kept"] = _wrk(check_url, connections, lua)
+    check_path = "/api/v1/entitlements/check"
+    # name: (port, path, script); the check with kept rows is served by a second gunicorn of its own
+    targets = {
+        "bare": (PORT, "/bench/bare", bare_lua),
+        "floor": (PORT, "/bench/drf", lua),
+        "check": (PORT, check_path, lua),
+        "kept": (PORT + 1, check_path, lua),
+    }
+    rounds: dict[int, dict[str, list[dict]]] = {c: {name: [] for name in targets} for c in CONNECTIONS}
+    with _server("billing.wsgi", database_url, PORT), _server("bench.kept_rows_wsgi", database_url, PORT + 1):
+        _check_answers(api_key, PORT)
+        _check_answers(api_key, PORT + 1)
+        # Each figure is measured in ROUNDS parts, taken in turn with the others', so that a slow moment of
+        # the machine falls on all of them alike rather than on one.
+        for _round in range(ROUNDS):
+            for connections in CONNECTIONS:
+                for name, (port, path, script) in targets.items():
+                    run = _wrk(
+                        f"http://127.0.0.1:{port}{path}", connections, script, max(1, SECONDS // ROUNDS)
+                    )
+                    rounds[connections][name].append(run)
+    figures = {c: {name: _combined(runs) for name, runs in by_name.items()} for c, by_name in rounds.items()}
     lines = [
         f"## Entitlement check over HTTP (gunicorn {WORKERS} workers x {THREADS} threads, "
-        f"wrk {SECONDS} s a run)",
+        f"wrk {SECONDS} s a figure in {ROUNDS} interleaved rounds: median req/s and p50, worst p99)",
         "The DRF floor is an APIView with the check's authentication that parses the body and answers a "
         "constant: what the framework alone costs. 'Rows kept' is the check with each process keeping the "
         "customer's periods after the first read (bench/kept_rows_wsgi.py, not shipped): the check without "
@@ -114,7 +137,7 @@ def run(database_url: str, api_key: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def _server(application: str, database_url: str):
+def _server(application: str, database_url: str, port: int):
     """gunicorn serving ``application`` with the benchmark's settings, until the block ends."""
     env = {
         **os.environ,
@@ -123,12 +146,12 @@ def _server(application: str, database_url: str):
         "DEBUG": "false",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", application, "-b", f"127.0.0.1:{PORT}", "-w", WORKERS,
+        [sys.executable, "-m", "gunicorn", application, "-b", f"127.0.0.1:{port}", "-w", WORKERS,
          "-k", "gthread", "--threads", THREADS, "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
-        _wait_for(f"http://127.0.0.1:{PORT}/bench/bare")
+        _wait_for(f"http://127.0.0.1:{port}/bench/bare")
         yield
     finally:
         server.send_signal(signal.SIGTERM)
@@ -145,9 +168,9 @@ def _wait_for(url: str) -> None:
     raise RuntimeError(f"gunicorn did not answer on {url}")
 
 
-def _check_answers(api_key: str) -> None:
+def _check_answers(api_key: str, port: int) -> None:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{PORT}/api/v1/entitlements/check",
+        f"http://127.0.0.1:{port}/api/v1/entitlements/check",
         data=json.dumps(CHECK_BODY).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {api_key}"},
     )
