@@ -90,7 +90,7 @@ def bench_load_catalog() -> list[str]:
 
 # BENCH_ONLY=pdf,http (a comma-separated list of these) runs only those parts; the catalogue and the demo
 # data are always loaded.
-PARTS = ("catalog", "calendar", "pdf", "import", "invoices", "queries", "http")
+PARTS = ("catalog", "calendar", "pdf", "import", "invoices", "queries", "inprocess", "http")
 
 
 def main() -> None:
@@ -121,6 +121,8 @@ def main() -> None:
     _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
     if "queries" in wanted:  # also puts 100k contracts in the database for the HTTP runs
         lines += [*http_check.query_counts(), ""]
+    if "inprocess" in wanted:
+        lines += [*http_check.in_process(raw_key), ""]
     if "http" in wanted:
         lines += [*http_check.run(database_url, raw_key), ""]
     report = "\n".join(lines)
