@@ -4,7 +4,8 @@ every charge is billed once and the invoice numbers have no hole and no repeat.
 
 The task is held mid-way by a row lock the test takes (the run stops at the third customer, the PDF task
 before storing its file): observable in the database, no timing guessed. The worker gets a visibility
-timeout of two seconds so the new worker takes the message back at once instead of after an hour."""
+timeout of two seconds, and looks for abandoned messages every second, so the new worker takes the message
+back at once instead of after an hour."""
 
 import contextlib
 import datetime
@@ -24,7 +25,7 @@ from tests.factories import CustomerFactory, ServicePeriodFactory
 from tests.faults.conftest import wait_for
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.celery]
-VISIBILITY = {"CELERY_VISIBILITY_TIMEOUT": "2"}
+VISIBILITY = {"CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_UNACKED_RESTORE_SECONDS": "1"}
 
 
 @contextlib.contextmanager
