@@ -185,6 +185,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key.is_expired(now):
             raise AuthenticationFailed(_("This API key has expired."))
         record_use(api_key, at=now)
+        # for the audit history, which sees the Django request only (billing.history.api_change_reason)
+        request._request.api_key = api_key
         return ApiClient(api_key), api_key
 
     def authenticate_header(self, request) -> str:

@@ -3,7 +3,8 @@ and when.
 
 Every ``save()`` and ``delete()`` of a model with ``history = audit_history()`` adds a historical row, with
 the staff user of the request that made the change (``HistoryRequestMiddleware``), or none for tasks and
-API clients. ``queryset.update()`` and ``bulk_create()`` send no signals: services that use them, for speed
+API clients; a change made through the API names the API key in its change reason instead (a key is no
+user). ``queryset.update()`` and ``bulk_create()`` send no signals: services that use them, for speed
 or for a conditional write under concurrency, record the history with ``history_record`` in the same
 transaction.
 
@@ -15,6 +16,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 from simple_history.utils import get_history_model_for_model
 
@@ -26,6 +28,23 @@ def history_user(request=None, **kwargs) -> AbstractBaseUser | None:
     ``request.user`` too (the API key is no user)."""
     user = getattr(request, "user", None)
     return user if isinstance(user, AbstractBaseUser) and user.is_authenticated else None
+
+
+def api_change_reason() -> str:
+    """For a change made in an API request: the key that made it (set on the request by
+    ``billing.apikeys.ApiKeyAuthentication``); empty otherwise."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    api_key = getattr(request, "api_key", None)
+    if api_key is None:
+        return ""
+    return (_("API key %(prefix)s (%(name)s)") % {"prefix": api_key.prefix, "name": api_key.name})[:100]
+
+
+def note_api_client(*, history_instance, **_kwargs) -> None:
+    """``pre_create_historical_record``: a change without a reason of its own, made through the API, is
+    recorded with the key that made it."""
+    if not history_instance.history_change_reason:
+        history_instance.history_change_reason = api_change_reason() or None
 
 
 def audit_history(**options) -> HistoricalRecords:
@@ -60,7 +79,7 @@ def history_record(queryset: models.QuerySet, *, history_type: str = CHANGED, re
         connection.ops.adapt_datetimefield_value(timezone.now()),
         user.pk if user is not None else None,
         history_type,
-        reason[:100],
+        (reason or api_change_reason())[:100],
         *select_params,
     ]
     with connection.cursor() as cursor:

@@ -133,15 +133,40 @@ def test_approving_a_charge_request_on_the_staff_page_records_the_account_manage
     assert latest.prev_record.status == ChargeStatus.PENDING_APPROVAL
 
 
-def test_a_change_by_an_api_client_is_recorded_without_a_user(catalogue):
+def test_a_change_by_an_api_client_is_recorded_without_a_user_and_with_its_key(catalogue):
     CustomerFactory(code="ACME")
-    _key, raw = create_api_key(name="Zendesk", scopes=["work:write"])
+    key, raw = create_api_key(name="Zendesk", scopes=["work:write"])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ACCEPT_LANGUAGE="en")
     body = {"customer": "ACME", "engineer": "李雷", "date": "2026-03-04", "hours": "8", "ticket": "TK-7"}
     assert client.post("/api/v1/work-logs", body, format="json", HTTP_IDEMPOTENCY_KEY="w1").status_code == 201
     (record,) = WorkLog.objects.get().history.all()
     assert (record.history_type, record.history_user) == ("+", None)
+    assert record.history_change_reason == f"API key {key.prefix} (Zendesk)"
+
+
+def test_a_charge_request_raised_through_the_api_names_the_key_and_a_later_staff_change_does_not(
+    client, staff
+):
+    CustomerFactory(code="ACME", account_manager=staff["account_manager"])
+    key, raw = create_api_key(name="Jira", scopes=["charges:write"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = {"customer": "ACME", "ticket": "TK-9", "description": "报表定制", "estimated_person_days": "2"}
+    response = api.post("/api/v1/charge-requests", body, format="json", HTTP_IDEMPOTENCY_KEY="c1")
+    assert response.status_code == 201, response.content
+    charge = ChargeRequest.objects.get()
+    (created,) = charge.history.all()
+    assert key.prefix in created.history_change_reason
+    assert "Jira" in created.history_change_reason
+
+    client.force_login(staff["account_manager"])
+    url = reverse("contracts:charge-request-decide", args=[charge.pk])
+    response = client.post(url, {"decision": "approve"})
+    assert response.status_code == 302
+    latest = ChargeRequest.objects.get(pk=charge.pk).history.first()
+    assert latest.history_user == staff["account_manager"]
+    assert not latest.history_change_reason
 
 
 def test_a_conditional_update_by_a_task_records_the_change_and_why(catalogue):
