@@ -49,20 +49,46 @@ CHECK_INPUT = s.CheckInput()
 DECISION = s.DecisionSerializer()
 
 
+def _unknown_customer(code: str) -> str:
+    return _("Unknown customer “%(code)s”.") % {"code": code}
+
+
+def _unknown_service(code: str) -> str:
+    return _("Unknown service “%(code)s”.") % {"code": code}
+
+
 def _customer(code: str) -> Customer:
     try:
         return Customer.objects.get(code=code)
     except Customer.DoesNotExist as error:
-        raise serializers.ValidationError(
-            {"customer": [_("Unknown customer “%(code)s”.") % {"code": code}]}
-        ) from error
+        raise serializers.ValidationError({"customer": [_unknown_customer(code)]}) from error
 
 
 def _service(code: str) -> ServiceItem:
     service = service_by_code(code)
     if service is None:
-        raise serializers.ValidationError({"service": [_("Unknown service “%(code)s”.") % {"code": code}]})
+        raise serializers.ValidationError({"service": [_unknown_service(code)]})
     return service
+
+
+def _with_unknown_codes(error: serializers.ValidationError, raw) -> serializers.ValidationError:
+    """A check refused for one field also names an unknown customer or service, so that a client fixes
+    its request in one go (this costs a query only on the way to a refusal)."""
+    detail = error.detail
+    if not isinstance(detail, dict) or not isinstance(raw, dict):
+        return error
+    detail = dict(detail)
+    customer, service = raw.get("customer"), raw.get("service")
+    if (
+        "customer" not in detail
+        and customer
+        and isinstance(customer, str)
+        and not Customer.objects.filter(code=customer).exists()
+    ):
+        detail["customer"] = [_unknown_customer(customer)]
+    if "service" not in detail and service and isinstance(service, str) and service_by_code(service) is None:
+        detail["service"] = [_unknown_service(service)]
+    return serializers.ValidationError(detail)
 
 
 def _contract(customer: Customer, number: str) -> Contract:
@@ -102,12 +128,16 @@ class EntitlementCheckView(APIView):
         operation_id="entitlements_check",
     )
     def post(self, request):
-        data = CHECK_INPUT.run_validation(request.data)
+        try:
+            data = CHECK_INPUT.run_validation(request.data)
+            service = _service(data["service"])
+        except serializers.ValidationError as error:
+            raise _with_unknown_codes(error, request.data) from None
         try:
             # The customer goes by its code: the decision reads it with its periods in one query.
             decision = decide(
                 customer=data["customer"],
-                service=_service(data["service"]),
+                service=service,
                 at=data.get("at"),
                 severity=data.get("severity"),
                 product=data.get("product") or None,

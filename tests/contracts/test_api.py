@@ -130,6 +130,17 @@ def test_bad_check_input_is_a_problem_with_field_errors(customer, body, field):
     assert field in response.json()["errors"]
 
 
+def test_a_check_refused_for_one_field_also_names_an_unknown_customer_and_service(customer):
+    body = {"customer": "NOPE", "service": "nope", "severity": "7", "quantity": -1}
+    response = api().post(CHECK, body, format="json")
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"customer", "service", "severity", "quantity"}
+    known = {"customer": "ACME", "service": "hotline", "severity": "7"}
+    assert set(api().post(CHECK, known, format="json").json()["errors"]) == {"severity"}
+    unknown_service = {"customer": "NOPE", "service": "nope"}
+    assert set(api().post(CHECK, unknown_service, format="json").json()["errors"]) == {"customer", "service"}
+
+
 def test_a_bad_version_is_a_business_rule_problem(customer):
     response = api().post(
         CHECK,
