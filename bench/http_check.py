@@ -131,7 +131,9 @@ def run(database_url: str, api_key: str) -> list[str]:
             f"| {kept['rps']:.0f} | {check['rps'] / bare['rps']:.2f} | {floor['rps'] / bare['rps']:.2f} "
             f"| {kept['rps'] / bare['rps']:.2f} | "
             + " | ".join(f"{run['p50']:.1f}/{run['p99']:.1f}" for run in (bare, floor, check))
-            + f" | {sum(run['errors'] for run in runs.values())} {check['socket_errors']} |"
+            + f" | {sum(run['errors'] for run in runs.values())} "
+            + "; ".join(run["socket_errors"] for run in runs.values() if run["socket_errors"])
+            + " |"
         )
     return lines
 
