@@ -192,13 +192,14 @@ def decide(
     return decision
 
 
-# The check's one query, compiled once per process (compiling it cost more than running it).
+# The check's one query, compiled once per process (compiling it cost more than running it). Unordered:
+# _with_catalogue sorts the periods in Python.
 _PERIODS_OF_CODE = PreparedQuery(
     lambda code: (
         ServicePeriod.objects.filter(contract__customer__code=code)
         .select_related("contract__customer")
         .order_by()
-    )  # sorted in Python
+    )
 )
 
 
