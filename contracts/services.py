@@ -189,9 +189,10 @@ def consume(
     idempotency_key: str,
     at: datetime.datetime | None = None,
     recorded_by: str = "",
+    bundle: PersonDayBundle | None = None,
 ) -> list[ConsumptionEntry]:
     """Records a use of a counted quota: a free training, or person-days of prepaid bundles (earliest
-    expiry first). Refused when the quota cannot hold it, so concurrent uses never take it below zero:
+    expiry first, or only ``bundle`` when one is named). Refused when the quota cannot hold it, so concurrent uses never take it below zero:
     the quota's rows are locked and the balance read again inside the transaction. A retry with the same
     idempotency key returns the entries first recorded and records nothing more."""
     quantity = Decimal(quantity)
@@ -212,7 +213,7 @@ def consume(
                 ]
             if service.pricing_basis == PricingBasis.PER_PERSON_DAY:
                 return _consume_person_days(
-                    customer, service, quantity, ticket_ref, idempotency_key, day, recorded_by
+                    customer, service, quantity, ticket_ref, idempotency_key, day, recorded_by, bundle
                 )
     except IntegrityError:
         existing = _entries(idempotency_key)  # a concurrent retry with the same key won the race
@@ -258,15 +259,12 @@ def _consume_training(customer, service, quantity, ticket_ref, key, at, day, rec
 
 
 def _consume_person_days(
-    customer, service, quantity, ticket_ref, key, day, recorded_by
+    customer, service, quantity, ticket_ref, key, day, recorded_by, named=None
 ) -> list[ConsumptionEntry]:
     # Lock the bundles first, then read their use: the balance cannot change under us.
-    list(
-        PersonDayBundle.objects.select_for_update().filter(
-            contract__customer=customer, valid_from__lte=day, valid_until__gte=day
-        )
-    )
-    bundles = list(bundles_with_use(customer, day))
+    valid = PersonDayBundle.objects.filter(contract__customer=customer, valid_from__lte=day, valid_until__gte=day)
+    list(valid.select_for_update())
+    bundles = [b for b in bundles_with_use(customer, day) if named is None or b.pk == named.pk]
     left = {b.pk: b.days - (b.used or Decimal(0)) for b in bundles}
     if sum(left.values(), Decimal(0)) < quantity:
         raise Conflict(
