@@ -175,3 +175,72 @@ def totals(lines: "list[LineAmounts]") -> LineAmounts:
     net = sum((line.net for line in lines), ZERO.quantize(FEN))
     vat = sum((line.vat for line in lines), ZERO.quantize(FEN))
     return LineAmounts(net=net, vat=vat, gross=net + vat, vat_rate=ZERO)
+
+
+# --- TEMPORARY SHIM (orders branch): the lead's one pricing path replaces this on merge -------------------
+@dataclass(frozen=True)
+class Priced:
+    quantity: Decimal
+    unit: str
+    unit_price: Money
+    list_amount: Money
+    discount: Decimal
+    discount_amount: Money
+    amount: Money
+    net: Money
+    vat: Money
+    gross: Money
+    vat_rate: Decimal
+    tax_inclusive: bool
+    pass_through: bool = False
+
+
+def price_agreed(
+    *, unit_price: Money, quantity, vat_rate, tax_inclusive=True, discount=ZERO, unit="", basis=""
+) -> Priced:
+    quantity = Decimal(quantity)
+    currency = str(unit_price.currency)
+    listed = round_fen(unit_price.amount * quantity)
+    amounts = line_amounts(
+        amount=unit_price.amount * quantity, vat_rate=vat_rate, tax_inclusive=tax_inclusive, discount=discount
+    )
+    amount = amounts.gross if tax_inclusive else amounts.net
+    return Priced(
+        quantity,
+        unit,
+        unit_price,
+        Money(listed, currency),
+        discount,
+        Money(listed - amount, currency),
+        Money(amount, currency),
+        Money(amounts.net, currency),
+        Money(amounts.vat, currency),
+        Money(amounts.gross, currency),
+        vat_rate,
+        tax_inclusive,
+    )
+
+
+def price_service(
+    *,
+    service,
+    quantity,
+    on,
+    basis=None,
+    role=Role.ENGINEER,
+    delivery_mode=DeliveryMode.REMOTE,
+    discount=ZERO,
+    rate_card=None,
+) -> Priced:
+    from catalog.selectors import rate_card_in_force, vat_rate_on
+
+    card = rate_card or rate_card_in_force(on=on)
+    rate = person_day_rate(rate_card=card, role=role, delivery_mode=delivery_mode)
+    return price_agreed(
+        unit_price=rate.unit_price,
+        quantity=quantity,
+        vat_rate=vat_rate_on(category_code=service.tax_category.code, on=on),
+        tax_inclusive=rate.tax_inclusive,
+        discount=discount,
+        unit=str(PricingBasis.PER_PERSON_DAY.label),
+    )
