@@ -192,9 +192,10 @@ def consume(
     bundle: PersonDayBundle | None = None,
 ) -> list[ConsumptionEntry]:
     """Records a use of a counted quota: a free training, or person-days of prepaid bundles (earliest
-    expiry first, or only ``bundle`` when one is named). Refused when the quota cannot hold it, so concurrent uses never take it below zero:
-    the quota's rows are locked and the balance read again inside the transaction. A retry with the same
-    idempotency key returns the entries first recorded and records nothing more."""
+    expiry first, or only ``bundle`` when one is named). Refused when the quota cannot hold it, so
+    concurrent uses never take it below zero: the quota's rows are locked and the balance read again inside
+    the transaction. A retry with the same idempotency key returns the entries first recorded and records
+    nothing more."""
     quantity = Decimal(quantity)
     if quantity <= 0:
         raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
@@ -262,7 +263,9 @@ def _consume_person_days(
     customer, service, quantity, ticket_ref, key, day, recorded_by, named=None
 ) -> list[ConsumptionEntry]:
     # Lock the bundles first, then read their use: the balance cannot change under us.
-    valid = PersonDayBundle.objects.filter(contract__customer=customer, valid_from__lte=day, valid_until__gte=day)
+    valid = PersonDayBundle.objects.filter(
+        contract__customer=customer, valid_from__lte=day, valid_until__gte=day
+    )
     list(valid.select_for_update())
     bundles = [b for b in bundles_with_use(customer, day) if named is None or b.pk == named.pk]
     left = {b.pk: b.days - (b.used or Decimal(0)) for b in bundles}

@@ -216,7 +216,9 @@ class ServiceOrder(models.Model):
 
     quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="order")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="service_orders")
-    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     closed_by = models.ForeignKey(

@@ -67,7 +67,9 @@ def order_line_named(*, order_line_id: int | None = None, quote_reference: str =
         line = lines.filter(pk=order_line_id).first()
         if line is None:
             raise BillingError(
-                _("There is no order line %(line)s."), code="unknown_order_line", params={"line": order_line_id}
+                _("There is no order line %(line)s."),
+                code="unknown_order_line",
+                params={"line": order_line_id},
             )
         return line
     if not quote_reference:

@@ -458,7 +458,9 @@ def order_create(*, quote: Quote) -> ServiceOrder:
     return order
 
 
-def order_line_from(line: QuoteLine, *, order: ServiceOrder, discount: Decimal, policy: str = "") -> OrderLine:
+def order_line_from(
+    line: QuoteLine, *, order: ServiceOrder, discount: Decimal, policy: str = ""
+) -> OrderLine:
     """An order line at the agreed price of ``line``; ``policy`` replaces the line's own (the data migration
     keeps orders accepted before invoicing policies billed when ordered, as they were)."""
     return OrderLine(
