@@ -566,7 +566,7 @@ def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
     customer_ids = sorted(set(unbilled.values_list("customer_id", flat=True)))
     InvoiceRun.objects.filter(pk=run.pk).update(customers_total=len(customer_ids), customers_done=0)
     for customer_id in customer_ids:
-        created = _bill_customer(run, customer_id, set_aside)
+        created = _bill_customer(run, customer_id)
         InvoiceRun.objects.filter(pk=run.pk).update(
             customers_done=F("customers_done") + 1, invoices_created=F("invoices_created") + created
         )
@@ -584,7 +584,7 @@ def invoice_run_fail(*, run_id: int, error: str) -> None:
 
 
 @transaction.atomic
-def _bill_customer(run: InvoiceRun, customer_id: int, set_aside: list) -> int:
+def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
     Customer.objects.select_for_update().filter(pk=customer_id).first()
     charges = list(
         Charge.objects.select_for_update()
@@ -593,6 +593,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int, set_aside: list) -> int:
     )
     created = 0
     invoices: dict[str, Invoice] = {}
+    set_aside: list[SetAside] = []
     for charge in charges:
         currency = str(charge.amount.currency)
         try:
@@ -635,6 +636,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int, set_aside: list) -> int:
         )
         Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
     history_record(Charge.objects.filter(invoice_line__invoice__in=list(invoices.values())))
+    charges_set_aside(run=run, set_aside=set_aside)
     return created
 
 
