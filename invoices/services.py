@@ -18,7 +18,7 @@ from billing.history import CREATED, history_record
 from billing.mail import mail_contacts
 from billing.money import money, round_fen
 from catalog.models import PricingBasis, Role, TaxCategory
-from catalog.pricing import data_volume_amount, data_volume_pricing, line_amounts, price_agreed, price_service
+from catalog.pricing import data_volume_amount, data_volume_pricing, line_amounts, price_service
 from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
 from contracts.quotas import Quota, person_day_quota
@@ -43,7 +43,7 @@ from invoices.models import (
 )
 from invoices.selectors import invoice_balance, overdue_by_age
 from quotes.models import InvoicingPolicy, LineKind, OrderLine
-from quotes.selectors import order_line_named, quote_by_reference
+from quotes.selectors import order_line_named, order_line_priced, quote_by_reference
 from quotes.services import OrderConflict
 
 PAYMENT_TERMS_DAYS = 30
@@ -189,7 +189,7 @@ def _overrun_charge_request(log: WorkLog, excess: Decimal) -> None:
     """The person-days beyond an order line's quantity, at the line's agreed price, as an out-of-scope charge
     request: the account manager approves it and the customer confirms it before it is billed."""
     line = log.order_line
-    priced = _price_agreed_line(line, excess)
+    priced = order_line_priced(line, excess)
     charge_request_create(
         customer=log.customer,
         contract=line.order.quote.contract,
@@ -201,19 +201,6 @@ def _overrun_charge_request(log: WorkLog, excess: Decimal) -> None:
         requested_by=f"work log {log.pk}: {log.engineer}"[:150],
         estimated_amount=priced.gross,
         service_code=line.service.code,
-    )
-
-
-def _price_agreed_line(line: OrderLine, quantity: Decimal):
-    """``quantity`` of an order line at its agreed price (unit price, discount, VAT), not the rate card's."""
-    return price_agreed(
-        unit_price=line.unit_price,
-        quantity=quantity,
-        vat_rate=line.vat_rate,
-        tax_inclusive=line.tax_inclusive,
-        discount=line.discount,
-        unit=line.unit,
-        basis=PricingBasis.PER_PERSON_DAY,
     )
 
 
@@ -271,7 +258,7 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
         if quantity <= 0:
             return None
         return charge_from_priced(
-            _price_agreed_line(line, quantity),
+            order_line_priced(line, quantity),
             **fields,
             order_line=line,
             description=f"{line.description} · {log.engineer} · {line.order}",

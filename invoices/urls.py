@@ -31,4 +31,6 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("work-logs", api.WorkLogView.as_view(), name="work-logs"),
+    path("orders/<int:pk>", api.OrderView.as_view(), name="order"),
+    path("orders/<int:pk>/close", api.OrderCloseView.as_view(), name="order-close"),
 ]

@@ -2,12 +2,15 @@
 
 import datetime
 from collections import defaultdict
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from billing.errors import BillingError
+from catalog.models import PricingBasis
+from catalog.pricing import price_agreed
 from contracts.models import ServicePeriod
 from contracts.selectors import period_status
 from quotes.models import OrderLine, Quote
@@ -89,3 +92,17 @@ def order_line_named(*, order_line_id: int | None = None, quote_reference: str =
             params={"reference": quote.reference, "count": len(matching), "service": service_code},
         )
     return matching[0]
+
+
+def order_line_priced(line: OrderLine, quantity: Decimal):
+    """``quantity`` of an order line at its agreed price (unit price, discount, VAT), not the rate card's:
+    what delivered work against it is billed."""
+    return price_agreed(
+        unit_price=line.unit_price,
+        quantity=quantity,
+        vat_rate=line.vat_rate,
+        tax_inclusive=line.tax_inclusive,
+        discount=line.discount,
+        unit=line.unit,
+        basis=PricingBasis.PER_PERSON_DAY,
+    )
