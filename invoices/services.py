@@ -75,8 +75,8 @@ def work_log_record(
 
     The log names what it delivers (``work_log_target`` checks it): an order line, a prepaid bundle, or
     nothing. A log that no rate card or order line can price is refused now, not left to fail every invoice
-    run. Work beyond an order line's quantity is refused or becomes a charge request for the excess, as
-    ORDER_OVERRUN says."""
+    run. Work beyond an order line's quantity is refused here when ORDER_OVERRUN is "refuse"; otherwise the
+    excess becomes a charge request when the log is billed."""
     existing = WorkLog.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
@@ -105,10 +105,8 @@ def work_log_record(
     )
     try:
         with transaction.atomic():
-            excess = work_log_target(log)
+            work_log_target(log)
             log.save()
-            if excess > 0:
-                _overrun_charge_request(log, excess)
             return log, True
     except IntegrityError:
         return WorkLog.objects.get(idempotency_key=idempotency_key), False
@@ -123,12 +121,13 @@ def order_line_of_ticket(*, customer: Customer, ticket_ref: str, service_code: s
     return order_line_named(quote_reference=quote.reference, service_code=service_code)
 
 
-def work_log_target(log: WorkLog) -> Decimal:
-    """Checks what an unsaved work log delivers and that it can be priced; returns the person-days beyond
-    its order line's quantity that become a charge request (0 when there are none). Refuses, with a clear
-    error, an order line of another customer, of a closed order or not in person-days, a bundle of another
-    customer or not valid on the day, a service not billed per person-day, and work no rate card prices on
-    its date. Locks the order line: concurrent logs against it are checked one after the other."""
+def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
+    """Checks what an unsaved work log delivers and that it can be priced. Refuses, with a clear error, an
+    order line of another customer, of a closed order or not in person-days, a bundle of another customer or
+    not valid on the day, a service not billed per person-day, work no rate card prices on its date, and
+    (when ORDER_OVERRUN is "refuse") work beyond what the order line has left, ``pending`` days of it being
+    logged already by earlier rows of the same import. Locks the order line: concurrent logs against it are
+    checked one after the other."""
     service = service_by_code(log.service_code)
     if service is None or service.pricing_basis != PricingBasis.PER_PERSON_DAY:
         raise BillingError(
@@ -152,7 +151,7 @@ def work_log_target(log: WorkLog) -> Decimal:
             )
     if log.order_line is None:
         _price_at_rate_card(log, log.days)  # raises what would make every invoice run fail
-        return Decimal(0)
+        return
     line = OrderLine.objects.select_for_update().select_related("order").get(pk=log.order_line.pk)
     if line.order.customer_id != log.customer_id:
         raise BillingError(
@@ -170,10 +169,9 @@ def work_log_target(log: WorkLog) -> Decimal:
             code="order_line_not_person_days",
             params={"line": line.description},
         )
-    logged = line.work_logs.aggregate(total=Sum("days"))["total"] or Decimal(0)
+    logged = (line.work_logs.aggregate(total=Sum("days"))["total"] or Decimal(0)) + pending
     left = max(line.quantity - logged, Decimal(0))
-    excess = max(log.days - left, Decimal(0))
-    if excess and settings.ORDER_OVERRUN == "refuse":
+    if log.days > left and settings.ORDER_OVERRUN == "refuse":
         raise OrderConflict(
             _(
                 "Order line “%(line)s” has %(left)s of %(ordered)s person-days left; %(days)s are more. "
@@ -182,13 +180,11 @@ def work_log_target(log: WorkLog) -> Decimal:
             code="order_overrun",
             params={"line": line.description, "left": left, "ordered": line.quantity, "days": log.days},
         )
-    return excess
 
 
-def _overrun_charge_request(log: WorkLog, excess: Decimal) -> None:
+def _overrun_charge_request(log: WorkLog, line: OrderLine, excess: Decimal) -> None:
     """The person-days beyond an order line's quantity, at the line's agreed price, as an out-of-scope charge
     request: the account manager approves it and the customer confirms it before it is billed."""
-    line = log.order_line
     priced = order_line_priced(line, excess)
     charge_request_create(
         customer=log.customer,
@@ -216,21 +212,23 @@ def _price_at_rate_card(log: WorkLog, quantity: Decimal):
 
 
 def _charge_work_logs(up_to: datetime.date, set_aside: list) -> None:
-    """Each unprocessed work log becomes at most one charge, under its own lock: against a line billed when
-    ordered, nothing; against a line billed as delivered, its days up to the line's quantity at the line's
-    agreed price (the excess went to a charge request when it was recorded); otherwise prepaid person-days
-    (the named bundle's, or any) are drawn first and the rest is billed at the rate of its work date. A log
-    that cannot be billed is set aside with its reason and tried again by the next run."""
-    for log_id, customer_id in WorkLog.objects.filter(
-        processed_at__isnull=True, work_date__lte=up_to
-    ).values_list("pk", "customer_id"):
+    """Each unprocessed work log, oldest first, becomes at most one charge, under its own lock: against a
+    line billed when ordered, nothing; against a line billed as delivered, its days up to what the line has
+    left, at the line's agreed price; days beyond the line's quantity become a charge request. Otherwise
+    prepaid person-days (the named bundle's, or any) are drawn first and the rest is billed at the rate of
+    its work date. A log that cannot be billed is set aside with its reason; the next run tries it again."""
+    logs = WorkLog.objects.filter(processed_at__isnull=True, work_date__lte=up_to).order_by("work_date", "pk")
+    for log_id, customer_id in logs.values_list("pk", "customer_id"):
         try:
             with transaction.atomic():
                 log = WorkLog.objects.select_for_update().select_related("customer").get(pk=log_id)
                 if log.processed_at is not None:
                     continue
                 charge = _work_log_charge(log)
-                if charge is not None and not Charge.objects.filter(source=charge.source, source_id=log.pk):
+                if (
+                    charge is not None
+                    and not Charge.objects.filter(source=charge.source, source_id=log.pk).exists()
+                ):
                     charge.save()
                 log.processed_at = timezone.now()
                 log.save(update_fields=["processed_at"])
@@ -250,13 +248,13 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
         "service_date": log.work_date,
     }
     if log.order_line_id is not None:
-        line = OrderLine.objects.select_for_update().select_related("order").get(pk=log.order_line_id)
-        if line.invoicing_policy == InvoicingPolicy.ORDERED:
-            return None  # billed once, when the order was accepted
-        billed = line.charges.filter(source=ChargeSource.WORK_LOG).aggregate(total=Sum("quantity"))["total"]
-        quantity = min(log.days, line.quantity - (billed or Decimal(0)))
-        if quantity <= 0:
-            return None
+        line = OrderLine.objects.select_for_update().select_related("order__quote").get(pk=log.order_line_id)
+        before = line.work_logs.filter(processed_at__isnull=False).aggregate(total=Sum("days"))["total"]
+        quantity = min(log.days, max(line.quantity - (before or Decimal(0)), Decimal(0)))
+        if log.days > quantity:
+            _overrun_charge_request(log, line, log.days - quantity)
+        if quantity <= 0 or line.invoicing_policy == InvoicingPolicy.ORDERED:
+            return None  # an ordered line was billed once, when the order was accepted
         return charge_from_priced(
             order_line_priced(line, quantity),
             **fields,
