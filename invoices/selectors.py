@@ -224,6 +224,12 @@ class OrderLineProgress:
     remaining: Quantity
     released: Quantity
 
+    @property
+    def parts(self) -> list[tuple[str, Quantity]]:
+        """The columns a page shows, in order."""
+        names = ("ordered", "delivered", "invoiced", "credited", "remaining", "released")
+        return [(name, getattr(self, name)) for name in names]
+
 
 def order_lines_progress(lines) -> list[OrderLineProgress]:
     """Ordered, delivered, invoiced, credited, remaining and released quantities and amounts of order lines
