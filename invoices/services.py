@@ -791,16 +791,3 @@ def overdue_reminders_send(*, today: datetime.date) -> list[InvoiceReminder]:
                 )
             sent.extend(new)
     return sent
-
-
-def charge_from_priced(priced, **fields) -> Charge:  # TEMPORARY SHIM (orders branch): the lead's replaces it
-    return Charge(
-        quantity=priced.quantity,
-        unit=priced.unit,
-        unit_price=priced.unit_price,
-        amount=priced.amount,
-        tax_inclusive=priced.tax_inclusive,
-        vat_rate=priced.vat_rate,
-        pass_through=priced.pass_through,
-        **fields,
-    )
