@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from billing.history import audit_history
-from catalog.models import DeliveryMode, RateCard, Role, ServiceItem, ServiceTier
+from catalog.models import DeliveryMode, PricingBasis, RateCard, Role, ServiceItem, ServiceTier
 from contracts.models import Contract, Customer, ServicePeriod
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
@@ -168,6 +168,10 @@ class QuoteLine(models.Model):
         _("line discount"), max_digits=5, decimal_places=4, default=Decimal(0), validators=FRACTION
     )
     pass_through = models.BooleanField(_("passed through at cost"), default=False)
+    basis = models.CharField(_("pricing basis"), max_length=20, choices=PricingBasis.choices, blank=True)
+    list_amount = MoneyField(
+        _("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price (a data volume: its tiers).")
+    )
     net = MoneyField(_("net"), **MONEY)
     vat = MoneyField(_("VAT"), **MONEY)
     gross = MoneyField(_("gross"), **MONEY)
@@ -189,6 +193,15 @@ class QuoteLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def amount(self):
+        """The list amount less the discount: the gross of a price with VAT, else the net."""
+        return self.gross if self.tax_inclusive or self.pass_through else self.net
+
+    @property
+    def discount_amount(self):
+        return self.list_amount - self.amount
 
 
 class ServiceOrder(models.Model):
