@@ -525,9 +525,21 @@ def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:
             "within a month: %(link)s"
         ) % {"ticket": request.ticket_ref, "link": link}
     else:
+        price = charge_request_price(request)
         subject = gettext("Please confirm charge request %(ticket)s") % {"ticket": request.ticket_ref}
-        body = gettext("%(description)s\n\nConfirm or decline here: %(link)s") % {
+        body = gettext(
+            "%(description)s\n\nPrice: %(quantity)s %(unit)s x %(unit_price)s = %(list_amount)s; net %(net)s, "
+            "VAT %(vat)s, total %(gross)s. Travel and lodging for on-site work are at your cost, on top, as "
+            "receipted.\n\nConfirm or decline here: %(link)s"
+        ) % {
             "description": request.description,
+            "quantity": f"{price.quantity.normalize():f}",
+            "unit": price.unit,
+            "unit_price": price.unit_price,
+            "list_amount": price.list_amount,
+            "net": price.net,
+            "vat": price.vat,
+            "gross": price.gross,
             "link": link,
         }
     mail_contacts(request.customer.contacts.all(), subject, body)

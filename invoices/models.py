@@ -288,6 +288,10 @@ class InvoiceLine(models.Model):
     def discount_amount(self):
         return self.list_amount - self.amount
 
+    @property
+    def effective_discount(self) -> Decimal:
+        return self.discount
+
 
 class IssuedInvoiceError(Exception):
     """A programming error: something tried to change an issued invoice."""

@@ -16,6 +16,7 @@ from djmoney.models.fields import MoneyField
 
 from billing.history import audit_history
 from catalog.models import DeliveryMode, PricingBasis, RateCard, Role, ServiceItem, ServiceTier
+from catalog.pricing import combined_discount
 from contracts.models import Contract, Customer, ServicePeriod
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
@@ -202,6 +203,11 @@ class QuoteLine(models.Model):
     @property
     def discount_amount(self):
         return self.list_amount - self.amount
+
+    @property
+    def effective_discount(self) -> Decimal:
+        """The line's own discount with the quote's on top (catalog.pricing.combined_discount)."""
+        return Decimal(0) if self.pass_through else combined_discount(self.discount, self.quote.discount)
 
 
 class ServiceOrder(models.Model):
