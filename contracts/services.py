@@ -528,9 +528,9 @@ def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:
         price = charge_request_price(request)
         subject = gettext("Please confirm charge request %(ticket)s") % {"ticket": request.ticket_ref}
         body = gettext(
-            "%(description)s\n\nPrice: %(quantity)s %(unit)s x %(unit_price)s = %(list_amount)s; net %(net)s, "
-            "VAT %(vat)s, total %(gross)s. Travel and lodging for on-site work are at your cost, on top, as "
-            "receipted.\n\nConfirm or decline here: %(link)s"
+            "%(description)s\n\nPrice: %(quantity)s %(unit)s x %(unit_price)s = %(list_amount)s; "
+            "net %(net)s, VAT %(vat)s, total %(gross)s. Travel and lodging for on-site work are at your "
+            "cost, on top, as receipted.\n\nConfirm or decline here: %(link)s"
         ) % {
             "description": request.description,
             "quantity": f"{price.quantity.normalize():f}",
