@@ -1,10 +1,16 @@
-"""Prices from the rate card: the one module the entitlement decision, quotes and invoices call.
+"""Prices from the rate card: the one module the entitlement decision, quotes, charge requests and invoices
+call. ``price_service`` prices a catalogue service on a date (the rate card then in force), ``price_agreed``
+an agreed price (an order line's, a period fee), ``price_at_cost`` travel and lodging passed through. Each
+returns a ``Priced`` line whose list amount is quantity x unit price (the tier total for data volumes), whose
+discount is shown apart, and whose net, VAT and gross are rounded to the fen; no other module multiplies a
+rate by a quantity.
 
 Data-volume tiers follow Lago's models: *graduated* prices each slice in its own tier, *volume* prices
 the whole quantity at the tier it reaches, *package* prices every started package. Flat fees of a tier
 apply once when the quantity reaches that tier (graduated) or is priced by it (volume).
 """
 
+import datetime
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,9 +28,11 @@ from catalog.models import (
     RateCard,
     Role,
     ServiceItem,
+    TaxCategory,
     UnitPrice,
     VolumeModel,
 )
+from catalog.selectors import rate_card_in_force, vat_rate_on
 
 
 @dataclass(frozen=True)
@@ -175,3 +183,213 @@ def totals(lines: "list[LineAmounts]") -> LineAmounts:
     net = sum((line.net for line in lines), ZERO.quantize(FEN))
     vat = sum((line.vat for line in lines), ZERO.quantize(FEN))
     return LineAmounts(net=net, vat=vat, gross=net + vat, vat_rate=ZERO)
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One priced line as every document prints it: quantity x unit price = list amount; list amount less
+    the discount = amount (in the price's own terms: the gross when the price includes VAT, else the net);
+    net + VAT = gross. Money values are in the price's currency and rounded to the fen."""
+
+    basis: str
+    unit: str
+    quantity: Decimal
+    unit_price: Money
+    list_amount: Money
+    discount: Decimal
+    discount_amount: Money
+    amount: Money
+    net: Money
+    vat: Money
+    gross: Money
+    vat_rate: Decimal
+    tax_inclusive: bool
+    pass_through: bool = False
+    rate_card: RateCard | None = None
+    role: str = ""
+    delivery_mode: str = ""
+    tiers: tuple = ()  # of Tier, for a data volume
+    tier_model: str = ""  # VolumeModel of the tiers
+
+    @property
+    def currency(self) -> str:
+        return str(self.unit_price.currency)
+
+
+def _priced(
+    *,
+    unit_price: Money,
+    quantity: Decimal,
+    vat_rate: Decimal,
+    tax_inclusive: bool,
+    discount: Decimal = ZERO,
+    list_amount: Decimal | None = None,
+    pass_through: bool = False,
+    **about,
+) -> Priced:
+    quantity = Decimal(quantity)
+    if quantity < 0:
+        raise BillingError(_("A quantity cannot be negative."), code="negative_quantity")
+    currency = str(unit_price.currency)
+    listed = round_fen(unit_price.amount * quantity if list_amount is None else list_amount)
+    line = line_amounts(
+        amount=listed,
+        vat_rate=Decimal(vat_rate),
+        tax_inclusive=tax_inclusive,
+        discount=ZERO if pass_through else Decimal(discount),
+        pass_through=pass_through,
+    )
+    amount = line.gross if tax_inclusive or pass_through else line.net
+    return Priced(
+        quantity=quantity,
+        unit_price=unit_price,
+        list_amount=Money(listed, currency),
+        discount=ZERO if pass_through else Decimal(discount),
+        discount_amount=Money(listed - amount, currency),
+        amount=Money(amount, currency),
+        net=Money(line.net, currency),
+        vat=Money(line.vat, currency),
+        gross=Money(line.gross, currency),
+        vat_rate=line.vat_rate,
+        tax_inclusive=tax_inclusive,
+        pass_through=pass_through,
+        **about,
+    )
+
+
+def price_service(
+    *,
+    service: ServiceItem,
+    quantity: Decimal,
+    on: datetime.date,
+    basis: str | None = None,
+    role: str = Role.ENGINEER,
+    delivery_mode: str = DeliveryMode.REMOTE,
+    discount: Decimal = ZERO,
+    rate_card: RateCard | None = None,
+    vat_rate: Decimal | None = None,
+) -> Priced:
+    """``quantity`` of ``service`` at the rate card in force ``on`` (or ``rate_card``), by the service's
+    pricing basis (or ``basis``, one of its alternatives), less ``discount`` (a fraction), with the VAT of
+    the service's tax category on that day. Raises ``BillingError`` (code ``no_price``, ``no_rate_card``,
+    ``no_vat_rate``, ``invalid_basis``) for what cannot be priced."""
+    basis = basis or service.pricing_basis
+    if basis not in service.pricing_bases or basis == PricingBasis.INCLUDED:
+        raise BillingError(
+            _("%(service)s is not priced %(basis)s."),
+            code="invalid_basis",
+            params={
+                "service": service.name,
+                "basis": PricingBasis(basis).label if basis in PricingBasis.values else basis,
+            },
+        )
+    if basis == PricingBasis.PER_PERSON_DAY:
+        return price_person_days(
+            quantity=quantity,
+            on=on,
+            role=role,
+            delivery_mode=delivery_mode,
+            tax_category=service.tax_category.code,
+            discount=discount,
+            rate_card=rate_card,
+            vat_rate=vat_rate,
+        )
+    card = rate_card or rate_card_in_force(on=on)
+    if vat_rate is None:
+        vat_rate = vat_rate_on(category_code=service.tax_category.code, on=on)
+    quantity = Decimal(quantity)
+    common = {
+        "basis": basis,
+        "quantity": quantity,
+        "vat_rate": vat_rate,
+        "discount": discount,
+        "rate_card": card,
+    }
+    if basis == PricingBasis.PER_DATA_VOLUME:
+        pricing = data_volume_pricing(rate_card=card, service=service)
+        total = data_volume_amount(pricing, quantity)
+        average = round_fen(total.amount / quantity) if quantity else pricing.tiers.all()[0].unit_price.amount
+        return _priced(
+            unit_price=Money(average, str(total.currency)),
+            list_amount=total.amount,
+            tax_inclusive=pricing.tax_inclusive,
+            unit=str(pricing.get_unit_display()),
+            tiers=tuple(Tier(t.up_to, t.unit_price.amount, t.flat_fee.amount) for t in pricing.tiers.all()),
+            tier_model=pricing.model,
+            **common,
+        )
+    rate = unit_rate(rate_card=card, service=service, basis=basis)
+    return _priced(
+        unit_price=rate.unit_price,
+        tax_inclusive=rate.tax_inclusive,
+        unit=str(PricingBasis(basis).label),
+        **common,
+    )
+
+
+def price_person_days(
+    *,
+    quantity: Decimal,
+    on: datetime.date,
+    role: str = Role.ENGINEER,
+    delivery_mode: str = DeliveryMode.REMOTE,
+    tax_category: str = TaxCategory.SERVICES,
+    discount: Decimal = ZERO,
+    rate_card: RateCard | None = None,
+    vat_rate: Decimal | None = None,
+) -> Priced:
+    """Person-days (人天) of ``role`` delivered ``delivery_mode`` at the rate card in force ``on``: work of
+    any service billed by workload (extra trainings, on-site visits, custom development)."""
+    card = rate_card or rate_card_in_force(on=on)
+    rate = person_day_rate(rate_card=card, role=role, delivery_mode=delivery_mode)
+    return _priced(
+        unit_price=rate.unit_price,
+        quantity=quantity,
+        vat_rate=vat_rate_on(category_code=tax_category, on=on) if vat_rate is None else vat_rate,
+        tax_inclusive=rate.tax_inclusive,
+        discount=discount,
+        basis=PricingBasis.PER_PERSON_DAY,
+        unit=str(PricingBasis.PER_PERSON_DAY.label),
+        rate_card=card,
+        role=role,
+        delivery_mode=delivery_mode,
+    )
+
+
+def price_agreed(
+    *,
+    unit_price: Money,
+    quantity: Decimal,
+    vat_rate: Decimal,
+    tax_inclusive: bool = True,
+    discount: Decimal = ZERO,
+    unit: str = "",
+    basis: str = "",
+    list_amount: Money | None = None,
+) -> Priced:
+    """An agreed price: an order line's unit price and discount, a period fee, a confirmed charge.
+    ``list_amount`` is the agreed list total of ``quantity`` when it is not quantity x unit price (the
+    tier total of a data volume)."""
+    return _priced(
+        unit_price=unit_price,
+        quantity=quantity,
+        vat_rate=vat_rate,
+        tax_inclusive=tax_inclusive,
+        discount=discount,
+        list_amount=None if list_amount is None else list_amount.amount,
+        unit=unit,
+        basis=basis,
+    )
+
+
+def price_at_cost(*, amount: Money, unit: str = "") -> Priced:
+    """Travel and lodging passed through at cost: one unit, never discounted, no VAT of ours."""
+    return _priced(
+        unit_price=amount,
+        quantity=ONE,
+        vat_rate=ZERO,
+        tax_inclusive=True,
+        pass_through=True,
+        unit=unit,
+        basis="",
+    )

@@ -44,6 +44,8 @@ class Charge(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2, default=Decimal(1))
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     unit_price = MoneyField(_("unit price"), **MONEY)
+    list_amount = MoneyField(_("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price."))
+    discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal(0))
     amount = MoneyField(_("amount"), **MONEY, help_text=_("Quantity x unit price after discounts."))
     tax_inclusive = models.BooleanField(_("amount includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
@@ -277,6 +279,9 @@ class InvoiceLine(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     unit_price = MoneyField(_("unit price"), **MONEY)
+    list_amount = MoneyField(_("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price."))
+    discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal(0))
+    tax_inclusive = models.BooleanField(_("price includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
     pass_through = models.BooleanField(_("passed through at cost"), default=False)
     net = MoneyField(_("net"), **MONEY)
@@ -306,6 +311,19 @@ class InvoiceLine(models.Model):
         if Invoice.objects.filter(pk=self.invoice_id, status=InvoiceStatus.ISSUED).exists():
             raise IssuedInvoiceError(f"invoice {self.invoice_id} is issued: its lines cannot change")
         return super().delete(*args, **kwargs)
+
+    @property
+    def amount(self):
+        """The list amount less the discount: the gross of a price with VAT, else the net."""
+        return self.gross if self.tax_inclusive or self.pass_through else self.net
+
+    @property
+    def discount_amount(self):
+        return self.list_amount - self.amount
+
+    @property
+    def effective_discount(self) -> Decimal:
+        return self.discount
 
 
 class IssuedInvoiceError(Exception):

@@ -16,13 +16,13 @@ from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.history import CREATED, history_record
 from billing.mail import mail_contacts
-from billing.money import money, round_fen
+from billing.money import round_fen
 from catalog.models import PricingBasis, Role, TaxCategory
-from catalog.pricing import data_volume_amount, data_volume_pricing, line_amounts, price_service
-from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
+from catalog.pricing import Priced, price_agreed, price_at_cost, price_service
+from catalog.selectors import service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
 from contracts.quotas import Quota, person_day_quota
-from contracts.services import charge_request_create, charge_request_value, consume
+from contracts.services import charge_request_create, charge_request_price, consume
 from invoices.models import (
     HOURS_PER_DAY,
     RECEIPT_MAX_BYTES,
@@ -303,6 +303,23 @@ def _set_aside(*, source: str, source_id: int, customer_id: int, error: BillingE
     )
 
 
+def charge_from_priced(priced: Priced, **fields) -> Charge:
+    """An unsaved charge billing ``priced``: its quantity, unit price, list amount, discount and amount
+    as the pricing path gave them; ``fields`` name the customer, the source and the description."""
+    return Charge(
+        quantity=priced.quantity,
+        unit=priced.unit,
+        unit_price=priced.unit_price,
+        list_amount=priced.list_amount,
+        discount=priced.discount,
+        amount=priced.amount,
+        tax_inclusive=priced.tax_inclusive,
+        vat_rate=priced.vat_rate,
+        pass_through=priced.pass_through,
+        **fields,
+    )
+
+
 def _noon(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(12), tzinfo=timezone.get_current_timezone())
 
@@ -387,16 +404,13 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         collect(
             ChargeSource.PERIOD_FEE,
             period,
-            lambda period: Charge(
+            lambda period: charge_from_priced(
+                price_agreed(unit_price=period.fee, quantity=Decimal(1), vat_rate=vat(period.start)),
                 customer_id=period.customer_id,
                 source=ChargeSource.PERIOD_FEE,
                 source_id=period.pk,
                 description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
                 service_date=period.start,
-                unit_price=period.fee,
-                amount=period.fee,
-                tax_inclusive=True,
-                vat_rate=vat(period.start),
             ),
         )
     ordered = OrderLine.objects.filter(
@@ -405,35 +419,25 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
     for line in ordered.annotate(customer_id=F("order__customer_id")):
         # keyed by the quote line, as before order lines existed, so that no order is billed twice
         charges.append(
-            Charge(
+            charge_from_priced(
+                order_line_priced(line, line.quantity),
                 customer_id=line.customer_id,
                 source=ChargeSource.QUOTE_LINE,
                 source_id=line.quote_line_id,
                 order_line=line,
                 description=f"{line.description} ({line.order.quote.reference})",
                 service_date=timezone.localdate(line.order.quote.answered_at),
-                quantity=line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                amount=line.amount,
-                tax_inclusive=line.tax_inclusive,
-                vat_rate=line.vat_rate,
             )
         )
 
     def request_charge(request):
-        value = charge_request_value(request)
-        day = timezone.localdate(request.customer_answered_at)
-        return Charge(
+        return charge_from_priced(
+            charge_request_price(request),
             customer_id=request.customer_id,
             source=ChargeSource.CHARGE_REQUEST,
             source_id=request.pk,
             description=f"{request.description[:250]} ({request.ticket_ref})",
-            service_date=day,
-            unit_price=value,
-            amount=value,
-            tax_inclusive=True,
-            vat_rate=vat(day),
+            service_date=timezone.localdate(request.customer_answered_at),
         )
 
     for request in ChargeRequest.objects.filter(
@@ -442,17 +446,13 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         collect(ChargeSource.CHARGE_REQUEST, request, request_charge)
     for expense in TravelExpense.objects.filter(approved_at__isnull=False, spent_on__lte=up_to):
         charges.append(
-            Charge(
+            charge_from_priced(
+                price_at_cost(amount=expense.amount),
                 customer_id=expense.customer_id,
                 source=ChargeSource.TRAVEL,
                 source_id=expense.pk,
                 description=f"{expense.get_category_display()} · {expense.description}",
                 service_date=expense.spent_on,
-                unit_price=expense.amount,
-                amount=expense.amount,
-                tax_inclusive=True,
-                vat_rate=Decimal(0),
-                pass_through=True,
             )
         )
 
@@ -462,20 +462,14 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
             raise BillingError(
                 _("Unknown service “%(code)s”."), code="unknown_service", params={"code": usage.service_code}
             )
-        pricing = data_volume_pricing(rate_card=rate_card_in_force(on=usage.measured_on), service=service)
-        total = data_volume_amount(pricing, usage.quantity)
-        return Charge(
+        priced = price_service(service=service, quantity=usage.quantity, on=usage.measured_on)
+        return charge_from_priced(
+            priced,
             customer_id=usage.customer_id,
             source=ChargeSource.DATA_VOLUME,
             source_id=usage.pk,
-            description=f"{service.name} · {usage.quantity} {pricing.get_unit_display()}",
+            description=f"{service.name} · {usage.quantity} {priced.unit}",
             service_date=usage.measured_on,
-            quantity=usage.quantity,
-            unit=str(pricing.get_unit_display()),
-            unit_price=money(total.amount / usage.quantity, str(total.currency)),
-            amount=total,
-            tax_inclusive=pricing.tax_inclusive,
-            vat_rate=vat(usage.measured_on),
         )
 
     for usage in DataVolumeUsage.objects.filter(measured_on__lte=up_to):
@@ -582,11 +576,17 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
     for charge in charges:
         currency = str(charge.amount.currency)
         try:
-            amounts = line_amounts(
-                amount=charge.amount.amount,
-                vat_rate=charge.vat_rate,
-                tax_inclusive=charge.tax_inclusive,
-                pass_through=charge.pass_through,
+            priced = (
+                price_agreed(  # the charge's list amount less its discount gives its amount again
+                    unit_price=charge.unit_price,
+                    quantity=charge.quantity,
+                    vat_rate=charge.vat_rate,
+                    tax_inclusive=charge.tax_inclusive,
+                    discount=charge.discount,
+                    list_amount=charge.list_amount,
+                )
+                if not charge.pass_through
+                else price_at_cost(amount=charge.amount)
             )
         except BillingError as error:
             set_aside.append(
@@ -613,11 +613,14 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             quantity=charge.quantity,
             unit=charge.unit,
             unit_price=charge.unit_price,
-            vat_rate=amounts.vat_rate,
+            list_amount=priced.list_amount,
+            discount=priced.discount,
+            tax_inclusive=priced.tax_inclusive,
+            vat_rate=priced.vat_rate,
             pass_through=charge.pass_through,
-            net=Money(amounts.net, currency),
-            vat=Money(amounts.vat, currency),
-            gross=Money(amounts.gross, currency),
+            net=priced.net,
+            vat=priced.vat,
+            gross=priced.gross,
         )
         Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
     history_record(Charge.objects.filter(invoice_line__invoice__in=list(invoices.values())))

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from billing.history import audit_history
-from catalog.models import DeliveryMode, RateCard, Role, ServiceItem, ServiceTier
+from catalog.models import DeliveryMode, PricingBasis, RateCard, Role, ServiceItem, ServiceTier
+from catalog.pricing import combined_discount
 from contracts.models import Contract, Customer, ServicePeriod
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
@@ -178,6 +179,10 @@ class QuoteLine(models.Model):
     invoicing_policy = models.CharField(
         _("invoicing"), max_length=10, choices=InvoicingPolicy.choices, default=InvoicingPolicy.ORDERED
     )
+    basis = models.CharField(_("pricing basis"), max_length=20, choices=PricingBasis.choices, blank=True)
+    list_amount = MoneyField(
+        _("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price (a data volume: its tiers).")
+    )
     net = MoneyField(_("net"), **MONEY)
     vat = MoneyField(_("VAT"), **MONEY)
     gross = MoneyField(_("gross"), **MONEY)
@@ -203,6 +208,20 @@ class QuoteLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def amount(self):
+        """The list amount less the discount: the gross of a price with VAT, else the net."""
+        return self.gross if self.tax_inclusive or self.pass_through else self.net
+
+    @property
+    def discount_amount(self):
+        return self.list_amount - self.amount
+
+    @property
+    def effective_discount(self) -> Decimal:
+        """The line's own discount with the quote's on top (catalog.pricing.combined_discount)."""
+        return Decimal(0) if self.pass_through else combined_discount(self.discount, self.quote.discount)
 
 
 class OrderStatus(models.TextChoices):
@@ -260,6 +279,10 @@ class OrderLine(models.Model):
     )
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
     tax_inclusive = models.BooleanField(_("price includes VAT"), default=True)
+    basis = models.CharField(_("pricing basis"), max_length=20, choices=PricingBasis.choices, blank=True)
+    list_amount = MoneyField(
+        _("list amount"), **MONEY, help_text=_("Quantity x unit price (a data volume: its tiers).")
+    )
     amount = MoneyField(
         _("agreed amount"), **MONEY, help_text=_("The quote line's gross, or its net when priced before VAT.")
     )

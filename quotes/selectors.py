@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from billing.errors import BillingError
-from catalog.models import PricingBasis
-from catalog.pricing import price_agreed
+from catalog.pricing import Priced, price_agreed
 from contracts.models import ServicePeriod
 from contracts.selectors import period_status
 from quotes.models import OrderLine, Quote
@@ -94,9 +93,10 @@ def order_line_named(*, order_line_id: int | None = None, quote_reference: str =
     return matching[0]
 
 
-def order_line_priced(line: OrderLine, quantity: Decimal):
+def order_line_priced(line: OrderLine, quantity: Decimal) -> Priced:
     """``quantity`` of an order line at its agreed price (unit price, discount, VAT), not the rate card's:
-    what delivered work against it is billed."""
+    what delivered work against it is billed. The whole quantity is its agreed list amount (a data
+    volume's tier total), so that it bills exactly what the quote said."""
     return price_agreed(
         unit_price=line.unit_price,
         quantity=quantity,
@@ -104,5 +104,6 @@ def order_line_priced(line: OrderLine, quantity: Decimal):
         tax_inclusive=line.tax_inclusive,
         discount=line.discount,
         unit=line.unit,
-        basis=PricingBasis.PER_PERSON_DAY,
+        basis=line.basis,
+        list_amount=line.list_amount if quantity == line.quantity else None,
     )
