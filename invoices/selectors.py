@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
@@ -240,12 +240,13 @@ def order_lines_progress(lines) -> list[OrderLineProgress]:
     invoices that bill the line's charges; credited: issued credit-note lines that credit them."""
     lines = list(lines)
     ids = [line.pk for line in lines]
-    logged = dict(
-        WorkLog.objects.filter(order_line__in=ids)
+    logged = {
+        line_id: (total or Decimal(0), processed or Decimal(0))
+        for line_id, total, processed in WorkLog.objects.filter(order_line__in=ids)
         .values("order_line")
-        .annotate(total=Sum("days"))
-        .values_list("order_line", "total")
-    )
+        .annotate(total=Sum("days"), processed=Sum("days", filter=Q(processed_at__isnull=False)))
+        .values_list("order_line", "total", "processed")
+    }
     charges: dict[int, list[Charge]] = {}
     for charge in (
         Charge.objects.filter(order_line__in=ids)
@@ -253,10 +254,13 @@ def order_lines_progress(lines) -> list[OrderLineProgress]:
         .prefetch_related("invoice_line__credited_by__invoice")
     ):
         charges.setdefault(charge.order_line_id, []).append(charge)
-    return [_progress(line, logged.get(line.pk) or Decimal(0), charges.get(line.pk, [])) for line in lines]
+    nothing = (Decimal(0), Decimal(0))
+    return [_progress(line, *logged.get(line.pk, nothing), charges.get(line.pk, [])) for line in lines]
 
 
-def _progress(line: OrderLine, logged: Decimal, charges: list[Charge]) -> OrderLineProgress:
+def _progress(
+    line: OrderLine, logged: Decimal, processed: Decimal, charges: list[Charge]
+) -> OrderLineProgress:
     currency = str(line.amount.currency)
     zero = Decimal(0)
 
@@ -270,9 +274,8 @@ def _progress(line: OrderLine, logged: Decimal, charges: list[Charge]) -> OrderL
     delivered_quantity = min(logged, line.quantity)
     if line.invoicing_policy == InvoicingPolicy.DELIVERED:
         work_charges = [c for c in charges if c.source == ChargeSource.WORK_LOG]
-        charged = sum((c.quantity for c in work_charges), zero)
-        # delivered and not charged yet: worth what it will be billed, at the agreed price
-        pending = delivered_quantity - charged
+        # delivered and not charged yet (logs the next run bills): worth their share of the agreed price
+        pending = delivered_quantity - min(processed, line.quantity)
         delivered_amount = sum((c.amount.amount for c in work_charges), zero) + (
             order_line_priced(line, pending).amount.amount if pending > 0 else zero
         )

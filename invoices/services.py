@@ -128,6 +128,7 @@ def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
     (when ORDER_OVERRUN is "refuse") work beyond what the order line has left, ``pending`` days of it being
     logged already by earlier rows of the same import. Locks the order line: concurrent logs against it are
     checked one after the other."""
+    line = _order_line_open_to(log) if log.order_line is not None else None
     service = service_by_code(log.service_code)
     if service is None or service.pricing_basis != PricingBasis.PER_PERSON_DAY:
         raise BillingError(
@@ -152,6 +153,21 @@ def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
     if log.order_line is None:
         _price_at_rate_card(log, log.days)  # raises what would make every invoice run fail
         return
+    logged = (line.work_logs.aggregate(total=Sum("days"))["total"] or Decimal(0)) + pending
+    left = max(line.quantity - logged, Decimal(0))
+    if log.days > left and settings.ORDER_OVERRUN == "refuse":
+        raise OrderConflict(
+            _(
+                "Order line “%(line)s” has %(left)s of %(ordered)s person-days left; %(days)s are more. "
+                "Ask for a new order or a charge request for the rest."
+            ),
+            code="order_overrun",
+            params={"line": line.description, "left": left, "ordered": line.quantity, "days": log.days},
+        )
+
+
+def _order_line_open_to(log: WorkLog) -> OrderLine:
+    """The order line a log names, locked, if it may take the log: the customer's, open, in person-days."""
     line = OrderLine.objects.select_for_update().select_related("order").get(pk=log.order_line.pk)
     if line.order.customer_id != log.customer_id:
         raise BillingError(
@@ -169,17 +185,7 @@ def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
             code="order_line_not_person_days",
             params={"line": line.description},
         )
-    logged = (line.work_logs.aggregate(total=Sum("days"))["total"] or Decimal(0)) + pending
-    left = max(line.quantity - logged, Decimal(0))
-    if log.days > left and settings.ORDER_OVERRUN == "refuse":
-        raise OrderConflict(
-            _(
-                "Order line “%(line)s” has %(left)s of %(ordered)s person-days left; %(days)s are more. "
-                "Ask for a new order or a charge request for the rest."
-            ),
-            code="order_overrun",
-            params={"line": line.description, "left": left, "ordered": line.quantity, "days": log.days},
-        )
+    return line
 
 
 def _overrun_charge_request(log: WorkLog, line: OrderLine, excess: Decimal) -> None:
