@@ -18,7 +18,7 @@ from contracts.models import Customer, PersonDayBundle
 from invoices import problems  # noqa: F401  (registers the problem types this API answers)
 from invoices.selectors import order_progress
 from invoices.services import work_log_record
-from quotes.models import ServiceOrder
+from quotes.models import InvoicingPolicy, ServiceOrder
 from quotes.selectors import order_line_named
 from quotes.services import order_close
 
@@ -150,7 +150,7 @@ class OrderLineOutput(serializers.Serializer):
     description = serializers.CharField(source="line.description")
     service = serializers.CharField(source="line.service.code")
     invoicing_policy = serializers.ChoiceField(
-        source="line.invoicing_policy", choices=["ordered", "delivered"]
+        source="line.invoicing_policy", choices=InvoicingPolicy.choices
     )
     unit = serializers.CharField(source="line.unit")
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, source="line.unit_price.amount")
@@ -172,7 +172,8 @@ class OrderOutput(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField(source="quote.reference")
     customer = serializers.CharField(source="customer.code")
-    status = serializers.ChoiceField(choices=["open", "closed"])
+    # text, not an enum: a second enum of "status" fields would rename the charge requests' one in the schema
+    status = serializers.CharField(help_text=_("open, or closed (nothing more is delivered or billed)"))
     currency = serializers.CharField(source="quote.currency")
     created_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)

@@ -10,6 +10,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from billing.apikeys import create_api_key
@@ -19,7 +22,13 @@ from catalog.services import rate_card_new_version
 from contracts.models import ChargeRequest
 from invoices.models import Charge, ChargeSource, Invoice, InvoiceRun, RunStatus, SetAside, WorkLog
 from invoices.selectors import order_progress
-from invoices.services import credit_note_issue, invoice_issue, invoice_run_execute, work_log_record
+from invoices.services import (
+    charges_collect,
+    credit_note_issue,
+    invoice_issue,
+    invoice_run_execute,
+    work_log_record,
+)
 from quotes.models import InvoicingPolicy, OrderStatus, ServiceOrder
 from quotes.selectors import order_line_priced
 from quotes.services import order_close, quote_add_line, quote_create, quote_customer_answer, quote_send
@@ -383,3 +392,31 @@ def test_a_run_with_one_unpriceable_work_log_bills_every_other_charge_and_report
     assert str(bad.pk) in page
     progress = admin_client.get(reverse("invoices:run-progress", args=[finished.pk])).json()
     assert progress["set_aside"][0]["code"] == "no_rate_card"
+
+
+_keys = iter(range(10**9))
+
+
+@examples(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    discount=st.decimals(min_value=0, max_value=Decimal("0.15"), places=2),
+    logs=st.lists(st.decimals(min_value=Decimal("0.001"), max_value=2, places=3), min_size=1, max_size=5),
+)
+def test_an_order_line_always_reconciles_ordered_delivered_and_remaining_to_the_fen(customer, discount, logs):
+    line = accepted_order(customer, ("custom-development", 3, {"discount": discount})).lines.get()
+    for days in logs:
+        log(customer, days, f"h{next(_keys)}", order_line=line)
+    charges_collect(up_to=timezone.localdate())
+    progress = progress_of(line)
+    assert progress.ordered.quantity == progress.delivered.quantity + progress.remaining.quantity
+    assert progress.ordered.amount == progress.delivered.amount + progress.remaining.amount
+    billed = sum((c.amount for c in Charge.objects.filter(order_line=line)), Money(0, "CNY"))
+    assert progress.delivered.amount == billed
+    assert progress.beyond.quantity == max(sum(logs) - 3, 0)
+    if sum(logs) >= 3:
+        assert progress.remaining.amount == Money(0, "CNY")
