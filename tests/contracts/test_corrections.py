@@ -1,0 +1,286 @@
+"""Corrections of the consumption ledger: a use (a training, person-days of a bundle) given back in whole or
+in part, through the service, the API and the customer page, with its audit history."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
+
+from billing.apikeys import create_api_key
+from billing.errors import BillingError
+from catalog.models import ServiceItem
+from catalog.services import load_catalog
+from contracts.entitlements import decide
+from contracts.models import ConsumptionEntry
+from contracts.quotas import person_day_quota, training_quota
+from contracts.selectors import consumption_left
+from contracts.services import consume, consumption_correct
+from tests.contracts.conftest import at
+from tests.factories import CustomerFactory, PersonDayBundleFactory, ServicePeriodFactory, user_with
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+DAY = at(2026, 3, 4, 10)
+
+
+@pytest.fixture
+def manager(customer, django_user_model):
+    user = user_with(django_user_model, "am", "add_consumptionentry", "view_customer")
+    customer.account_manager = user
+    customer.save()
+    return user
+
+
+def use_trainings(customer, quantity=1, key="t1") -> ConsumptionEntry:
+    training = ServiceItem.objects.get(code="customer-training")
+    return consume(
+        customer=customer, service=training, quantity=quantity, ticket_ref="T-1", idempotency_key=key, at=DAY
+    )[0]
+
+
+def use_days(customer, quantity, key="d1") -> list[ConsumptionEntry]:
+    service = ServiceItem.objects.get(code="custom-development")
+    return consume(
+        customer=customer, service=service, quantity=quantity, ticket_ref="T-2", idempotency_key=key, at=DAY
+    )
+
+
+def correct(entry, quantity, *, by, key="c1", reason="recorded by mistake") -> ConsumptionEntry:
+    return consumption_correct(entry=entry, quantity=quantity, reason=reason, idempotency_key=key, by=by)
+
+
+# --- the service -----------------------------------------------------------------------------------------
+
+
+def test_a_training_used_then_corrected_is_free_again_in_the_quota_and_the_decision(customer, manager):
+    use_trainings(customer, key="first")
+    second = use_trainings(customer, key="second")
+    assert decide(customer=customer, service="customer-training", at=DAY).outcome == "billable"
+
+    correction = correct(second, 1, by=manager)
+
+    assert correction.quantity == Decimal("-1.00")
+    assert correction.corrects == second
+    assert correction.period == second.period
+    assert correction.used_on == second.used_on
+    quota = training_quota(second.period, D(2026, 3, 4))
+    assert (quota.used, quota.left) == (Decimal(1), Decimal(1))
+    decision = decide(customer=customer, service="customer-training", at=DAY)
+    assert decision.outcome == "included"
+    assert decision.quota.left == Decimal(1)
+
+
+def test_a_partial_correction_gives_back_part_of_the_bundle_days(customer, manager):
+    PersonDayBundleFactory(contract=customer.contracts.first(), days=5)
+    (entry,) = use_days(customer, Decimal("3.5"))
+    assert person_day_quota(customer, D(2026, 3, 4)).left == Decimal("1.5")
+
+    correct(entry, Decimal("1.25"), by=manager)
+
+    quota = person_day_quota(customer, D(2026, 3, 4))
+    assert quota.used == Decimal("2.25")
+    assert quota.left == Decimal("2.75")
+    assert consumption_left(entry) == Decimal("2.25")
+    decision = decide(customer=customer, service="custom-development", at=DAY, quantity=Decimal("2.75"))
+    assert decision.outcome == "included"
+
+
+def test_a_correction_larger_than_the_entry_is_refused_and_writes_nothing(customer, manager):
+    entry = use_trainings(customer)
+    with pytest.raises(BillingError) as error:
+        correct(entry, 2, by=manager)
+    assert error.value.code == "correction_exceeds_entry"
+    assert error.value.status == 409
+    assert ConsumptionEntry.objects.count() == 1
+    assert ConsumptionEntry.history.filter(corrects__isnull=False).count() == 0
+
+
+def test_a_second_correction_may_give_back_the_rest_and_no_more(customer, manager):
+    PersonDayBundleFactory(contract=customer.contracts.first(), days=5)
+    (entry,) = use_days(customer, 3)
+    correct(entry, 2, by=manager, key="c1")
+
+    with pytest.raises(BillingError) as error:
+        correct(entry, Decimal("1.01"), by=manager, key="c2")
+    assert error.value.code == "correction_exceeds_entry"
+    assert "1.00" in str(error.value)
+
+    correct(entry, 1, by=manager, key="c3")
+    assert consumption_left(entry) == 0
+    assert person_day_quota(customer, D(2026, 3, 4)).used == 0
+    with pytest.raises(BillingError) as error:
+        correct(entry, Decimal("0.01"), by=manager, key="c4")
+    assert error.value.code == "correction_exceeds_entry"
+    assert ConsumptionEntry.objects.filter(corrects=entry).count() == 2
+
+
+def test_a_correction_of_a_correction_is_refused(customer, manager):
+    PersonDayBundleFactory(contract=customer.contracts.first(), days=5)
+    (entry,) = use_days(customer, 3)
+    correction = correct(entry, 1, by=manager)
+    with pytest.raises(BillingError) as error:
+        correct(correction, 1, by=manager, key="c2")
+    assert error.value.code == "correction_of_correction"
+    assert ConsumptionEntry.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("quantity", "reason", "code"),
+    [
+        (0, "mistake", "invalid_quantity"),
+        (-1, "mistake", "invalid_quantity"),
+        (Decimal("0.001"), "mistake", "invalid_quantity"),
+        (1, "", "reason_required"),
+        (1, "   ", "reason_required"),
+        (1, "x" * 501, "reason_too_long"),
+    ],
+)
+def test_a_zero_or_negative_quantity_or_an_empty_reason_is_refused(customer, manager, quantity, reason, code):
+    entry = use_trainings(customer)
+    with pytest.raises(BillingError) as error:
+        correct(entry, quantity, by=manager, reason=reason)
+    assert error.value.code == code
+    assert ConsumptionEntry.objects.count() == 1
+
+
+def test_a_retry_with_the_same_key_returns_the_first_correction(customer, manager):
+    entry = use_trainings(customer, quantity=2)
+    first = correct(entry, 1, by=manager, key="retry")
+    again = correct(entry, 1, by=manager, key="retry")
+    assert again.pk == first.pk
+    assert ConsumptionEntry.objects.filter(corrects=entry).count() == 1
+    assert consumption_left(entry) == 1
+
+
+@pytest.mark.parametrize(
+    "other",
+    [{"quantity": Decimal("0.5")}, {"reason": "another reason"}, {"target": "other use"}, {"key": "t1"}],
+    ids=["other quantity", "other reason", "other use", "the key of a use"],
+)
+def test_the_same_key_for_another_correction_is_a_conflict(customer, manager, other):
+    entry = use_trainings(customer, key="t1")
+    other_use = use_trainings(customer, key="t2")
+    first = correct(entry, 1, by=manager, key="k")
+    with pytest.raises(BillingError) as error:
+        correct(
+            other_use if other.get("target") else entry,
+            other.get("quantity", 1),
+            by=manager,
+            key=other.get("key", "k"),
+            reason=other.get("reason", "recorded by mistake"),
+        )
+    assert error.value.code == "idempotency_key_reused"
+    assert error.value.status == 409
+    assert list(ConsumptionEntry.objects.filter(corrects__isnull=False)) == [first]
+
+
+def test_only_the_customers_account_manager_corrects(customer, manager, django_user_model):
+    entry = use_trainings(customer)
+    other_manager = user_with(django_user_model, "other", "add_consumptionentry")
+    without_permission = user_with(django_user_model, "viewer", "view_customer")
+    for user in (other_manager, without_permission):
+        with pytest.raises(BillingError) as error:
+            correct(entry, 1, by=user)
+        assert error.value.code == "correction_forbidden"
+        assert error.value.status == 403
+    assert ConsumptionEntry.objects.count() == 1
+
+
+def test_a_correction_is_in_the_audit_history_with_the_staff_user(customer, manager):
+    entry = use_trainings(customer)
+    correction = correct(entry, 1, by=manager, reason="wrong customer")
+    record = correction.history.get()
+    assert record.history_type == "+"
+    assert record.history_user == manager
+    assert record.reason == "wrong customer"
+    assert record.quantity == Decimal("-1.00")
+    assert record.corrects_id == entry.pk
+    assert correction.recorded_by == "am"
+
+
+def test_a_correction_by_an_api_key_names_the_key_in_the_audit_history(customer):
+    key, _raw = create_api_key(name="Zendesk", scopes=["consumption:write"])
+    entry = use_trainings(customer)
+    correction = correct(entry, 1, by=key)
+    record = correction.history.get()
+    assert record.history_user is None
+    assert key.prefix in record.history_change_reason
+    assert "Zendesk" in record.history_change_reason
+    assert correction.recorded_by == "Zendesk"
+
+
+class TestUsedNeverBelowZero(HypothesisTestCase):
+    """Random sequences of uses and corrections: each quota's used amount is the sum of its entries, never
+    below zero and never above the allowance; refused steps change nothing."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_catalog()
+
+    @settings(max_examples=30, deadline=None)
+    @given(
+        st.lists(
+            st.one_of(
+                st.tuples(st.just("use"), st.sampled_from(["training", "days"]), st.integers(1, 4)),
+                st.tuples(
+                    st.just("correct"),
+                    st.integers(0, 20),
+                    st.decimals(min_value=Decimal("-1"), max_value=Decimal("4"), places=2),
+                ),
+            ),
+            max_size=14,
+        )
+    )
+    def test_used_is_the_sum_of_the_entries_and_stays_between_zero_and_the_allowance(self, steps):
+        customer = CustomerFactory()
+        period = ServicePeriodFactory(contract__customer=customer, start=D(2026, 1, 1), end=D(2026, 12, 31))
+        PersonDayBundleFactory(contract=period.contract, days=6)
+        key, _raw = create_api_key(name="hypothesis", scopes=["consumption:write"])
+        services = {
+            "training": ServiceItem.objects.get(code="customer-training"),
+            "days": ServiceItem.objects.get(code="custom-development"),
+        }
+        refusals = set()
+        for n, step in enumerate(steps):
+            try:
+                if step[0] == "use":
+                    consume(
+                        customer=customer,
+                        service=services[step[1]],
+                        quantity=step[2],
+                        ticket_ref="T",
+                        idempotency_key=f"{customer.pk}-use-{n}",
+                        at=at(2026, 5, 1 + n, 10),
+                    )
+                else:
+                    entries = list(ConsumptionEntry.objects.filter(customer=customer).order_by("pk"))
+                    if not entries:
+                        continue
+                    consumption_correct(
+                        entry=entries[step[1] % len(entries)],
+                        quantity=step[2],
+                        reason="random",
+                        idempotency_key=f"{customer.pk}-correct-{n}",
+                        by=key,
+                    )
+            except BillingError as error:
+                refusals.add(error.code)
+            for kind, allowance, quota in (
+                ("training", 2, training_quota(period, D(2026, 6, 1))),
+                ("person_days", 6, person_day_quota(customer, D(2026, 6, 1))),
+            ):
+                entries = ConsumptionEntry.objects.filter(customer=customer, kind=kind)
+                assert quota.used == sum((e.quantity for e in entries), Decimal(0))
+                assert 0 <= quota.used <= allowance
+                assert quota.left == allowance - quota.used
+        assert refusals <= {
+            "quota_exhausted",
+            "correction_exceeds_entry",
+            "correction_of_correction",
+            "invalid_quantity",
+        }
+        for use in ConsumptionEntry.objects.filter(customer=customer, corrects__isnull=True):
+            assert 0 <= consumption_left(use) <= use.quantity
