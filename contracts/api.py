@@ -220,10 +220,10 @@ class ConsumptionCorrectionView(APIView):
         parameters=[
             IDEMPOTENCY_KEY,
             OpenApiParameter(
-                "pk",
+                "id",
                 int,
                 location=OpenApiParameter.PATH,
-                description=str(_("The consumption entry corrected.")),
+                description=str(_("The use corrected (its entry id).")),
             ),
         ],
         operation_id="consumption_correct",

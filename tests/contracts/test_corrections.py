@@ -2,12 +2,15 @@
 in part, through the service, the API and the customer page, with its audit history."""
 
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase as HypothesisTestCase
+from rest_framework.test import APIClient
 
 from billing.apikeys import create_api_key
 from billing.errors import BillingError
@@ -284,3 +287,215 @@ class TestUsedNeverBelowZero(HypothesisTestCase):
         }
         for use in ConsumptionEntry.objects.filter(customer=customer, corrects__isnull=True):
             assert 0 <= consumption_left(use) <= use.quantity
+
+
+# --- the API ---------------------------------------------------------------------------------------------
+
+
+def api(*scopes: str) -> APIClient:
+    _key, raw = create_api_key(name="Zendesk", scopes=scopes or ["consumption:write"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def corrections_url(entry) -> str:
+    return f"/api/v1/consumption/{entry.pk}/corrections"
+
+
+def post_correction(client, entry, body, key="k-1"):
+    headers = {"Idempotency-Key": key} if key else {}
+    return client.post(corrections_url(entry), body, format="json", headers=headers)
+
+
+BODY = {"customer": "ACME", "quantity": "1", "reason": "recorded on the wrong ticket"}
+
+
+def test_the_api_corrects_a_training_and_answers_the_quota_freed(customer):
+    use_trainings(customer, key="t1")
+    entry = use_trainings(customer, key="t2")
+    response = post_correction(api(), entry, BODY)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["correction"]["corrects"] == entry.pk
+    assert body["correction"]["quantity"] == "-1.00"
+    assert body["correction"]["reason"] == "recorded on the wrong ticket"
+    assert body["correction"]["recorded_by"] == "Zendesk"
+    assert body["left"] == "0.00"
+    assert (body["quota"]["used"], body["quota"]["left"]) == ("1.00", "1.00")
+    check = api("entitlements:read").post(
+        "/api/v1/entitlements/check",
+        {"customer": "ACME", "service": "customer-training", "at": DAY.isoformat()},
+        format="json",
+    )
+    assert check.json()["outcome"] == "included"
+
+
+def test_the_api_corrects_part_of_the_bundle_days(customer):
+    PersonDayBundleFactory(contract=customer.contracts.first(), days=5)
+    (entry,) = use_days(customer, 3)
+    response = post_correction(api(), entry, {**BODY, "quantity": 1.5})
+    assert response.status_code == 201
+    assert response.json()["left"] == "1.50"
+    assert response.json()["quota"]["left"] == "3.50"
+
+
+def test_an_api_retry_returns_the_same_correction_and_another_body_with_the_key_is_a_409(customer):
+    entry = use_trainings(customer, quantity=2)
+    client = api()
+    first = post_correction(client, entry, BODY)
+    again = post_correction(client, entry, BODY)
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["correction"]["id"] == first.json()["correction"]["id"]
+
+    other = post_correction(client, entry, {**BODY, "quantity": "0.5"})
+    assert other.status_code == 409
+    assert other.headers["Content-Type"] == "application/problem+json"
+    assert other.json()["type"] == "/api/problems/idempotency-key-reused"
+    assert ConsumptionEntry.objects.filter(corrects=entry).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "problem"),
+    [
+        ({"quantity": "2"}, 409, "correction-exceeds-entry"),
+        ({"quantity": "0"}, 422, "validation-error"),
+        ({"quantity": "-1"}, 422, "validation-error"),
+        ({"reason": ""}, 422, "validation-error"),
+        ({"reason": "   "}, 422, "validation-error"),
+    ],
+)
+def test_bad_corrections_through_the_api_are_problems_and_change_nothing(customer, change, status, problem):
+    entry = use_trainings(customer)
+    response = post_correction(api(), entry, {**BODY, **change})
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == f"/api/problems/{problem}"
+    assert ConsumptionEntry.objects.count() == 1
+
+
+def test_a_correction_of_a_correction_through_the_api_is_a_422(customer):
+    entry = use_trainings(customer)
+    client = api()
+    correction_id = post_correction(client, entry, BODY).json()["correction"]["id"]
+    response = post_correction(client, ConsumptionEntry.objects.get(pk=correction_id), BODY, key="k-2")
+    assert response.status_code == 422
+    assert response.json()["type"] == "/api/problems/correction-of-correction"
+
+
+def test_a_correction_without_an_idempotency_key_is_a_400(customer):
+    entry = use_trainings(customer)
+    response = post_correction(api(), entry, BODY, key=None)
+    assert response.status_code == 400
+    assert response.json()["type"] == "/api/problems/idempotency-key-missing"
+    assert ConsumptionEntry.objects.count() == 1
+
+
+def test_a_key_without_the_consumption_scope_cannot_correct(customer):
+    entry = use_trainings(customer)
+    response = post_correction(api("entitlements:read", "charges:write"), entry, BODY)
+    assert response.status_code == 403
+    assert response.json()["type"] == "/api/problems/forbidden"
+    assert ConsumptionEntry.objects.count() == 1
+
+
+def test_another_customers_entry_or_an_unknown_one_is_not_found(customer):
+    other = CustomerFactory(code="OTHER")
+    ServicePeriodFactory(contract__customer=other)
+    others_entry = use_trainings(other, key="o1")
+    client = api()
+    assert post_correction(client, others_entry, BODY).status_code == 404
+    missing = ConsumptionEntry(pk=others_entry.pk + 1000)
+    response = post_correction(client, missing, BODY, key="k-2")
+    assert response.status_code == 404
+    assert response.json()["type"] == "/api/problems/not-found"
+    assert not ConsumptionEntry.objects.filter(corrects__isnull=False).exists()
+
+
+def test_an_api_correction_names_the_key_in_the_audit_history(customer):
+    entry = use_trainings(customer)
+    key, raw = create_api_key(name="Jira", scopes=["consumption:write"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    correction_id = post_correction(client, entry, BODY).json()["correction"]["id"]
+    record = ConsumptionEntry.history.get(id=correction_id)
+    assert record.history_user is None
+    assert key.prefix in record.history_change_reason
+    assert "Jira" in record.history_change_reason
+
+
+# --- the customer page -----------------------------------------------------------------------------------
+
+
+def correct_on_page(client, entry, **data):
+    url = reverse("invoices:correct-consumption", args=[entry.customer.code, entry.pk])
+    form = {"quantity": "1", "reason": "wrong ticket", "idempotency_key": str(uuid.uuid4()), **data}
+    return client.post(url, form)
+
+
+def test_the_customer_page_shows_each_use_with_a_correct_form_for_its_account_manager(
+    client, customer, manager, django_user_model
+):
+    use_trainings(customer)
+    client.force_login(manager)
+    page = client.get(reverse("invoices:customer", args=["ACME"]))
+    assert page.status_code == 200
+    assert b"T-1" in page.content
+    assert b'name="reason"' in page.content
+
+    viewer = user_with(django_user_model, "viewer", "view_customer", "add_consumptionentry")
+    client.force_login(viewer)
+    page = client.get(reverse("invoices:customer", args=["ACME"]))
+    assert b"T-1" in page.content
+    assert b'name="reason"' not in page.content
+
+
+def test_the_account_manager_corrects_a_use_on_the_customer_page(client, customer, manager):
+    entry = use_trainings(customer, quantity=2)
+    client.force_login(manager)
+    key = str(uuid.uuid4())
+    response = correct_on_page(client, entry, idempotency_key=key)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("invoices:customer", args=["ACME"])
+    correct_on_page(client, entry, idempotency_key=key)  # the form sent twice
+    correction = ConsumptionEntry.objects.get(corrects=entry)
+    assert correction.quantity == Decimal("-1.00")
+    assert correction.history.get().history_user == manager
+    assert training_quota(entry.period, D(2026, 3, 4)).left == 1
+    page = client.get(reverse("invoices:customer", args=["ACME"]))
+    assert b"wrong ticket" in page.content
+
+
+def test_a_correction_refused_on_the_page_says_why_and_changes_nothing(client, customer, manager):
+    entry = use_trainings(customer)
+    client.force_login(manager)
+    response = correct_on_page(client, entry, quantity="2")
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    (message,) = [str(m) for m in page.context["messages"]]
+    assert "1.00" in message
+    assert not ConsumptionEntry.objects.filter(corrects=entry).exists()
+
+
+def test_another_account_manager_cannot_correct_on_the_page(client, customer, manager, django_user_model):
+    entry = use_trainings(customer)
+    other_manager = user_with(django_user_model, "other", "view_customer", "add_consumptionentry")
+    without_permission = user_with(django_user_model, "viewer", "view_customer")
+    for user in (other_manager, without_permission):
+        client.force_login(user)
+        assert correct_on_page(client, entry).status_code == 403
+    assert not ConsumptionEntry.objects.filter(corrects=entry).exists()
+
+
+def test_a_use_of_another_customer_is_not_found_under_this_customers_page(
+    client, customer, manager, django_user_model
+):
+    other = CustomerFactory(code="OTHER", account_manager=user_with(django_user_model, "x", "view_customer"))
+    ServicePeriodFactory(contract__customer=other)
+    others_entry = use_trainings(other, key="o1")
+    client.force_login(manager)
+    url = reverse("invoices:correct-consumption", args=["ACME", others_entry.pk])
+    response = client.post(url, {"quantity": "1", "reason": "x", "idempotency_key": str(uuid.uuid4())})
+    assert response.status_code == 404
+    assert not ConsumptionEntry.objects.filter(corrects__isnull=False).exists()
