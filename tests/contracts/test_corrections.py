@@ -2,10 +2,12 @@
 in part, through the service, the API and the customer page, with its audit history."""
 
 import datetime
+import threading
 import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,6 +23,8 @@ from contracts.models import ConsumptionEntry
 from contracts.quotas import person_day_quota, training_quota
 from contracts.selectors import consumption_left
 from contracts.services import consume, consumption_correct
+from invoices.models import Charge, ChargeSource
+from invoices.services import charges_collect, work_log_record
 from tests.contracts.conftest import at
 from tests.factories import CustomerFactory, PersonDayBundleFactory, ServicePeriodFactory, user_with
 
@@ -499,3 +503,60 @@ def test_a_use_of_another_customer_is_not_found_under_this_customers_page(
     response = client.post(url, {"quantity": "1", "reason": "x", "idempotency_key": str(uuid.uuid4())})
     assert response.status_code == 404
     assert not ConsumptionEntry.objects.filter(corrects__isnull=False).exists()
+
+
+# --- where corrections meet work logs and concurrency ----------------------------------------------------
+
+
+def test_correcting_days_a_work_log_drew_frees_them_and_leaves_the_charges_alone(customer, manager):
+    bundle = PersonDayBundleFactory(contract=customer.contracts.first(), days=2)
+    work_log_record(
+        customer=customer,
+        engineer="李雷",
+        work_date=D(2026, 3, 4),
+        ticket_ref="TK-7",
+        idempotency_key="w1",
+        days=Decimal(3),
+    )
+    charges_collect(up_to=D(2026, 3, 31))
+    charge = Charge.objects.get(source=ChargeSource.WORK_LOG)
+    drawn = ConsumptionEntry.objects.get(bundle=bundle)
+    assert (drawn.quantity, charge.quantity) == (Decimal(2), Decimal(1))
+
+    correct(drawn, Decimal("0.5"), by=manager)
+    charges_collect(up_to=D(2026, 3, 31))
+
+    assert person_day_quota(customer, D(2026, 3, 4)).left == Decimal("0.5")
+    work_charges = Charge.objects.filter(source=ChargeSource.WORK_LOG)
+    assert list(work_charges.values_list("pk", "quantity", "amount")) == [
+        (charge.pk, charge.quantity, charge.amount.amount)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_corrections_never_give_back_more_than_the_use():
+    load_catalog()
+    customer = CustomerFactory()
+    PersonDayBundleFactory(contract=ServicePeriodFactory(contract__customer=customer).contract, days=5)
+    (entry,) = use_days(customer, 3)
+    key, _raw = create_api_key(name="race", scopes=["consumption:write"])
+    outcomes = []
+
+    def worker(n: int) -> None:
+        try:
+            correct(entry, 1, by=key, key=f"race-{n}")
+            outcomes.append("ok")
+        except BillingError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 3
+    assert outcomes.count("correction_exceeds_entry") == 3
+    assert consumption_left(entry) == 0
+    assert person_day_quota(customer, D(2026, 3, 4)).used == 0
