@@ -45,6 +45,7 @@ class Charge(models.Model):
     unit_price = MoneyField(_("unit price"), **MONEY)
     list_amount = MoneyField(_("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price."))
     discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal(0))
+    slices = models.JSONField(_("tier slices"), default=list, blank=True)  # catalog.pricing.Slice.as_dict
     amount = MoneyField(_("amount"), **MONEY, help_text=_("Quantity x unit price after discounts."))
     tax_inclusive = models.BooleanField(_("amount includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
@@ -248,6 +249,7 @@ class InvoiceLine(models.Model):
     unit_price = MoneyField(_("unit price"), **MONEY)
     list_amount = MoneyField(_("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price."))
     discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal(0))
+    slices = models.JSONField(_("tier slices"), default=list, blank=True)  # catalog.pricing.Slice.as_dict
     tax_inclusive = models.BooleanField(_("price includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
     pass_through = models.BooleanField(_("passed through at cost"), default=False)

@@ -162,6 +162,7 @@ def charge_from_priced(priced: Priced, **fields) -> Charge:
         unit=priced.unit,
         unit_price=priced.unit_price,
         list_amount=priced.list_amount,
+        slices=[part.as_dict() for part in priced.slices],
         discount=priced.discount,
         amount=priced.amount,
         tax_inclusive=priced.tax_inclusive,
@@ -411,6 +412,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
                 tax_inclusive=charge.tax_inclusive,
                 discount=charge.discount,
                 list_amount=charge.list_amount,
+                slices=charge.slices,
             )
             if not charge.pass_through
             else price_at_cost(amount=charge.amount)
@@ -423,6 +425,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             unit=charge.unit,
             unit_price=charge.unit_price,
             list_amount=priced.list_amount,
+            slices=[part.as_dict() for part in priced.slices],
             discount=priced.discount,
             tax_inclusive=priced.tax_inclusive,
             vat_rate=priced.vat_rate,

@@ -173,6 +173,7 @@ class QuoteLine(models.Model):
     list_amount = MoneyField(
         _("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price (a data volume: its tiers).")
     )
+    slices = models.JSONField(_("tier slices"), default=list, blank=True)  # catalog.pricing.Slice.as_dict
     net = MoneyField(_("net"), **MONEY)
     vat = MoneyField(_("VAT"), **MONEY)
     gross = MoneyField(_("gross"), **MONEY)

@@ -181,6 +181,7 @@ def _apply(line: QuoteLine, priced: Priced) -> None:
     line.quantity, line.unit_price, line.list_amount = priced.quantity, priced.unit_price, priced.list_amount
     line.unit, line.basis = line.unit or priced.unit, priced.basis
     line.tax_inclusive, line.pass_through = priced.tax_inclusive, priced.pass_through
+    line.slices = [part.as_dict() for part in priced.slices]
     line.vat_rate, line.net, line.vat, line.gross = priced.vat_rate, priced.net, priced.vat, priced.gross
 
 
@@ -198,6 +199,7 @@ def line_priced(line: QuoteLine, *, discount: Decimal | None = None) -> Priced:
         unit=line.unit,
         basis=line.basis,
         list_amount=line.list_amount,
+        slices=line.slices,
     )
 
 
