@@ -255,6 +255,19 @@ class Priced:
     def currency(self) -> str:
         return str(self.unit_price.currency)
 
+    def line_fields(self) -> dict:
+        """What a stored line (quote line, charge, invoice line) keeps of this price."""
+        return {
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "unit_price": self.unit_price,
+            "list_amount": self.list_amount,
+            "slices": [part.as_dict() for part in self.slices],
+            "tax_inclusive": self.tax_inclusive,
+            "vat_rate": self.vat_rate,
+            "pass_through": self.pass_through,
+        }
+
 
 def _priced(
     *,

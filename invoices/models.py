@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from billing.documents import PricedLine
 from billing.history import audit_history
 from catalog.models import DeliveryMode, Role
 from contracts.models import Customer
@@ -240,7 +241,7 @@ class Invoice(models.Model):
         return self.number or f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(PricedLine, models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     description = models.CharField(_("description"), max_length=300)
@@ -280,15 +281,6 @@ class InvoiceLine(models.Model):
         if Invoice.objects.filter(pk=self.invoice_id, status=InvoiceStatus.ISSUED).exists():
             raise IssuedInvoiceError(f"invoice {self.invoice_id} is issued: its lines cannot change")
         return super().delete(*args, **kwargs)
-
-    @property
-    def amount(self):
-        """The list amount less the discount: the gross of a price with VAT, else the net."""
-        return self.gross if self.tax_inclusive or self.pass_through else self.net
-
-    @property
-    def discount_amount(self):
-        return self.list_amount - self.amount
 
     @property
     def effective_discount(self) -> Decimal:

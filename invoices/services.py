@@ -157,19 +157,7 @@ def _charge_work_logs(up_to: datetime.date) -> None:
 def charge_from_priced(priced: Priced, **fields) -> Charge:
     """An unsaved charge billing ``priced``: its quantity, unit price, list amount, discount and amount
     as the pricing path gave them; ``fields`` name the customer, the source and the description."""
-    return Charge(
-        quantity=priced.quantity,
-        unit=priced.unit,
-        unit_price=priced.unit_price,
-        list_amount=priced.list_amount,
-        slices=[part.as_dict() for part in priced.slices],
-        discount=priced.discount,
-        amount=priced.amount,
-        tax_inclusive=priced.tax_inclusive,
-        vat_rate=priced.vat_rate,
-        pass_through=priced.pass_through,
-        **fields,
-    )
+    return Charge(**priced.line_fields(), discount=priced.discount, amount=priced.amount, **fields)
 
 
 def _noon(day: datetime.date) -> datetime.datetime:
@@ -421,15 +409,8 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             invoice=invoice,
             position=invoice.lines.count() + 1,
             description=charge.description,
-            quantity=charge.quantity,
-            unit=charge.unit,
-            unit_price=charge.unit_price,
-            list_amount=priced.list_amount,
-            slices=[part.as_dict() for part in priced.slices],
+            **{**priced.line_fields(), "unit": charge.unit},
             discount=priced.discount,
-            tax_inclusive=priced.tax_inclusive,
-            vat_rate=priced.vat_rate,
-            pass_through=charge.pass_through,
             net=priced.net,
             vat=priced.vat,
             gross=priced.gross,
