@@ -110,6 +110,15 @@ class PriceSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2)
     estimate = MoneySerializer(allow_null=True)
     tax_inclusive = serializers.BooleanField()
+    vat_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        allow_null=True,
+        help_text=_("VAT rate of the estimate, as a fraction."),
+    )
+    net = MoneySerializer(allow_null=True, help_text=_("The estimate without VAT."))
+    vat = MoneySerializer(allow_null=True, help_text=_("The VAT of the estimate."))
+    gross = MoneySerializer(allow_null=True, help_text=_("The estimate with VAT: what the invoice bills."))
     travel_at_cost = serializers.BooleanField()
     role = serializers.CharField(allow_blank=True)
     delivery_mode = serializers.CharField(allow_blank=True)

@@ -20,9 +20,17 @@ from billing.history import api_key_reason, history_record
 from billing.idempotency import IdempotencyConflict
 from billing.mail import absolute_url, mail_contacts
 from billing.models import ApiKey
-from catalog.models import BusinessCalendar, DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier
-from catalog.pricing import person_day_rate
-from catalog.selectors import rate_card_in_force
+from catalog.models import (
+    BusinessCalendar,
+    DeliveryMode,
+    PricingBasis,
+    Role,
+    ServiceItem,
+    ServiceTier,
+    TaxCategory,
+)
+from catalog.pricing import Priced, price_agreed, price_person_days
+from catalog.selectors import vat_rate_on
 from contracts.entitlements import TRAINING, Outcome, decide
 from contracts.models import (
     ChargeRequest,
@@ -455,15 +463,36 @@ def charge_request_create(
     return request
 
 
-def charge_request_value(request: ChargeRequest) -> Money:
-    """What the request is worth: the larger of its estimated amount and its person-days at the engineer's
-    remote rate (so a token amount beside many person-days cannot dodge finance's approval)."""
-    values = [request.estimated_amount] if request.estimated_amount is not None else []
+def charge_request_price(request: ChargeRequest) -> Priced:
+    """What the request is worth, as the customer confirms it and the invoice bills it: the larger of its
+    estimated amount (VAT included) and its person-days at the rate in force when it was made, the
+    engineer's remote rate unless its service is priced per person-day otherwise (so a token amount
+    beside many person-days cannot dodge finance's approval). Travel and lodging come on top at cost."""
+    day = timezone.localdate(request.created_at)
+    prices = []
+    if request.estimated_amount is not None:
+        prices.append(
+            price_agreed(
+                unit_price=request.estimated_amount,
+                quantity=Decimal(1),
+                vat_rate=vat_rate_on(category_code=TaxCategory.SERVICES, on=day),
+            )
+        )
     if request.estimated_person_days is not None:
-        card = rate_card_in_force(on=timezone.localdate(request.created_at))
-        rate = person_day_rate(rate_card=card, role=Role.ENGINEER, delivery_mode=DeliveryMode.REMOTE)
-        values.append(Money(rate.unit_price.amount * request.estimated_person_days, rate.unit_price.currency))
-    return max(values, key=lambda value: value.amount)
+        prices.append(
+            price_person_days(
+                quantity=request.estimated_person_days,
+                on=day,
+                role=Role.ENGINEER,
+                delivery_mode=DeliveryMode.REMOTE,
+            )
+        )
+    return max(prices, key=lambda priced: priced.gross.amount)
+
+
+def charge_request_value(request: ChargeRequest) -> Money:
+    """The gross of ``charge_request_price``: what the approval thresholds compare."""
+    return charge_request_price(request).gross
 
 
 @transaction.atomic
@@ -615,9 +644,21 @@ def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:
             "within a month: %(link)s"
         ) % {"ticket": request.ticket_ref, "link": link}
     else:
+        price = charge_request_price(request)
         subject = gettext("Please confirm charge request %(ticket)s") % {"ticket": request.ticket_ref}
-        body = gettext("%(description)s\n\nConfirm or decline here: %(link)s") % {
+        body = gettext(
+            "%(description)s\n\nPrice: %(quantity)s %(unit)s x %(unit_price)s = %(list_amount)s; "
+            "net %(net)s, VAT %(vat)s, total %(gross)s. Travel and lodging for on-site work are at your "
+            "cost, on top, as receipted.\n\nConfirm or decline here: %(link)s"
+        ) % {
             "description": request.description,
+            "quantity": f"{price.quantity.normalize():f}",
+            "unit": price.unit,
+            "unit_price": price.unit_price,
+            "list_amount": price.list_amount,
+            "net": price.net,
+            "vat": price.vat,
+            "gross": price.gross,
             "link": link,
         }
     mail_contacts(request.customer.contacts.all(), subject, body)
