@@ -26,6 +26,7 @@ from contracts.services import consume, consumption_correct
 from invoices.models import Charge, ChargeSource
 from invoices.services import charges_collect, work_log_record
 from tests.contracts.conftest import at
+from tests.contracts.test_api import api
 from tests.factories import CustomerFactory, PersonDayBundleFactory, ServicePeriodFactory, user_with
 
 D = datetime.date
@@ -294,13 +295,6 @@ class TestUsedNeverBelowZero(HypothesisTestCase):
 
 
 # --- the API ---------------------------------------------------------------------------------------------
-
-
-def api(*scopes: str) -> APIClient:
-    _key, raw = create_api_key(name="Zendesk", scopes=scopes or ["consumption:write"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 def corrections_url(entry) -> str:
