@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from billing.errors import BillingError
-from billing.money import FEN, money, round_fen
+from billing.money import FEN, round_fen
 from catalog.models import (
     DataVolumePrice,
     DeliveryMode,
@@ -93,43 +93,82 @@ class Tier:
     flat_fee: Decimal = Decimal(0)
 
 
-def data_volume_amount(pricing: DataVolumePrice, quantity: Decimal) -> Money:
-    """The price of ``quantity`` units under ``pricing``'s tiers, rounded to the fen."""
-    tiers = list(pricing.tiers.all())
-    amount = tiered_amount(
+@dataclass(frozen=True)
+class Slice:
+    """One printed part of a tiered price: ``quantity`` x ``unit_price`` = ``amount`` (to the fen), or a
+    tier's flat fee (quantity 1). A tiered line's list amount is the sum of its slices."""
+
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    flat_fee: bool = False
+
+    def as_dict(self) -> dict:
+        """As documents store it (JSON): amounts as strings."""
+        return {k: str(v) if isinstance(v, Decimal) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def of(cls, value: "Slice | dict") -> "Slice":
+        if isinstance(value, Slice):
+            return value
+        return cls(
+            Decimal(value["quantity"]),
+            Decimal(value["unit_price"]),
+            Decimal(value["amount"]),
+            value["flat_fee"],
+        )
+
+
+def data_volume_slices(pricing: DataVolumePrice, quantity: Decimal) -> list[Slice]:
+    """The slices of ``quantity`` units under ``pricing``'s tiers."""
+    return tier_slices(
         model=pricing.model,
-        tiers=[Tier(t.up_to, t.unit_price.amount, t.flat_fee.amount) for t in tiers],
+        tiers=[Tier(t.up_to, t.unit_price.amount, t.flat_fee.amount) for t in pricing.tiers.all()],
         quantity=quantity,
         package_size=pricing.package_size,
     )
-    return money(amount, str(tiers[0].unit_price.currency))
+
+
+def tier_slices(
+    *, model: str, tiers: list[Tier], quantity: Decimal, package_size: Decimal | None = None
+) -> list[Slice]:
+    """Graduated, volume or package pricing of ``quantity`` over ``tiers``, slice by slice: graduated
+    prices each part in its own tier, volume the whole quantity at the tier it reaches, package every
+    started package (the slice's quantity is the number of packages)."""
+    quantity = Decimal(quantity)
+    if quantity < 0:
+        raise BillingError(_("A quantity cannot be negative."), code="negative_quantity")
+    if quantity == 0:
+        return []
+    tiers = sorted(tiers, key=lambda t: (t.up_to is None, t.up_to or 0))
+    parts: list[tuple[Decimal, Tier]] = []
+    if model == VolumeModel.PACKAGE:
+        parts.append((Decimal(math.ceil(quantity / package_size)), tiers[0]))
+    elif model == VolumeModel.VOLUME:
+        reached = next((t for t in tiers if t.up_to is None or quantity <= t.up_to), tiers[-1])
+        parts.append((quantity, reached))
+    else:
+        floor = Decimal(0)
+        for tier in tiers:
+            ceiling = quantity if tier.up_to is None or tier is tiers[-1] else min(quantity, tier.up_to)
+            if ceiling <= floor:
+                break
+            parts.append((ceiling - floor, tier))  # past a last tier with a limit: the rest is priced there
+            floor = ceiling
+    slices = []
+    for part, tier in parts:
+        slices.append(Slice(part, tier.unit_price, round_fen(part * tier.unit_price)))
+        if tier.flat_fee:
+            slices.append(Slice(Decimal(1), tier.flat_fee, round_fen(tier.flat_fee), flat_fee=True))
+    return slices
 
 
 def tiered_amount(
     *, model: str, tiers: list[Tier], quantity: Decimal, package_size: Decimal | None = None
 ) -> Decimal:
-    """Graduated, volume or package pricing of ``quantity`` over ``tiers`` (unrounded)."""
-    quantity = Decimal(quantity)
-    if quantity < 0:
-        raise BillingError(_("A quantity cannot be negative."), code="negative_quantity")
-    if quantity == 0:
-        return Decimal(0)
-    tiers = sorted(tiers, key=lambda t: (t.up_to is None, t.up_to or 0))
-    if model == VolumeModel.PACKAGE:
-        return math.ceil(quantity / package_size) * tiers[0].unit_price + tiers[0].flat_fee
-    if model == VolumeModel.VOLUME:
-        tier = next((t for t in tiers if t.up_to is None or quantity <= t.up_to), tiers[-1])
-        return quantity * tier.unit_price + tier.flat_fee
-    total, floor = Decimal(0), Decimal(0)
-    for tier in tiers:
-        ceiling = quantity if tier.up_to is None else min(quantity, tier.up_to)
-        if ceiling <= floor:
-            break
-        total += (ceiling - floor) * tier.unit_price + tier.flat_fee
-        floor = ceiling
-    if floor < quantity:  # the last tier has a limit and the quantity goes past it: price the rest there
-        total += (quantity - floor) * tiers[-1].unit_price
-    return total
+    """Graduated, volume or package pricing of ``quantity`` over ``tiers``: the sum of its slices."""
+    slices = tier_slices(model=model, tiers=tiers, quantity=quantity, package_size=package_size)
+    return sum((part.amount for part in slices), Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -210,10 +249,24 @@ class Priced:
     delivery_mode: str = ""
     tiers: tuple = ()  # of Tier, for a data volume
     tier_model: str = ""  # VolumeModel of the tiers
+    slices: tuple = ()  # of Slice: how a tiered list amount is made up, as documents print it
 
     @property
     def currency(self) -> str:
         return str(self.unit_price.currency)
+
+    def line_fields(self) -> dict:
+        """What a stored line (quote line, charge, invoice line) keeps of this price."""
+        return {
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "unit_price": self.unit_price,
+            "list_amount": self.list_amount,
+            "slices": [part.as_dict() for part in self.slices],
+            "tax_inclusive": self.tax_inclusive,
+            "vat_rate": self.vat_rate,
+            "pass_through": self.pass_through,
+        }
 
 
 def _priced(
@@ -307,11 +360,13 @@ def price_service(
     }
     if basis == PricingBasis.PER_DATA_VOLUME:
         pricing = data_volume_pricing(rate_card=card, service=service)
-        total = data_volume_amount(pricing, quantity)
-        average = round_fen(total.amount / quantity) if quantity else pricing.tiers.all()[0].unit_price.amount
+        slices = data_volume_slices(pricing, quantity)
+        total = sum((part.amount for part in slices), ZERO)
+        average = round_fen(total / quantity) if quantity else pricing.tiers.all()[0].unit_price.amount
         return _priced(
-            unit_price=Money(average, str(total.currency)),
-            list_amount=total.amount,
+            unit_price=Money(average, str(pricing.tiers.all()[0].unit_price.currency)),
+            list_amount=total,
+            slices=tuple(slices),
             tax_inclusive=pricing.tax_inclusive,
             unit=str(pricing.get_unit_display()),
             tiers=tuple(Tier(t.up_to, t.unit_price.amount, t.flat_fee.amount) for t in pricing.tiers.all()),
@@ -366,10 +421,11 @@ def price_agreed(
     unit: str = "",
     basis: str = "",
     list_amount: Money | None = None,
+    slices: tuple = (),
 ) -> Priced:
     """An agreed price: an order line's unit price and discount, a period fee, a confirmed charge.
     ``list_amount`` is the agreed list total of ``quantity`` when it is not quantity x unit price (the
-    tier total of a data volume)."""
+    tier total of a data volume, made up of ``slices``)."""
     return _priced(
         unit_price=unit_price,
         quantity=quantity,
@@ -379,6 +435,7 @@ def price_agreed(
         list_amount=None if list_amount is None else list_amount.amount,
         unit=unit,
         basis=basis,
+        slices=tuple(Slice.of(part) for part in slices),
     )
 
 

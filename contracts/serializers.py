@@ -164,6 +164,39 @@ class ConsumeOutput(serializers.Serializer):
     quota = QuotaSerializer(allow_null=True)
 
 
+class CorrectionInput(serializers.Serializer):
+    customer = TextInput(
+        max_length=40,
+        help_text=_("The code of the customer whose use is corrected (a guard against a wrong id)."),
+    )
+    quantity = DecimalInput(
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text=_(
+            "How much of the use to give back: at most what is left of it after earlier corrections."
+        ),
+    )
+    reason = TextInput(max_length=500, help_text=_("Why the use is given back."))
+
+
+class CorrectionSerializer(ConsumptionEntrySerializer):
+    corrects = serializers.IntegerField(source="corrects_id", help_text=_("The use this entry gives back."))
+    reason = serializers.CharField()
+    recorded_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CorrectionOutput(serializers.Serializer):
+    correction = CorrectionSerializer()
+    left = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        help_text=_("What is left of the corrected use after this correction."),
+    )
+    quota = QuotaSerializer(allow_null=True)
+
+
 class ChargeRequestInput(serializers.Serializer):
     customer = TextInput(max_length=40)
     ticket = TicketInput(max_length=100)

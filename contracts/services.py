@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -15,8 +16,10 @@ from djmoney.money import Money
 
 from billing.closing import apply_closing_rule, reopenable
 from billing.errors import BillingError
-from billing.history import history_record
+from billing.history import api_key_reason, history_record
+from billing.idempotency import IdempotencyConflict
 from billing.mail import absolute_url, mail_contacts
+from billing.models import ApiKey
 from catalog.models import (
     BusinessCalendar,
     DeliveryMode,
@@ -43,7 +46,8 @@ from contracts.models import (
     ServicePeriod,
     overlapping_periods,
 )
-from contracts.quotas import bundles_with_use
+from contracts.quotas import HUNDREDTH, bundles_with_use
+from contracts.selectors import consumption_left
 
 CUSTOMER_LINK_SALT = "contracts.charge-request.customer"
 # The terms' closing rule: unanswered for a month, closed; not reopened within a further month, final.
@@ -271,12 +275,13 @@ def _consume_person_days(
     customer, service, quantity, ticket_ref, key, day, recorded_by, named=None
 ) -> list[ConsumptionEntry]:
     # Lock the bundles first, then read their use: the balance cannot change under us.
-    valid = PersonDayBundle.objects.filter(
-        contract__customer=customer, valid_from__lte=day, valid_until__gte=day
+    list(
+        PersonDayBundle.objects.select_for_update().filter(
+            contract__customer=customer, valid_from__lte=day, valid_until__gte=day
+        )
     )
-    list(valid.select_for_update())
     bundles = [b for b in bundles_with_use(customer, day) if named is None or b.pk == named.pk]
-    left = {b.pk: b.days - (b.used or Decimal(0)) for b in bundles}
+    left = {b.pk: b.days - b.used for b in bundles}
     if sum(left.values(), Decimal(0)) < quantity:
         raise Conflict(
             _("Prepaid person-days left: %(left)s; asked: %(asked)s."),
@@ -306,6 +311,121 @@ def _consume_person_days(
         if remaining == 0:
             break
     return entries
+
+
+# --- corrections of the consumption ledger -----------------------------------------------------------
+
+
+REASON_MAX_LENGTH = ConsumptionEntry._meta.get_field("reason").max_length
+
+
+class CorrectionForbidden(BillingError):
+    """A staff user who may not correct this customer's ledger (HTTP 403)."""
+
+    status = 403
+
+
+def consumption_may_correct(*, by: AbstractBaseUser, customer: Customer) -> bool:
+    """Whether a staff user may correct the customer's consumption: one who may record consumption
+    (``contracts.add_consumptionentry``) and is the customer's account manager (any such user when the
+    customer has none, as for charge approvals); superusers always."""
+    if by.is_superuser:
+        return True
+    return by.has_perm("contracts.add_consumptionentry") and customer.account_manager_id in (None, by.pk)
+
+
+def consumption_correct(
+    *,
+    entry: ConsumptionEntry,
+    quantity: Decimal,
+    reason: str,
+    idempotency_key: str,
+    by: AbstractBaseUser | ApiKey,
+) -> ConsumptionEntry:
+    """Gives back ``quantity`` of a use (a training, person-days of a bundle) by a correction entry (see
+    ``ConsumptionEntry``). ``by`` is the staff user or the API key (billing.models.ApiKey) that corrects;
+    both are in the audit history. The use's row is locked and what is left of it read again under the
+    lock, so concurrent corrections never give back more than was used. A retry with the same key and
+    the same correction returns the first one; the same key for anything else is a conflict. Invoices
+    are not touched: person-days a work log drew are given back to the bundle only."""
+    quantity = Decimal(quantity)
+    if quantity <= 0 or quantity != quantity.quantize(HUNDREDTH):
+        raise BillingError(
+            _("The quantity must be positive, in hundredths at most."), code="invalid_quantity"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise BillingError(_("Give the reason for the correction."), code="reason_required")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise BillingError(
+            _("A reason has at most %(max)s characters."),
+            code="reason_too_long",
+            params={"max": REASON_MAX_LENGTH},
+        )
+    is_user = isinstance(by, AbstractBaseUser)
+    if is_user and not consumption_may_correct(by=by, customer=entry.customer):
+        raise CorrectionForbidden(
+            _("Only the customer's account manager corrects its consumption."), code="correction_forbidden"
+        )
+    try:
+        with transaction.atomic():
+            entry = ConsumptionEntry.objects.select_for_update().get(pk=entry.pk)
+            replayed = _replayed_correction(idempotency_key, entry, quantity, reason)
+            if replayed is not None:
+                return replayed
+            if entry.is_correction:
+                raise BillingError(
+                    _("A correction cannot be corrected; correct the use it gives back instead."),
+                    code="correction_of_correction",
+                )
+            left = consumption_left(entry)
+            if quantity > left:
+                raise Conflict(
+                    _("Only %(left)s of this use is left to give back; asked: %(asked)s."),
+                    code="correction_exceeds_entry",
+                    params={"left": left, "asked": quantity},
+                )
+            correction = ConsumptionEntry(
+                customer_id=entry.customer_id,
+                kind=entry.kind,
+                period_id=entry.period_id,
+                bundle_id=entry.bundle_id,
+                service_code=entry.service_code,
+                quantity=-quantity,
+                used_on=entry.used_on,
+                ticket_ref=entry.ticket_ref,
+                idempotency_key=idempotency_key,
+                recorded_by=(by.get_username() if is_user else by.name)[:100],
+                corrects=entry,
+                reason=reason,
+            )
+            if is_user:
+                correction._history_user = by
+            else:
+                correction._change_reason = api_key_reason(by)
+            correction.save()
+            return correction
+    except IntegrityError:
+        # a concurrent request with the same key won the race: answer as its retry
+        replayed = _replayed_correction(idempotency_key, entry, quantity, reason)
+        if replayed is None:
+            raise
+        return replayed
+
+
+def _replayed_correction(
+    key: str, entry: ConsumptionEntry, quantity: Decimal, reason: str
+) -> ConsumptionEntry | None:
+    """The correction first recorded under ``key`` when this is its retry; None for a new key."""
+    first = ConsumptionEntry.objects.filter(idempotency_key=key).order_by("part").first()
+    if first is None:
+        return None
+    if first.corrects_id != entry.pk or first.quantity != -quantity or first.reason != reason:
+        raise IdempotencyConflict(
+            _("This idempotency key was used for another record of the ledger."),
+            code="idempotency_key_reused",
+        )
+    return first
 
 
 # --- charge requests --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import Priced, price_agreed, price_at_cost, price_service
 from catalog.selectors import service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
-from contracts.quotas import Quota, person_day_quota
+from contracts.quotas import Quota, bundles_with_use, person_day_quota
 from contracts.services import charge_request_create, charge_request_price, consume
 from invoices.models import (
     HOURS_PER_DAY,
@@ -44,7 +44,7 @@ from invoices.models import (
 from invoices.selectors import invoice_balance, overdue_by_age
 from quotes.models import InvoicingPolicy, LineKind, OrderLine
 from quotes.selectors import order_line_named, order_line_priced, quote_by_reference
-from quotes.services import OrderConflict
+from quotes.services import OrderConflict, line_priced
 
 PAYMENT_TERMS_DAYS = 30
 _NO_QUOTA = Quota("person_days", Decimal(0), Decimal(0), datetime.date.min, datetime.date.max)
@@ -270,7 +270,7 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
     service = service_by_code(log.service_code)
     drawn = min(log.days, (person_day_quota(log.customer, log.work_date) or _NO_QUOTA).left)
     if log.bundle_id is not None:
-        drawn = min(log.days, _bundle_left(log.bundle_id))
+        drawn = min(log.days, _bundle_left(log))
     if drawn > 0:
         try:
             consume(
@@ -297,9 +297,10 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
     )
 
 
-def _bundle_left(bundle_id: int) -> Decimal:
-    bundle = PersonDayBundle.objects.annotate(used=Sum("consumption__quantity")).get(pk=bundle_id)
-    return max(bundle.days - (bundle.used or Decimal(0)), Decimal(0))
+def _bundle_left(log: WorkLog) -> Decimal:
+    """The person-days the bundle a log names has left on the log's day (its uses less their corrections)."""
+    bundle = next((b for b in bundles_with_use(log.customer, log.work_date) if b.pk == log.bundle_id), None)
+    return max(bundle.days - bundle.used, Decimal(0)) if bundle else Decimal(0)
 
 
 def _set_aside(*, source: str, source_id: int, customer_id: int, error: BillingError) -> SetAside:
@@ -312,18 +313,7 @@ def _set_aside(*, source: str, source_id: int, customer_id: int, error: BillingE
 def charge_from_priced(priced: Priced, **fields) -> Charge:
     """An unsaved charge billing ``priced``: its quantity, unit price, list amount, discount and amount
     as the pricing path gave them; ``fields`` name the customer, the source and the description."""
-    return Charge(
-        quantity=priced.quantity,
-        unit=priced.unit,
-        unit_price=priced.unit_price,
-        list_amount=priced.list_amount,
-        discount=priced.discount,
-        amount=priced.amount,
-        tax_inclusive=priced.tax_inclusive,
-        vat_rate=priced.vat_rate,
-        pass_through=priced.pass_through,
-        **fields,
-    )
+    return Charge(**priced.line_fields(), discount=priced.discount, amount=priced.amount, **fields)
 
 
 def _noon(day: datetime.date) -> datetime.datetime:
@@ -421,12 +411,12 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         )
     ordered = OrderLine.objects.filter(
         invoicing_policy=InvoicingPolicy.ORDERED, order__quote__answered_at__date__lte=up_to
-    ).select_related("order__quote")
+    ).select_related("order__quote", "quote_line__quote")
     for line in ordered.annotate(customer_id=F("order__customer_id")):
         # keyed by the quote line, as before order lines existed, so that no order is billed twice
         charges.append(
             charge_from_priced(
-                order_line_priced(line, line.quantity),
+                line_priced(line.quote_line, discount=line.discount),  # its slices too, for a data volume
                 customer_id=line.customer_id,
                 source=ChargeSource.QUOTE_LINE,
                 source_id=line.quote_line_id,
@@ -590,6 +580,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
                     tax_inclusive=charge.tax_inclusive,
                     discount=charge.discount,
                     list_amount=charge.list_amount,
+                    slices=charge.slices,
                 )
                 if not charge.pass_through
                 else price_at_cost(amount=charge.amount)
@@ -616,14 +607,8 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             invoice=invoice,
             position=invoice.lines.count() + 1,
             description=charge.description,
-            quantity=charge.quantity,
-            unit=charge.unit,
-            unit_price=charge.unit_price,
-            list_amount=priced.list_amount,
+            **{**priced.line_fields(), "unit": charge.unit},
             discount=priced.discount,
-            tax_inclusive=priced.tax_inclusive,
-            vat_rate=priced.vat_rate,
-            pass_through=charge.pass_through,
             net=priced.net,
             vat=priced.vat,
             gross=priced.gross,

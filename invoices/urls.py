@@ -10,6 +10,11 @@ urlpatterns = [
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
     path("staff/orders/<int:pk>/", views.order_page, name="order"),
     path("staff/orders/<int:pk>/close", views.order_close_view, name="close-order"),
+    path(
+        "staff/customers/<slug:code>/consumption/<int:pk>/correct",
+        views.consumption_correct_view,
+        name="correct-consumption",
+    ),
     path("staff/quotes/", views.quotes_by_state, name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
     path("staff/charges/", finance_views.unbilled_charges, name="charges"),

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from billing.documents import PricedLine
 from billing.history import audit_history
 from catalog.models import DeliveryMode, PricingBasis, RateCard, Role, ServiceItem, ServiceTier
 from catalog.pricing import combined_discount
@@ -151,7 +152,7 @@ class InvoicingPolicy(models.TextChoices):
     DELIVERED = "delivered", _("billed as delivered")
 
 
-class QuoteLine(models.Model):
+class QuoteLine(PricedLine, models.Model):
     """One priced line; amounts are computed by catalog.pricing and stored with the line."""
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
@@ -183,6 +184,7 @@ class QuoteLine(models.Model):
     list_amount = MoneyField(
         _("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price (a data volume: its tiers).")
     )
+    slices = models.JSONField(_("tier slices"), default=list, blank=True)  # catalog.pricing.Slice.as_dict
     net = MoneyField(_("net"), **MONEY)
     vat = MoneyField(_("VAT"), **MONEY)
     gross = MoneyField(_("gross"), **MONEY)
@@ -208,15 +210,6 @@ class QuoteLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
-
-    @property
-    def amount(self):
-        """The list amount less the discount: the gross of a price with VAT, else the net."""
-        return self.gross if self.tax_inclusive or self.pass_through else self.net
-
-    @property
-    def discount_amount(self):
-        return self.list_amount - self.amount
 
     @property
     def effective_discount(self) -> Decimal:

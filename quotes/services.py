@@ -190,10 +190,9 @@ def _apply(line: QuoteLine, priced: Priced) -> None:
             code="amount_too_large",
             params={"amount": priced.list_amount},
         )
-    line.quantity, line.unit_price, line.list_amount = priced.quantity, priced.unit_price, priced.list_amount
-    line.unit, line.basis = line.unit or priced.unit, priced.basis
-    line.tax_inclusive, line.pass_through = priced.tax_inclusive, priced.pass_through
-    line.vat_rate, line.net, line.vat, line.gross = priced.vat_rate, priced.net, priced.vat, priced.gross
+    for name, value in priced.line_fields().items():
+        setattr(line, name, value)
+    line.basis, line.net, line.vat, line.gross = priced.basis, priced.net, priced.vat, priced.gross
 
 
 def line_priced(line: QuoteLine, *, discount: Decimal | None = None) -> Priced:
@@ -210,6 +209,7 @@ def line_priced(line: QuoteLine, *, discount: Decimal | None = None) -> Priced:
         unit=line.unit,
         basis=line.basis,
         list_amount=line.list_amount,
+        slices=line.slices,
     )
 
 

@@ -181,3 +181,26 @@ def test_the_charge_request_email_gives_the_price(waiting_request):
     assert str(price.gross) in message.body
     assert str(price.vat) in message.body
     assert "1.5" in message.body
+
+
+def test_a_data_volume_line_prints_its_tiers_so_each_part_adds_up(customer):
+    quote = quote_create(customer=customer, valid_until=timezone.localdate() + datetime.timedelta(days=30))
+    line = quote_add_line(
+        quote=quote, service=ServiceItem.objects.get(code="data-migration"), quantity=Decimal("333.33")
+    )
+    assert line.slices == [
+        {"quantity": "100.00", "unit_price": "200.00", "amount": "20000.00", "flat_fee": False},
+        {"quantity": "233.33", "unit_price": "150.00", "amount": "34999.50", "flat_fee": False},
+    ]
+    assert line.list_amount == CNY("54999.50")
+    quote = quote_send(quote=quote)
+    render_quote_pdf(quote.pk)
+    text = pdf_text(Quote.objects.get(pk=quote.pk).pdf.read())
+    assert "100 × 200.00 = 20000.00" in text
+    assert "233.33 × 150.00 = 34999.50" in text
+    quote_customer_answer(quote=quote, accept=True, name="王芳", ip=None)
+    invoice_run_execute(run=InvoiceRun.objects.create(up_to=datetime.date(2099, 1, 1)))
+    invoice_line = Charge.objects.get(source=ChargeSource.QUOTE_LINE, source_id=line.pk).invoice_line
+    assert invoice_line.slices == line.slices
+    assert invoice_line.list_amount == line.list_amount
+    assert invoice_line.gross == line.gross

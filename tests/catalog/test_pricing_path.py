@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from billing.errors import BillingError
 from catalog import snapshot
 from catalog.models import DataVolumePrice, DataVolumeTier, PersonDayRate, ServiceItem, UnitPrice, VolumeModel
-from catalog.pricing import price_agreed, price_service
+from catalog.pricing import Tier, price_agreed, price_service, tier_slices, tiered_amount
 from contracts.entitlements import decide
 from invoices.models import Charge, ChargeSource, DataVolumeUsage, InvoiceLine, InvoiceRun, WorkLog
 from invoices.services import invoice_run_execute, work_log_record
@@ -181,3 +181,24 @@ def test_a_service_without_a_price_is_refused_by_the_pricing_path(customer):
     with pytest.raises(BillingError) as error:
         price_service(service=service, quantity=1, on=DAY)
     assert error.value.code == "no_price"
+
+
+@SETTINGS
+@given(
+    tiers=st.lists(st.tuples(st.integers(1, 400), prices, prices), min_size=1, max_size=4),
+    model=st.sampled_from([VolumeModel.GRADUATED, VolumeModel.VOLUME, VolumeModel.PACKAGE]),
+    quantity=quantities,
+)
+def test_a_tiered_amount_is_the_sum_of_its_printed_slices(tiers, model, quantity):
+    up_to, priced_tiers = 0, []
+    for index, (width, unit_price, flat_fee) in enumerate(tiers):
+        up_to += width
+        priced_tiers.append(Tier(None if index == len(tiers) - 1 else Decimal(up_to), unit_price, flat_fee))
+    slices = tier_slices(model=model, tiers=priced_tiers, quantity=quantity, package_size=Decimal(50))
+    for part in slices:
+        assert part.amount == (part.quantity * part.unit_price).quantize(Decimal("0.01"))
+    assert sum(part.amount for part in slices) == tiered_amount(
+        model=model, tiers=priced_tiers, quantity=quantity, package_size=Decimal(50)
+    )
+    if model == VolumeModel.GRADUATED:
+        assert sum(part.quantity for part in slices if not part.flat_fee) == quantity
