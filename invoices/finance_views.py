@@ -16,13 +16,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from djmoney.money import Money
 
-from billing.money import rmb_capitals
+from billing.money import rmb_capitals, sums_by_currency
 from billing.staff import form_errors_message, run_service
 from contracts.models import Customer
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 from invoices.forms import CreditNoteForm, ExportForm, PaymentForm
 from invoices.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
-from invoices.selectors import BALANCE_PREFETCH, invoice_balance, invoice_totals, overdue_by_age
+from invoices.selectors import (
+    BALANCE_PREFETCH,
+    invoice_balance,
+    invoice_totals,
+    overdue_by_age,
+)
 from invoices.services import (
     charges_collect,
     credit_note_issue,
@@ -231,7 +236,7 @@ def payments(request):
 def overdue(request):
     buckets = overdue_by_age(today=timezone.localdate())
     sums = {
-        label: sum((open_amount for _invoice, open_amount, _days in rows), Money(0, "CNY"))
+        label: list(sums_by_currency(open_amount for _invoice, open_amount, _days in rows).values())
         for label, rows in buckets.items()
     }
     return render(request, "invoices/overdue.html", {"buckets": buckets, "sums": sums})

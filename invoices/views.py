@@ -4,6 +4,7 @@ app, and invoices is the last one of the chain)."""
 import datetime
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.money import sums_by_currency
 from catalog.models import ServiceTier
 from contracts.models import Customer, PeriodKind, QuotaKind
 from contracts.selectors import PeriodStatus, customer_coverage
-from invoices.models import ChargeSource, Invoice, InvoiceRun
+from invoices.models import ChargeSource, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus
 from invoices.selectors import (
     BALANCE_PREFETCH,
     invoice_balance,
@@ -67,7 +69,7 @@ def run_progress(request, pk: int):
 
 
 _credited = pgettext_lazy("revenue", "credited")
-_renewal_fees = pgettext_lazy("chart", "fees of the periods ending (CNY)")
+_renewal_fees = pgettext_lazy("chart", "fees of the periods ending (%(currency)s)")
 _renewal_periods = pgettext_lazy("chart", "periods ending")
 PERIOD_STATUS_LABELS = {
     PeriodStatus.ACTIVE: pgettext_lazy("service period", "active"),
@@ -75,6 +77,9 @@ PERIOD_STATUS_LABELS = {
     PeriodStatus.LAPSED: pgettext_lazy("service period", "lapsed"),
     PeriodStatus.UPCOMING: pgettext_lazy("service period", "upcoming"),
 }
+
+
+OPEN_CAN_BE = (InvoiceStatus.ISSUED, InvoiceKind.INVOICE)  # a credit note is never open itself
 
 
 @login_required
@@ -90,7 +95,8 @@ def customer_page(request, code: str):
         (
             invoice,
             invoice_totals(invoice)["gross"],
-            invoice_balance(invoice) if invoice.status == "issued" else None,
+            # a credit note counts once: in the balance of the invoice it credits
+            invoice_balance(invoice) if (invoice.status, invoice.kind) == OPEN_CAN_BE else None,
         )
         for invoice in Invoice.objects.filter(customer=customer).prefetch_related(*BALANCE_PREFETCH)[:20]
     ]
@@ -128,6 +134,13 @@ def quotes_by_state(request):
     return render(request, "quotes/quotes.html", {"by_state": by_state, "waiting": waiting})
 
 
+def _months_as_text(by_currency: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    return {
+        currency: [{**row, "month": row["month"].strftime("%Y-%m")} for row in rows]
+        for currency, rows in by_currency.items()
+    }
+
+
 @login_required
 @permission_required("quotes.view_quote", raise_exception=True)
 def charts(request):
@@ -139,28 +152,39 @@ def charts(request):
     for offset in range(12):
         month = today.replace(day=1) + relativedelta(months=offset)
         row = ending.get(month)
+        fees = row["fees"] if row else {}
         renewals.append(
             {
                 "month": month.strftime("%Y-%m"),
-                "fees": float(row["fees"].amount) if row else 0,
+                "fees": {currency: float(fee.amount) for currency, fee in fees.items()},
                 "periods": len(row["periods"]) if row else 0,
             }
         )
+    fee_currencies = sorted({settings.DEFAULT_CURRENCY, *(c for row in renewals for c in row["fees"])})
     data = {
         "renewals": renewals,
-        "renewalLabels": {"fees": str(_renewal_fees), "periods": str(_renewal_periods)},
+        "renewalLabels": {
+            "fees": {currency: str(_renewal_fees) % {"currency": currency} for currency in fee_currencies},
+            "periods": str(_renewal_periods),
+        },
         "labels": {source.value: str(source.label) for source in ChargeSource},
     }
     data["labels"]["credited"] = str(_credited)
     if request.user.has_perm("invoices.view_invoice"):
-        data["revenue"] = [
-            {**row, "month": row["month"].strftime("%Y-%m")}
-            for row in revenue_by_month(months=12, today=today)
-        ]
-        data["groups"], data["groupLabels"] = revenue_by_group(months=12, today=today)
-        data["groups"] = [{**row, "month": row["month"].strftime("%Y-%m")} for row in data["groups"]]
-        data["ageing"] = {
-            label: sum(float(open_amount.amount) for _invoice, open_amount, _days in rows)
+        # one chart per currency: amounts of two currencies are never added
+        data["revenue"] = _months_as_text(revenue_by_month(months=12, today=today))
+        groups, data["groupLabels"] = revenue_by_group(months=12, today=today)
+        data["groups"] = _months_as_text(groups)
+        overdue = {
+            label: sums_by_currency(open_amount for _invoice, open_amount, _days in rows)
             for label, rows in overdue_by_age(today=today).items()
+        }
+        currencies = sorted({*data["revenue"], *(currency for sums in overdue.values() for currency in sums)})
+        data["ageing"] = {
+            currency: {
+                label: float(sums[currency].amount) if currency in sums else 0.0
+                for label, sums in overdue.items()
+            }
+            for currency in currencies
         }
     return render(request, "invoices/charts.html", {"chart_data": data})

@@ -4,8 +4,8 @@ import datetime
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
-from djmoney.money import Money
 
+from billing.money import sums_by_currency
 from contracts.models import ServicePeriod
 from contracts.selectors import period_status
 from quotes.models import Quote
@@ -32,7 +32,7 @@ def renewal_pipeline(*, today: datetime.date, months_back: int = 3, months_ahead
     months: dict[datetime.date, dict] = {}
     for period in periods:
         month = period.end.replace(day=1)
-        row = months.setdefault(month, {"month": month, "periods": [], "fees": Money(0, "CNY")})
+        row = months.setdefault(month, {"month": month, "periods": [], "fees": {}})
         quote = renewal_quotes.get(period.pk)
         row["periods"].append(
             {
@@ -42,5 +42,6 @@ def renewal_pipeline(*, today: datetime.date, months_back: int = 3, months_ahead
                 "quote": quote,
             }
         )
-        row["fees"] += period.fee
+    for row in months.values():  # per currency: two currencies are never added
+        row["fees"] = sums_by_currency(entry["period"].fee for entry in row["periods"])
     return [months[month] for month in sorted(months)]
