@@ -2,7 +2,7 @@
 
 import datetime
 
-from contracts.models import Customer, CustomModule, LicensedProduct, ServicePeriod
+from contracts.models import Contact, Customer, CustomModule, LicensedProduct, ServicePeriod
 from contracts.quotas import person_day_quota, training_quota
 
 
@@ -73,3 +73,9 @@ def customer_coverage(*, customer: Customer, today: datetime.date) -> dict:
         ],
         "quotas": quotas,
     }
+
+
+def billing_contacts(*, customer: Customer) -> list[Contact]:
+    """Who receives the customer's statements: its primary contacts with an e-mail address (contacts
+    have no billing role yet)."""
+    return [contact for contact in customer.contacts.all() if contact.is_primary and contact.email]

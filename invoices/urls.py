@@ -1,6 +1,6 @@
 from django.urls import path
 
-from invoices import api, finance_views, views
+from invoices import api, finance_views, statement_views, views
 
 app_name = "invoices"
 urlpatterns = [
@@ -8,6 +8,15 @@ urlpatterns = [
     path("staff/invoice-runs/start", views.start_run, name="start-run"),
     path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
+    path("staff/customers/<slug:code>/statement", statement_views.statement, name="statement"),
+    path(
+        "staff/customers/<slug:code>/statement.pdf", statement_views.statement_pdf_view, name="statement-pdf"
+    ),
+    path(
+        "staff/customers/<slug:code>/statement/send",
+        statement_views.statement_send_view,
+        name="statement-send",
+    ),
     path("staff/quotes/", views.quotes_by_state, name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
     path("staff/charges/", finance_views.unbilled_charges, name="charges"),

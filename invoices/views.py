@@ -26,6 +26,7 @@ from invoices.selectors import (
     revenue_by_month,
 )
 from invoices.services import invoice_run_start
+from invoices.statement_views import may_see_statement
 from quotes.models import Quote, QuoteStatus
 from quotes.selectors import renewal_pipeline
 from quotes.services import largest_discount, quote_totals
@@ -114,6 +115,7 @@ def customer_page(request, code: str):
         "invoices": invoices,
         "charge_requests": customer.charge_requests.all()[:20],
         "contracts": customer.contracts.prefetch_related("products__product", "custom_modules"),
+        "may_see_statement": may_see_statement(request.user, customer),
     }
     return render(request, "invoices/customer.html", context)
 

@@ -1,0 +1,105 @@
+"""The statement of account's staff pages: the statement of a customer for any dates, its PDF, and
+sending it to the customer's billing contacts. Finance sees every customer's statement, an account
+manager his own customers' only."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from billing.errors import BillingError
+from billing.staff import run_service
+from contracts.models import Customer
+from contracts.selectors import billing_contacts
+from invoices.selectors import statement_of_account, statement_period
+from invoices.statements import statement_file_name, statement_pdf, statement_send
+
+
+def may_see_statement(user, customer: Customer) -> bool:
+    """Finance (who sees every invoice) and the customer's own account manager."""
+    return user.has_perm("invoices.view_invoice") or (
+        customer.account_manager_id is not None and customer.account_manager_id == user.pk
+    )
+
+
+def _customer(request, code: str) -> Customer:
+    customer = get_object_or_404(Customer, code=code)
+    if not may_see_statement(request.user, customer):
+        raise PermissionDenied
+    return customer
+
+
+def _default_period() -> tuple[datetime.date, datetime.date]:
+    today = timezone.localdate()
+    return today.replace(month=1, day=1), today
+
+
+def _period(params) -> tuple[datetime.date, datetime.date]:
+    """The URL's ``from`` and ``to``; this year until today when neither is given."""
+    if not params.get("from") and not params.get("to"):
+        return _default_period()
+    return statement_period(params.get("from"), params.get("to"))
+
+
+@require_GET
+@login_required
+@permission_required("contracts.view_customer", raise_exception=True)
+def statement(request, code: str):
+    customer = _customer(request, code)
+    try:
+        start, end = _period(request.GET)
+    except BillingError as error:
+        start, end = _default_period()
+        context = {"customer": customer, "start": start, "end": end, "error": str(error), "statements": []}
+        return render(request, "invoices/statement.html", context, status=400)
+    context = {
+        "customer": customer,
+        "start": start,
+        "end": end,
+        "statements": statement_of_account(customer=customer, start=start, end=end),
+        "contacts": billing_contacts(customer=customer),
+        "query": urlencode({"from": start.isoformat(), "to": end.isoformat()}),
+    }
+    return render(request, "invoices/statement.html", context)
+
+
+@require_GET
+@login_required
+@permission_required("contracts.view_customer", raise_exception=True)
+def statement_pdf_view(request, code: str):
+    customer = _customer(request, code)
+    try:
+        start, end = _period(request.GET)
+    except BillingError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        statement_pdf(customer=customer, start=start, end=end), content_type="application/pdf"
+    )
+    name = statement_file_name(customer=customer, start=start, end=end)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@login_required
+@permission_required("contracts.view_customer", raise_exception=True)
+def statement_send_view(request, code: str):
+    customer = _customer(request, code)
+
+    def send() -> list[str]:
+        start, end = _period(request.POST)
+        return statement_send(customer=customer, start=start, end=end)
+
+    done, sent_to = run_service(request, send)
+    if done:
+        messages.success(request, _("Statement sent to %(emails)s.") % {"emails": ", ".join(sent_to)})
+    query = urlencode({key: request.POST[key] for key in ("from", "to") if request.POST.get(key)})
+    return redirect(f"{reverse('invoices:statement', args=[customer.code])}?{query}")
