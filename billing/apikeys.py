@@ -37,6 +37,7 @@ SCOPES = {
     "consumption:write": _("Record consumption against entitlements"),
     "charges:write": _("Request charges for out-of-scope work"),
     "work:write": _("Record delivered work (person-days)"),
+    "invoices:read": _("Read customers' invoices and statements of account"),
 }
 
 KEY_TYPE = "ask"

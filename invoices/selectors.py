@@ -1,6 +1,7 @@
 """Reads of invoices: totals, balances, overdue ageing, statements."""
 
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -92,14 +93,17 @@ def overdue_by_age(*, today: datetime.date) -> dict[str, list[tuple[Invoice, Mon
     return buckets
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
 def statement_period(start: str | datetime.date | None, end: str | datetime.date | None):
     """The dates of a statement, from ISO text (the URL's ``from`` and ``to``) or dates; refuses a missing
     or malformed date and a ``from`` after ``to``."""
     dates = []
     for name, value in (("from", start), ("to", end)):
         if isinstance(value, str):
-            try:
-                value = datetime.date.fromisoformat(value)
+            try:  # YYYY-MM-DD only (fromisoformat would also read 20260101 or 2026-W01-1)
+                value = datetime.date.fromisoformat(value) if ISO_DATE.fullmatch(value) else None
             except ValueError:
                 value = None
         if not isinstance(value, datetime.date):

@@ -40,4 +40,5 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("work-logs", api.WorkLogView.as_view(), name="work-logs"),
+    path("customers/<slug:code>/statement", api.StatementView.as_view(), name="customer-statement"),
 ]

@@ -101,7 +101,13 @@ def test_a_currency_first_used_after_the_period_has_no_statement(two_currencies)
 
 @pytest.mark.parametrize(
     ("start", "end"),
-    [("2026-13-01", "2026-12-31"), ("", "2026-12-31"), ("2026-01-01", None), ("2026-02-01", "2026-01-31")],
+    [
+        ("2026-13-01", "2026-12-31"),
+        ("20260101", "2026-12-31"),
+        ("", "2026-12-31"),
+        ("2026-01-01", None),
+        ("2026-02-01", "2026-01-31"),
+    ],
 )
 def test_a_statement_period_with_a_bad_date_or_from_after_to_is_refused(start, end):
     with pytest.raises(BillingError) as refused:
