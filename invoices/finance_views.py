@@ -51,13 +51,19 @@ TABS = {
 def unbilled_charges(request):
     """Charges no invoice holds yet, by customer; the next invoice run bills them."""
     unbilled = Charge.objects.filter(invoice_line__isnull=True)
-    by_customer = (
-        unbilled.values("customer").annotate(count=Count("pk"), total=Sum("amount")).order_by("customer")
+    by_customer = (  # per customer and currency: two currencies are never added
+        unbilled.values("customer", "amount_currency")
+        .annotate(count=Count("pk"), total=Sum("amount"))
+        .order_by("customer", "amount_currency")
     )
     customers = Customer.objects.in_bulk([row["customer"] for row in by_customer])
-    summary = [(customers[row["customer"]], row["count"], Money(row["total"], "CNY")) for row in by_customer]
+    summary = [
+        (customers[row["customer"]], row["count"], Money(row["total"], row["amount_currency"]))
+        for row in by_customer
+    ]
     charges = unbilled.select_related("customer").order_by("customer__code", "service_date", "pk")[:300]
-    total = sum((amount for _customer, _count, amount in summary), Money(0, "CNY"))
+    totals = sums_by_currency(amount for _customer, _count, amount in summary) or {"": Money(0, "CNY")}
+    total = " · ".join(str(amount) for amount in totals.values())
     count = sum(number for _customer, number, _amount in summary)
     context = {"summary": summary, "charges": charges, "total": total, "count": count}
     return render(request, "invoices/charges.html", context)

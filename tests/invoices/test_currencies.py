@@ -1,6 +1,7 @@
 """Currencies: a quote is in its rate card's currency, and no total, chart or export adds two currencies."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -8,8 +9,10 @@ from django.urls import reverse
 from catalog.models import DeliveryMode, PersonDayRate, RateCard, Role, ServiceItem
 from invoices.exports import invoices_dataset, issued, lines_dataset
 from invoices.selectors import overdue_by_age, revenue_by_group, revenue_by_month
+from invoices.services import charges_collect
 from quotes.selectors import renewal_pipeline
 from quotes.services import quote_add_line, quote_create, quote_totals
+from tests.factories import CustomerFactory, ServicePeriodFactory
 from tests.invoices.conftest import cny, usd
 
 D = datetime.date
@@ -98,3 +101,16 @@ def test_a_period_fee_in_dollars_is_invoiced_in_dollars(two_currencies):
     assert usd_invoice.currency == "USD"
     assert {str(line.gross.currency) for line in usd_invoice.lines.all()} == {"USD"}
     assert sum((line.gross for line in usd_invoice.lines.all()), usd(0)) == usd("1234.56")
+
+
+def test_the_unbilled_charges_total_is_per_currency(admin_client, catalogue):
+    customer = CustomerFactory(code="UNBILLED")
+    ServicePeriodFactory(contract__customer=customer, start=D(2026, 1, 1), fee=Decimal("100.00"))
+    ServicePeriodFactory(contract__customer=customer, start=D(2026, 1, 1), fee=usd("50.00"))
+    charges_collect(up_to=D(2026, 1, 31))
+    response = admin_client.get(reverse("invoices:charges"), HTTP_ACCEPT_LANGUAGE="en")
+    assert [amount for _customer, _count, amount in response.context["summary"]] == [
+        cny("100.00"),
+        usd("50.00"),
+    ]
+    assert response.context["total"] == "CN¥100.00 · $50.00"
