@@ -10,9 +10,10 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
+from billing.errors import BillingError
 from billing.roles import sync_roles
 from contracts.models import Contact
-from invoices.statements import statement_pdf
+from invoices.statements import statement_pdf, statement_send
 from tests.invoices.conftest import D, cny, usd
 
 pytestmark = pytest.mark.django_db
@@ -56,12 +57,17 @@ def test_finance_sees_the_statement_of_any_customer_per_currency(client, staff, 
     cny_statement, usd_statement = response.context["statements"]
     assert (cny_statement.closing, usd_statement.closing) == (cny("6500.10"), usd("1000.00"))
     assert response.context["start"] == D(2026, 1, 1)
+    assert reverse("invoices:invoice", args=[two_currencies[1].pk]) in response.content.decode()
 
 
 def test_the_account_manager_sees_the_statement_of_his_own_customer(client, staff, two_currencies):
-    customer, *_rest = two_currencies
+    customer, cny_invoice, *_rest = two_currencies
     client.force_login(staff["manager"])
-    assert client.get(statement_url(customer), YEAR).status_code == 200
+    response = client.get(statement_url(customer), YEAR)
+    assert response.status_code == 200
+    # he sees the invoice numbers, not links to finance's invoice pages that would refuse him
+    assert cny_invoice.number in response.content.decode()
+    assert reverse("invoices:invoice", args=[cny_invoice.pk]) not in response.content.decode()
     page = client.get(reverse("invoices:customer", args=[customer.code])).content.decode()
     assert statement_url(customer) in page
 
@@ -143,3 +149,24 @@ def test_a_statement_with_no_primary_contact_is_not_sent(client, staff, two_curr
     )
     assert mail.outbox == []
     assert "no primary contact" in response.content.decode()
+
+
+def test_the_statement_service_sends_to_every_primary_contact_and_names_them(two_currencies):
+    customer, *_rest = two_currencies
+    Contact.objects.create(customer=customer, name="李会计", email="li@two.example.com", is_primary=True)
+    Contact.objects.create(customer=customer, name="王经理", email="wang@two.example.com", is_primary=True)
+    Contact.objects.create(customer=customer, name="赵总", email="", is_primary=True)
+    sent_to = statement_send(customer=customer, start=D(2026, 1, 1), end=D(2026, 6, 30))
+    assert sorted(sent_to) == ["li@two.example.com", "wang@two.example.com"]
+    [message] = mail.outbox
+    assert sorted(message.to) == sorted(sent_to)
+    assert message.attachments[0][0] == "statement-TWO-20260101-20260630.pdf"
+
+
+def test_the_statement_service_refuses_bad_dates_and_sends_nothing(two_currencies):
+    customer, *_rest = two_currencies
+    Contact.objects.create(customer=customer, name="李会计", email="li@two.example.com", is_primary=True)
+    with pytest.raises(BillingError) as refused:
+        statement_send(customer=customer, start=D(2026, 7, 1), end=D(2026, 6, 30))
+    assert refused.value.code == "invalid_statement_period"
+    assert mail.outbox == []

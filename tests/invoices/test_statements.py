@@ -4,10 +4,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from djmoney.money import Money
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing.errors import BillingError
+from billing.money import round_fen
+from invoices.models import Invoice, InvoiceLine
 from invoices.selectors import CURRENT, invoice_balance, statement_of_account, statement_period
-from invoices.services import credit_note_issue
+from invoices.services import credit_note_issue, invoice_issue, payment_record
+from tests.factories import CustomerFactory
 from tests.invoices.conftest import cny, usd
 
 D = datetime.date
@@ -119,3 +125,77 @@ def test_the_statement_costs_a_fixed_number_of_queries(two_currencies, django_as
     customer, *_rest = two_currencies
     with django_assert_max_num_queries(6):
         statement_of_account(customer=customer, start=D(2026, 1, 1), end=D(2026, 12, 31))
+
+
+DAYS_2026 = st.integers(min_value=0, max_value=364).map(lambda n: D(2026, 1, 1) + datetime.timedelta(days=n))
+DOCUMENT = st.fixed_dictionaries(
+    {
+        "currency": st.sampled_from(["CNY", "USD"]),
+        "gross": st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2),
+        "issued": DAYS_2026,
+        "credit_share": st.sampled_from([None, Decimal("0.25"), Decimal("1")]),
+        "credit_after": st.integers(min_value=0, max_value=60),
+        "paid_share": st.sampled_from([None, Decimal("0.5"), Decimal("1")]),
+        "paid_after": st.integers(min_value=0, max_value=90),
+    }
+)
+
+
+def issue_document(customer, document: dict) -> None:
+    """An invoice of one line, maybe partly credited and maybe partly paid, at the given days."""
+    currency, gross = document["currency"], Money(document["gross"], document["currency"])
+    invoice = Invoice.objects.create(customer=customer, currency=currency)
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        description="服务费",
+        quantity=1,
+        unit_price=gross,
+        vat_rate=Decimal(0),
+        net=gross,
+        vat=Money(0, currency),
+        gross=gross,
+    )
+    invoice = invoice_issue(invoice=invoice, issue_date=document["issued"])
+    if document["credit_share"] is not None:
+        note = credit_note_issue(
+            invoice=invoice, reason="调整", lines={invoice.lines.get().pk: document["credit_share"]}
+        )
+        credited_on = document["issued"] + datetime.timedelta(days=document["credit_after"])
+        Invoice.objects.filter(pk=note.pk).update(issue_date=credited_on)
+    open_amount = invoice_balance(invoice)
+    if document["paid_share"] is not None and open_amount.amount > 0:
+        payment_record(
+            invoice=invoice,
+            amount=Money(round_fen(open_amount.amount * document["paid_share"]) or Decimal("0.01"), currency),
+            received_on=document["issued"] + datetime.timedelta(days=document["paid_after"]),
+            reference=f"B{invoice.pk}",
+        )
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(documents=st.lists(DOCUMENT, min_size=1, max_size=5), split=DAYS_2026)
+def test_any_statement_reconciles_and_a_split_period_carries_its_balance_over(catalogue, documents, split):
+    customer = CustomerFactory()  # a new customer per example: examples share the test's transaction
+    for document in documents:
+        issue_document(customer, document)
+    end = D(2027, 6, 30)
+    whole = {s.currency: s for s in statement_of_account(customer=customer, start=D(2026, 1, 1), end=end)}
+    first = {s.currency: s for s in statement_of_account(customer=customer, start=D(2026, 1, 1), end=split)}
+    second = {
+        s.currency: s
+        for s in statement_of_account(customer=customer, start=split + datetime.timedelta(days=1), end=end)
+    }
+    assert set(whole) == {document["currency"] for document in documents}
+    for currency, statement in whole.items():
+        assert statement.opening == Money(0, currency)
+        assert statement.closing == sum((line.amount for line in statement.lines), statement.opening)
+        assert statement.closing == statement.invoiced + statement.credited + statement.paid
+        assert statement.closing == sum(statement.ageing.values(), statement.unapplied)
+        open_at_end = [
+            invoice_balance(invoice, on=end)
+            for invoice in Invoice.objects.filter(customer=customer, currency=currency, kind="invoice")
+        ]
+        assert statement.closing == sum(open_at_end, Money(0, currency))
+        before = first[currency].closing if currency in first else Money(0, currency)
+        assert second[currency].opening == before
+        assert second[currency].closing == statement.closing
