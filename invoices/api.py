@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from billing.api import DecimalInput, FlagInput, TextInput, TicketInput, problem_responses
 from billing.idempotency import idempotent
 from catalog.models import Role
-from contracts.api import IDEMPOTENCY_KEY, ledger_key
+from contracts.api import CUSTOMER_CODE, IDEMPOTENCY_KEY, ledger_key
 from contracts.models import Customer
 from invoices import problems  # noqa: F401  (registers the problem types this API answers)
 from invoices.selectors import AGEING_LABELS, StatementKind, statement_of_account, statement_period
@@ -170,12 +170,7 @@ class StatementView(APIView):
             "closing balance and what is open at “to” by age."
         ),
         parameters=[
-            OpenApiParameter(
-                "code",
-                location=OpenApiParameter.PATH,
-                description=str(_("Customer code.")),
-                examples=[OpenApiExample("A demo customer", value="DEMO-ACTIVE")],
-            ),
+            CUSTOMER_CODE,
             OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day, YYYY-MM-DD."),
             OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day, YYYY-MM-DD."),
         ],

@@ -30,40 +30,38 @@ def may_see_statement(user, customer: Customer) -> bool:
     )
 
 
-def _customer(request, code: str) -> Customer:
-    customer = get_object_or_404(Customer, code=code)
-    if not may_see_statement(request.user, customer):
-        raise PermissionDenied
-    return customer
-
-
 def _default_period() -> tuple[datetime.date, datetime.date]:
     today = timezone.localdate()
     return today.replace(month=1, day=1), today
 
 
-def _period(params) -> tuple[datetime.date, datetime.date]:
-    """The URL's ``from`` and ``to``; this year until today when neither is given."""
+def _customer_and_period(request, code: str, params) -> tuple[Customer, datetime.date, datetime.date, str]:
+    """The customer, refused unless the user may see its statement, and the ``from`` and ``to`` of the
+    query or form (this year until today when neither is given), or this year with the error why not."""
+    customer = get_object_or_404(Customer, code=code)
+    if not may_see_statement(request.user, customer):
+        raise PermissionDenied
     if not params.get("from") and not params.get("to"):
-        return _default_period()
-    return statement_period(params.get("from"), params.get("to"))
+        return customer, *_default_period(), ""
+    try:
+        return customer, *statement_period(params.get("from"), params.get("to")), ""
+    except BillingError as error:
+        return customer, *_default_period(), str(error)
+
+
+def _statement_page(view):
+    """Staff who see customers; ``may_see_statement`` decides which customers."""
+    return login_required(permission_required("contracts.view_customer", raise_exception=True)(view))
 
 
 @require_GET
-@login_required
-@permission_required("contracts.view_customer", raise_exception=True)
+@_statement_page
 def statement(request, code: str):
-    customer = _customer(request, code)
-    try:
-        start, end = _period(request.GET)
-    except BillingError as error:
-        start, end = _default_period()
-        context = {"customer": customer, "start": start, "end": end, "error": str(error), "statements": []}
+    customer, start, end, error = _customer_and_period(request, code, request.GET)
+    context = {"customer": customer, "start": start, "end": end, "error": error, "statements": []}
+    if error:
         return render(request, "invoices/statement.html", context, status=400)
-    context = {
-        "customer": customer,
-        "start": start,
-        "end": end,
+    context |= {
         "statements": statement_of_account(customer=customer, start=start, end=end),
         "contacts": billing_contacts(customer=customer),
         "query": urlencode({"from": start.isoformat(), "to": end.isoformat()}),
@@ -72,34 +70,27 @@ def statement(request, code: str):
 
 
 @require_GET
-@login_required
-@permission_required("contracts.view_customer", raise_exception=True)
+@_statement_page
 def statement_pdf_view(request, code: str):
-    customer = _customer(request, code)
-    try:
-        start, end = _period(request.GET)
-    except BillingError as error:
-        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(
-        statement_pdf(customer=customer, start=start, end=end), content_type="application/pdf"
-    )
+    customer, start, end, error = _customer_and_period(request, code, request.GET)
+    if error:  # the page says what is wrong
+        return statement(request, code)
+    pdf = statement_pdf(customer=customer, start=start, end=end)
+    response = HttpResponse(pdf, content_type="application/pdf")
     name = statement_file_name(customer=customer, start=start, end=end)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 @require_POST
-@login_required
-@permission_required("contracts.view_customer", raise_exception=True)
+@_statement_page
 def statement_send_view(request, code: str):
-    customer = _customer(request, code)
-
-    def send() -> list[str]:
-        start, end = _period(request.POST)
-        return statement_send(customer=customer, start=start, end=end)
-
-    done, sent_to = run_service(request, send)
-    if done:
-        messages.success(request, _("Statement sent to %(emails)s.") % {"emails": ", ".join(sent_to)})
+    customer, start, end, error = _customer_and_period(request, code, request.POST)
+    if error:
+        messages.error(request, error)
+    else:
+        done, sent_to = run_service(request, lambda: statement_send(customer=customer, start=start, end=end))
+        if done:
+            messages.success(request, _("Statement sent to %(emails)s.") % {"emails": ", ".join(sent_to)})
     query = urlencode({key: request.POST[key] for key in ("from", "to") if request.POST.get(key)})
     return redirect(f"{reverse('invoices:statement', args=[customer.code])}?{query}")
