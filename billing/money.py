@@ -29,6 +29,11 @@ def rmb_capitals(amount: Decimal) -> str:
     return cn2an.an2cn(f"{rounded:f}", "rmb")
 
 
+def capitals(amount: Money) -> str:
+    """人民币大写 of an amount in yuan; nothing for another currency (its words are not 元角分)."""
+    return rmb_capitals(amount.amount) if str(amount.currency) == "CNY" else ""
+
+
 def sums_by_currency(amounts: Iterable[Money]) -> dict[str, Money]:
     """Amounts summed per currency (never across currencies), currencies in alphabetical order."""
     sums: dict[str, Money] = {}

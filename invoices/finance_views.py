@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from djmoney.money import Money
 
-from billing.money import rmb_capitals, sums_by_currency
+from billing.money import capitals, sums_by_currency
 from billing.staff import form_errors_message, run_service
 from contracts.models import Customer
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
@@ -114,7 +114,7 @@ def invoice_detail(request, pk: int):
         "invoice": invoice,
         "lines": lines,
         "totals": totals,
-        "capitals": rmb_capitals(totals["gross"].amount),
+        "capitals": capitals(totals["gross"]),
         "payments": invoice.payments.all(),
         "credit_notes": invoice.credit_notes.filter(status=InvoiceStatus.ISSUED),
     }

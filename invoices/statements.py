@@ -11,11 +11,11 @@ from django.utils.translation import override
 
 from billing.errors import BillingError
 from billing.mail import mail_contacts
-from billing.money import rmb_capitals
+from billing.money import capitals
 from billing.pdf import render_pdf
 from contracts.models import Customer
 from contracts.selectors import billing_contacts
-from invoices.selectors import Statement, statement_of_account
+from invoices.selectors import statement_of_account
 
 
 def statement_context(*, customer: Customer, start: datetime.date, end: datetime.date) -> dict:
@@ -25,14 +25,10 @@ def statement_context(*, customer: Customer, start: datetime.date, end: datetime
         "customer": customer,
         "start": start,
         "end": end,
-        "sections": [(statement, _capitals(statement)) for statement in statements],
+        "sections": [(statement, capitals(statement.closing)) for statement in statements],
         "vendor": settings.VENDOR,
         "made_on": timezone.localdate(),
     }
-
-
-def _capitals(statement: Statement) -> str:
-    return rmb_capitals(statement.closing.amount) if statement.currency == "CNY" else ""
 
 
 def statement_file_name(*, customer: Customer, start: datetime.date, end: datetime.date) -> str:

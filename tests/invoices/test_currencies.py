@@ -6,14 +6,17 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from billing.pdf import render_pdf
 from catalog.models import DeliveryMode, PersonDayRate, RateCard, Role, ServiceItem
 from invoices.exports import invoices_dataset, issued, lines_dataset
 from invoices.selectors import overdue_by_age, revenue_by_group, revenue_by_month
 from invoices.services import charges_collect
+from quotes.documents import quote_context
 from quotes.selectors import renewal_pipeline
 from quotes.services import quote_add_line, quote_create, quote_totals
 from tests.factories import CustomerFactory, ServicePeriodFactory
 from tests.invoices.conftest import cny, usd
+from tests.quotes.test_pdf import pdf_text
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -39,6 +42,16 @@ def test_a_quote_takes_its_currency_from_the_usd_rate_card_in_force(usd_rate_car
     assert quote.currency == "USD"
     quote_add_line(quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=2)
     assert quote_totals(quote)["gross"] == usd("700.00")
+
+
+def test_a_usd_quotes_pdf_gives_its_total_in_dollars_without_yuan_capitals(usd_rate_card, two_currencies):
+    customer, *_rest = two_currencies
+    quote = quote_create(customer=customer, quote_date=D(2027, 2, 1))
+    quote_add_line(quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=2)
+    text = pdf_text(render_pdf("quotes/quote_pdf.html", quote_context(quote)))
+    assert "USD700.00" in text
+    assert "人民币大写" not in text
+    assert "¥" not in text
 
 
 def test_a_quote_before_the_usd_card_stays_in_yuan(usd_rate_card, two_currencies):

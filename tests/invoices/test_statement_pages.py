@@ -100,6 +100,11 @@ def test_the_statement_page_refuses_from_after_to(client, staff, two_currencies)
     assert response.status_code == 400
     assert response.context["statements"] == []
     assert "after its end" in response.context["error"]
+    pdf = client.get(
+        statement_url(customer, "invoices:statement-pdf"), {"from": "2026-1-1", "to": "2026-12-31"}
+    )
+    assert pdf.status_code == 400
+    assert pdf["Content-Type"].startswith("text/html")
 
 
 def test_the_statement_pdf_carries_the_totals_of_each_currency(client, staff, two_currencies):
