@@ -96,7 +96,9 @@ def overdue_by_age(*, today: datetime.date) -> dict[str, list[tuple[Invoice, Mon
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
-def statement_period(start: str | datetime.date | None, end: str | datetime.date | None):
+def statement_period(
+    start: str | datetime.date | None, end: str | datetime.date | None
+) -> tuple[datetime.date, datetime.date]:
     """The dates of a statement, from ISO text (the URL's ``from`` and ``to``) or dates; refuses a missing
     or malformed date and a ``from`` after ``to``."""
     dates = []
@@ -195,8 +197,9 @@ def statement_of_account(*, customer: Customer, start: datetime.date, end: datet
             StatementKind.CREDIT_NOTE if document.kind == InvoiceKind.CREDIT_NOTE else StatementKind.INVOICE
         )
         amount = invoice_totals(document)["gross"]
+        due_date = document.due_date if kind == StatementKind.INVOICE else None  # a credit note is never due
         entries.setdefault(document.currency, []).append(
-            (document.issue_date, kind, document.number, document, amount, document.due_date)
+            (document.issue_date, kind, document.number, document, amount, due_date)
         )
         for payment in document.payments.all():
             if payment.received_on <= end:
