@@ -39,6 +39,7 @@ SCOPES = {
     "work:write": _("Record delivered work (person-days)"),
     "orders:read": _("Read service orders and what is delivered and invoiced of them"),
     "orders:write": _("Close service orders"),
+    "invoices:read": _("Read customers' invoices and statements of account"),
 }
 
 KEY_TYPE = "ask"

@@ -2,18 +2,18 @@
 
 from django.conf import settings
 
-from billing.money import rmb_capitals
+from billing.money import capitals
 
 
 def priced_document(lines, totals: dict) -> dict:
-    """Its own lines, travel passed through at cost apart, the totals with the total in Chinese capitals,
-    and the vendor."""
+    """Its own lines, travel passed through at cost apart, the totals with a total in yuan in Chinese
+    capitals, and the vendor."""
     lines = list(lines)
     return {
         "lines": [line for line in lines if not line.pass_through],
         "travel_lines": [line for line in lines if line.pass_through],
         "totals": totals,
-        "capitals": rmb_capitals(totals["gross"].amount),
+        "capitals": capitals(totals["gross"]),
         "vendor": settings.VENDOR,
     }
 

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 
 
 def absolute_url(path: str) -> str:
@@ -11,9 +11,12 @@ def absolute_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def mail_contacts(contacts: Iterable, subject: str, body: str) -> bool:
-    """Sends to every contact with an e-mail address; False when there is none to send to."""
+def mail_contacts(
+    contacts: Iterable, subject: str, body: str, *, attachments: Iterable[tuple[str, bytes, str]] = ()
+) -> bool:
+    """Sends to every contact with an e-mail address, with (file name, content, MIME type) attachments;
+    False when there is none to send to."""
     recipients = [contact.email for contact in contacts if contact.email]
     if recipients:
-        send_mail(subject, body, None, recipients)
+        EmailMessage(subject, body, None, recipients, attachments=list(attachments)).send()
     return bool(recipients)

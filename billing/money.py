@@ -1,5 +1,6 @@
-"""Money rounding: every amount is quantised here, to the fen, half up."""
+"""Money rounding: every amount is quantised here, to the fen, half up; sums never add two currencies."""
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 import cn2an
@@ -26,3 +27,17 @@ def rmb_capitals(amount: Decimal) -> str:
     if rounded < 0:
         return "负" + rmb_capitals(-rounded)
     return cn2an.an2cn(f"{rounded:f}", "rmb")
+
+
+def capitals(amount: Money) -> str:
+    """人民币大写 of an amount in yuan; nothing for another currency (its words are not 元角分)."""
+    return rmb_capitals(amount.amount) if str(amount.currency) == "CNY" else ""
+
+
+def sums_by_currency(amounts: Iterable[Money]) -> dict[str, Money]:
+    """Amounts summed per currency (never across currencies), currencies in alphabetical order."""
+    sums: dict[str, Money] = {}
+    for amount in amounts:
+        currency = str(amount.currency)
+        sums[currency] = sums.get(currency, Money(0, currency)) + amount
+    return dict(sorted(sums.items()))

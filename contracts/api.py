@@ -42,6 +42,14 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     ),
 )
 
+# the {code} of the API's /customers/{code}/... paths
+CUSTOMER_CODE = OpenApiParameter(
+    "code",
+    location=OpenApiParameter.PATH,
+    description=str(_("Customer code.")),
+    examples=[OpenApiExample("A demo customer", value="DEMO-ACTIVE")],
+)
+
 
 # The check's serializers are built once: a serializer deep-copies its fields per instance, which costs
 # more than the decision's own queries. run_validation and to_representation keep no state on the
@@ -376,14 +384,7 @@ class CoverageView(APIView):
 
     @extend_schema(
         responses={200: s.CoverageSerializer, **problem_responses(401, 403, 404)},
-        parameters=[
-            OpenApiParameter(
-                "code",
-                location=OpenApiParameter.PATH,
-                description=str(_("Customer code.")),
-                examples=[OpenApiExample("A demo customer", value="DEMO-ACTIVE")],
-            )
-        ],
+        parameters=[CUSTOMER_CODE],
         operation_id="customers_coverage",
     )
     def get(self, request, code: str):

@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from contracts.models import ConsumptionEntry, Customer, CustomModule, LicensedProduct, ServicePeriod
+from contracts.models import ConsumptionEntry, Contact, Customer, CustomModule, LicensedProduct, ServicePeriod
 from contracts.quotas import person_day_quota, training_quota
 
 
@@ -92,3 +92,9 @@ def consumption_ledger(*, customer: Customer, limit: int = 50) -> list[Consumpti
     for use in uses:
         use.left = consumption_left(use)
     return uses
+
+
+def billing_contacts(*, customer: Customer) -> list[Contact]:
+    """Who receives the customer's statements: its primary contacts with an e-mail address (contacts
+    have no billing role yet)."""
+    return [contact for contact in customer.contacts.all() if contact.is_primary and contact.email]

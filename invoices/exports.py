@@ -1,5 +1,6 @@
 """Finance exports for the accounting system: invoices and their lines as CSV or XLSX.
 
+Every row carries its currency and nothing is summed across rows, so two currencies are never added.
 Text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return first) is prefixed with
 an apostrophe, so an exported customer name can never run as a formula.
 """
@@ -60,6 +61,7 @@ def lines_dataset(invoices) -> tablib.Dataset:
     dataset = tablib.Dataset(
         headers=[
             "number",
+            "currency",
             "position",
             "description",
             "quantity",
@@ -80,6 +82,7 @@ def lines_dataset(invoices) -> tablib.Dataset:
             dataset.append(
                 [
                     invoice.number,
+                    invoice.currency,
                     line.position,
                     safe(line.description),
                     f"{line.quantity}",

@@ -16,13 +16,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from djmoney.money import Money
 
-from billing.money import rmb_capitals
+from billing.money import capitals, sums_by_currency
 from billing.staff import form_errors_message, run_service
 from contracts.models import Customer
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 from invoices.forms import CreditNoteForm, ExportForm, PaymentForm
 from invoices.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
-from invoices.selectors import BALANCE_PREFETCH, invoice_balance, invoice_totals, overdue_by_age
+from invoices.selectors import (
+    BALANCE_PREFETCH,
+    invoice_balance,
+    invoice_totals,
+    overdue_by_age,
+)
 from invoices.services import (
     charges_collect,
     credit_note_issue,
@@ -51,13 +56,19 @@ def unbilled_charges(request):
     set_aside = []
     charges_collect(up_to=timezone.localdate(), set_aside=set_aside)
     unbilled = Charge.objects.filter(invoice_line__isnull=True)
-    by_customer = (
-        unbilled.values("customer").annotate(count=Count("pk"), total=Sum("amount")).order_by("customer")
+    by_customer = (  # per customer and currency: two currencies are never added
+        unbilled.values("customer", "amount_currency")
+        .annotate(count=Count("pk"), total=Sum("amount"))
+        .order_by("customer", "amount_currency")
     )
     customers = Customer.objects.in_bulk([row["customer"] for row in by_customer])
-    summary = [(customers[row["customer"]], row["count"], Money(row["total"], "CNY")) for row in by_customer]
+    summary = [
+        (customers[row["customer"]], row["count"], Money(row["total"], row["amount_currency"]))
+        for row in by_customer
+    ]
     charges = unbilled.select_related("customer").order_by("customer__code", "service_date", "pk")[:300]
-    total = sum((amount for _customer, _count, amount in summary), Money(0, "CNY"))
+    totals = sums_by_currency(amount for _customer, _count, amount in summary) or {"": Money(0, "CNY")}
+    total = " · ".join(str(amount) for amount in totals.values())
     count = sum(number for _customer, number, _amount in summary)
     context = {"summary": summary, "charges": charges, "total": total, "count": count, "set_aside": set_aside}
     return render(request, "invoices/charges.html", context)
@@ -108,7 +119,7 @@ def invoice_detail(request, pk: int):
         "invoice": invoice,
         "lines": lines,
         "totals": totals,
-        "capitals": rmb_capitals(totals["gross"].amount),
+        "capitals": capitals(totals["gross"]),
         "payments": invoice.payments.all(),
         "credit_notes": invoice.credit_notes.filter(status=InvoiceStatus.ISSUED),
     }
@@ -236,7 +247,7 @@ def payments(request):
 def overdue(request):
     buckets = overdue_by_age(today=timezone.localdate())
     sums = {
-        label: sum((open_amount for _invoice, open_amount, _days in rows), Money(0, "CNY"))
+        label: list(sums_by_currency(open_amount for _invoice, open_amount, _days in rows).values())
         for label, rows in buckets.items()
     }
     return render(request, "invoices/overdue.html", {"buckets": buckets, "sums": sums})

@@ -1,4 +1,4 @@
-"""The business-rule problems the work-log and order API can answer (RFC 9457 types under /api/problems/)."""
+"""The business-rule problems the invoices API can answer (RFC 9457 types under /api/problems/)."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -39,4 +39,10 @@ register_problem(
     status=422,
     title=_("Unknown order"),
     description=_("The reference names no accepted quote with a service order."),
+)
+register_problem(
+    "invalid-statement-period",
+    status=400,
+    title=_("Invalid statement period"),
+    description=_("A statement needs “from” and “to” dates written YYYY-MM-DD, “from” not after “to”."),
 )

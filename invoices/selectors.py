@@ -1,17 +1,22 @@
 """Reads of invoices: totals, balances, overdue ageing, statements."""
 
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import models
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from djmoney.money import Money
 
+from billing.errors import BillingError
 from billing.money import round_fen
 from catalog.models import ServiceGroup, ServiceItem
-from contracts.models import ChargeRequest
+from contracts.models import ChargeRequest, Customer
 from invoices.models import (
     Charge,
     ChargeSource,
@@ -20,7 +25,6 @@ from invoices.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
-    Payment,
     WorkLog,
 )
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, QuoteLine, ServiceOrder
@@ -46,20 +50,35 @@ def invoice_totals(invoice: Invoice) -> dict:
 BALANCE_PREFETCH = ("lines", "payments", "credit_notes__lines")
 
 
-def invoice_balance(invoice: Invoice) -> Money:
-    """What is still open: the gross, less issued credit notes, less payments."""
+def invoice_balance(invoice: Invoice, *, on: datetime.date | None = None) -> Money:
+    """What is still open: the gross, less issued credit notes, less payments; ``on`` a date, what was
+    open at the end of that day (credit notes issued and payments received until then)."""
     zero = Money(0, invoice.currency)
     credited = sum(
         (
             line.gross
             for note in invoice.credit_notes.all()
-            if note.status == InvoiceStatus.ISSUED
+            if note.status == InvoiceStatus.ISSUED and (on is None or note.issue_date <= on)
             for line in note.lines.all()
         ),
         zero,
     )
-    paid = sum((payment.amount for payment in invoice.payments.all()), zero)
+    paid = sum(
+        (payment.amount for payment in invoice.payments.all() if on is None or payment.received_on <= on),
+        zero,
+    )
     return invoice_totals(invoice)["gross"] + credited - paid
+
+
+CURRENT = "current"
+
+
+def age_label(days_overdue: int) -> str:
+    """The ageing bucket of an amount this many days past its due date: current (not yet due), 1-30,
+    31-60, 61-90 or 90+."""
+    if days_overdue <= 0:
+        return CURRENT
+    return next((label for limit, label in AGE_BUCKETS if days_overdue <= limit), "90+")
 
 
 def overdue_by_age(*, today: datetime.date) -> dict[str, list[tuple[Invoice, Money, int]]]:
@@ -73,38 +92,154 @@ def overdue_by_age(*, today: datetime.date) -> dict[str, list[tuple[Invoice, Mon
         if open_amount.amount <= 0:
             continue
         days = (today - invoice.due_date).days
-        label = next((label for limit, label in AGE_BUCKETS if days <= limit), "90+")
-        buckets[label].append((invoice, open_amount, days))
+        buckets[age_label(days)].append((invoice, open_amount, days))
     return buckets
 
 
-def statement_of_account(*, customer, start: datetime.date, end: datetime.date) -> dict:
-    """Issued invoices and credit notes and payments of a customer between two dates, oldest first, with
-    the balance brought forward and a running balance."""
-    invoices = list(
-        Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED).prefetch_related("lines")
-    )
-    payments = list(Payment.objects.filter(invoice__customer=customer).select_related("invoice"))
-    entries = [(i.issue_date, 0, i.number, invoice_totals(i)["gross"], i) for i in invoices]
-    entries += [(p.received_on, 1, p.reference, -p.amount, p) for p in payments]
-    entries.sort(key=lambda e: (e[0], e[1], e[2]))
-    currency = "CNY"
-    opening = sum((e[3] for e in entries if e[0] < start), Money(0, currency))
-    rows, balance = [], opening
-    for day, _order, reference, amount, source in entries:
-        if start <= day <= end:
-            balance += amount
-            rows.append(
-                {"date": day, "reference": reference, "amount": amount, "balance": balance, "source": source}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+def statement_period(
+    start: str | datetime.date | None, end: str | datetime.date | None
+) -> tuple[datetime.date, datetime.date]:
+    """The dates of a statement, from ISO text (the URL's ``from`` and ``to``) or dates; refuses a missing
+    or malformed date and a ``from`` after ``to``."""
+    dates = []
+    for name, value in (("from", start), ("to", end)):
+        if isinstance(value, str):
+            try:  # YYYY-MM-DD only (fromisoformat would also read 20260101 or 2026-W01-1)
+                value = datetime.date.fromisoformat(value) if ISO_DATE.fullmatch(value) else None
+            except ValueError:
+                value = None
+        if not isinstance(value, datetime.date):
+            raise BillingError(
+                _("“%(name)s” must be a date written YYYY-MM-DD."),
+                code="invalid_statement_period",
+                params={"name": name},
             )
-    return {
-        "customer": customer,
-        "start": start,
-        "end": end,
-        "opening": opening,
-        "rows": rows,
-        "closing": balance,
-    }
+        dates.append(value)
+    if dates[0] > dates[1]:
+        raise BillingError(
+            _("The statement's start (%(start)s) is after its end (%(end)s)."),
+            code="invalid_statement_period",
+            params={"start": dates[0], "end": dates[1]},
+        )
+    return dates[0], dates[1]
+
+
+class StatementKind(models.TextChoices):
+    INVOICE = "invoice", gettext_lazy("invoice")
+    CREDIT_NOTE = "credit_note", gettext_lazy("credit note")
+    PAYMENT = "payment", gettext_lazy("payment")
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One document of the period: an invoice (+), a credit note (-) or a payment (-)."""
+
+    date: datetime.date
+    kind: str
+    reference: str
+    invoice: Invoice  # the invoice or credit note itself, or the invoice a payment pays
+    amount: Money
+    balance: Money
+    due_date: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A customer's statement of account (对账单) in one currency: the balance brought forward from before
+    ``start``, the documents of the period with a running balance, the closing balance at ``end`` and
+    what is open then by age. ``closing == sum(ageing) + unapplied`` (unapplied: invoices paid or
+    credited beyond their amount)."""
+
+    customer: Customer
+    currency: str
+    start: datetime.date
+    end: datetime.date
+    opening: Money
+    lines: list[StatementLine]
+    closing: Money
+    ageing: dict[str, Money]
+    unapplied: Money
+
+    @property
+    def invoiced(self) -> Money:
+        return self._sum(StatementKind.INVOICE)
+
+    @property
+    def credited(self) -> Money:
+        return self._sum(StatementKind.CREDIT_NOTE)
+
+    @property
+    def paid(self) -> Money:
+        return self._sum(StatementKind.PAYMENT)
+
+    def _sum(self, kind: str) -> Money:
+        return sum((line.amount for line in self.lines if line.kind == kind), Money(0, self.currency))
+
+
+AGEING_LABELS = (CURRENT, *(label for _days, label in AGE_BUCKETS), "90+")
+_KIND_ORDER = {StatementKind.INVOICE: 0, StatementKind.CREDIT_NOTE: 1, StatementKind.PAYMENT: 2}
+
+
+def statement_of_account(*, customer: Customer, start: datetime.date, end: datetime.date) -> list[Statement]:
+    """The customer's statements between two dates, one per currency it was invoiced or paid in until
+    ``end`` (amounts of two currencies are never added), in alphabetical order of currency. Issued
+    invoices count on their issue date, credit notes on theirs, payments on the day received. A fixed
+    number of queries."""
+    start, end = statement_period(start, end)
+    documents = list(
+        Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED, issue_date__lte=end)
+        .select_related("credits")
+        .prefetch_related(*BALANCE_PREFETCH)
+    )
+    entries: dict[str, list[tuple]] = {}
+    for document in documents:
+        kind = (
+            StatementKind.CREDIT_NOTE if document.kind == InvoiceKind.CREDIT_NOTE else StatementKind.INVOICE
+        )
+        amount = invoice_totals(document)["gross"]
+        due_date = document.due_date if kind == StatementKind.INVOICE else None  # a credit note is never due
+        entries.setdefault(document.currency, []).append(
+            (document.issue_date, kind, document.number, document, amount, due_date)
+        )
+        for payment in document.payments.all():
+            if payment.received_on <= end:
+                entries[document.currency].append(
+                    (
+                        payment.received_on,
+                        StatementKind.PAYMENT,
+                        payment.reference,
+                        document,
+                        -payment.amount,
+                        None,
+                    )
+                )
+    statements = []
+    for currency in sorted(entries):
+        rows = sorted(entries[currency], key=lambda e: (e[0], _KIND_ORDER[e[1]], e[2]))
+        zero = Money(0, currency)
+        opening = sum((e[4] for e in rows if e[0] < start), zero)
+        balance, lines = opening, []
+        for day, kind, reference, document, amount, due_date in rows:
+            if day >= start:
+                balance += amount
+                lines.append(StatementLine(day, kind, reference, document, amount, balance, due_date))
+        ageing, unapplied = dict.fromkeys(AGEING_LABELS, zero), zero
+        for document in documents:
+            if document.currency != currency or document.kind != InvoiceKind.INVOICE:
+                continue
+            open_amount = invoice_balance(document, on=end)
+            if open_amount.amount > 0:
+                label = age_label((end - document.due_date).days) if document.due_date else CURRENT
+                ageing[label] += open_amount
+            else:
+                unapplied += open_amount
+        statements.append(
+            Statement(customer, currency, start, end, opening, lines, balance, ageing, unapplied)
+        )
+    return statements
 
 
 def _issued_lines(
@@ -119,23 +254,29 @@ def _issued_lines(
     return rows, list(lines)
 
 
-def _by_month(rows: dict, lines: list[InvoiceLine], key_of, keys) -> list[dict]:
-    """Gross per month and key, summed as Decimals and given as floats for the charts."""
-    table = {month: dict.fromkeys(keys, Decimal(0)) for month in rows}
+def _by_month(rows: dict, lines: list[InvoiceLine], key_of, keys) -> dict[str, list[dict]]:
+    """Gross per currency, month and key, summed as Decimals and given as floats for the charts; the
+    default currency always has its rows (zeros in a window without invoices), two currencies are never
+    added."""
+    currencies = sorted({settings.DEFAULT_CURRENCY, *(line.invoice.currency for line in lines)})
+    tables = {currency: {month: dict.fromkeys(keys, Decimal(0)) for month in rows} for currency in currencies}
     for line in lines:
-        sums = table.get(line.invoice.issue_date.replace(day=1))
+        sums = tables[line.invoice.currency].get(line.invoice.issue_date.replace(day=1))
         if sums is not None:
             key = key_of(line)
             sums[key] = sums.get(key, Decimal(0)) + line.gross.amount
-    return [
-        {"month": month, **{key: float(total) for key, total in sums.items()}}
-        for month, sums in table.items()
-    ]
+    return {
+        currency: [
+            {"month": month, **{key: float(total) for key, total in sums.items()}}
+            for month, sums in table.items()
+        ]
+        for currency, table in tables.items()
+    }
 
 
-def revenue_by_month(*, months: int, today: datetime.date) -> list[dict]:
-    """Gross invoiced per month (credit notes deducted) over the last ``months`` months, split by what
-    was billed (period fees, quote lines, person-days, ...)."""
+def revenue_by_month(*, months: int, today: datetime.date) -> dict[str, list[dict]]:
+    """Gross invoiced per currency and month (credit notes deducted) over the last ``months`` months, split
+    by what was billed (period fees, quote lines, person-days, ...)."""
     rows, lines = _issued_lines(months=months, today=today)
     sources = dict(
         Charge.objects.filter(invoice_line__in=[line.pk for line in lines]).values_list(
@@ -154,10 +295,11 @@ def revenue_by_month(*, months: int, today: datetime.date) -> list[dict]:
 PERIODS, TRAVEL, OUT_OF_SCOPE = "service-periods", "travel", "out-of-scope"
 
 
-def revenue_by_group(*, months: int, today: datetime.date) -> tuple[list[dict], dict[str, str]]:
-    """Gross invoiced per month by service group (服务类别) of what was billed, credit notes deducted from
-    the group of the line they credit; period fees, travel at cost and out-of-scope work have buckets of
-    their own. Returns the months and the bucket labels, in catalogue order. A fixed number of queries."""
+def revenue_by_group(*, months: int, today: datetime.date) -> tuple[dict[str, list[dict]], dict[str, str]]:
+    """Gross invoiced per currency and month by service group (服务类别) of what was billed, credit notes
+    deducted from the group of the line they credit; period fees, travel at cost and out-of-scope work have
+    buckets of their own. Returns the months by currency and the bucket labels, in catalogue order. A fixed
+    number of queries."""
     rows, lines = _issued_lines(months=months, today=today)
     billed = {line.credits_line_id or line.pk for line in lines}
     charges = dict(

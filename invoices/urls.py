@@ -1,6 +1,6 @@
 from django.urls import path
 
-from invoices import api, finance_views, views
+from invoices import api, finance_views, statement_views, views
 
 app_name = "invoices"
 urlpatterns = [
@@ -14,6 +14,15 @@ urlpatterns = [
         "staff/customers/<slug:code>/consumption/<int:pk>/correct",
         views.consumption_correct_view,
         name="correct-consumption",
+    ),
+    path("staff/customers/<slug:code>/statement", statement_views.statement, name="statement"),
+    path(
+        "staff/customers/<slug:code>/statement.pdf", statement_views.statement_pdf_view, name="statement-pdf"
+    ),
+    path(
+        "staff/customers/<slug:code>/statement/send",
+        statement_views.statement_send_view,
+        name="statement-send",
     ),
     path("staff/quotes/", views.quotes_by_state, name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
@@ -40,4 +49,5 @@ api_urlpatterns = [
     path("work-logs", api.WorkLogView.as_view(), name="work-logs"),
     path("orders/<int:pk>", api.OrderView.as_view(), name="order"),
     path("orders/<int:pk>/close", api.OrderCloseView.as_view(), name="order-close"),
+    path("customers/<slug:code>/statement", api.StatementView.as_view(), name="customer-statement"),
 ]

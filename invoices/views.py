@@ -5,6 +5,7 @@ import datetime
 import uuid
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -15,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.money import sums_by_currency
 from billing.staff import form_errors_message, run_service
 from catalog.models import ServiceTier
 from contracts.forms import CorrectionForm
 from contracts.models import ConsumptionEntry, Customer, PeriodKind, QuotaKind
 from contracts.selectors import PeriodStatus, consumption_ledger, customer_coverage
 from contracts.services import consumption_correct, consumption_may_correct
-from invoices.models import ChargeSource, Invoice, InvoiceRun
+from invoices.models import ChargeSource, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus
 from invoices.selectors import (
     BALANCE_PREFETCH,
     invoice_balance,
@@ -33,6 +35,7 @@ from invoices.selectors import (
     revenue_by_month,
 )
 from invoices.services import invoice_run_start
+from invoices.statement_views import may_see_statement
 from quotes.models import OrderLine, Quote, QuoteStatus, ServiceOrder
 from quotes.selectors import renewal_pipeline
 from quotes.services import largest_discount, order_close, quote_totals
@@ -79,7 +82,7 @@ def run_progress(request, pk: int):
 
 
 _credited = pgettext_lazy("revenue", "credited")
-_renewal_fees = pgettext_lazy("chart", "fees of the periods ending (CNY)")
+_renewal_fees = pgettext_lazy("chart", "fees of the periods ending (%(currency)s)")
 _renewal_periods = pgettext_lazy("chart", "periods ending")
 PERIOD_STATUS_LABELS = {
     PeriodStatus.ACTIVE: pgettext_lazy("service period", "active"),
@@ -87,6 +90,9 @@ PERIOD_STATUS_LABELS = {
     PeriodStatus.LAPSED: pgettext_lazy("service period", "lapsed"),
     PeriodStatus.UPCOMING: pgettext_lazy("service period", "upcoming"),
 }
+
+
+OPEN_CAN_BE = (InvoiceStatus.ISSUED, InvoiceKind.INVOICE)  # a credit note is never open itself
 
 
 @login_required
@@ -102,7 +108,8 @@ def customer_page(request, code: str):
         (
             invoice,
             invoice_totals(invoice)["gross"],
-            invoice_balance(invoice) if invoice.status == "issued" else None,
+            # a credit note counts once: in the balance of the invoice it credits
+            invoice_balance(invoice) if (invoice.status, invoice.kind) == OPEN_CAN_BE else None,
         )
         for invoice in Invoice.objects.filter(customer=customer).prefetch_related(*BALANCE_PREFETCH)[:20]
     ]
@@ -128,6 +135,7 @@ def customer_page(request, code: str):
             .select_related("order__quote", "service")
             .order_by("-order__created_at", "quote_line__position")[:100]
         ),
+        "may_see_statement": may_see_statement(request.user, customer),
     }
     return render(request, "invoices/customer.html", context)
 
@@ -216,6 +224,13 @@ def quotes_by_state(request):
     return render(request, "quotes/quotes.html", {"by_state": by_state, "waiting": waiting})
 
 
+def _months_as_text(by_currency: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    return {
+        currency: [{**row, "month": row["month"].strftime("%Y-%m")} for row in rows]
+        for currency, rows in by_currency.items()
+    }
+
+
 @login_required
 @permission_required("quotes.view_quote", raise_exception=True)
 def charts(request):
@@ -227,28 +242,39 @@ def charts(request):
     for offset in range(12):
         month = today.replace(day=1) + relativedelta(months=offset)
         row = ending.get(month)
+        fees = row["fees"] if row else {}
         renewals.append(
             {
                 "month": month.strftime("%Y-%m"),
-                "fees": float(row["fees"].amount) if row else 0,
+                "fees": {currency: float(fee.amount) for currency, fee in fees.items()},
                 "periods": len(row["periods"]) if row else 0,
             }
         )
+    fee_currencies = sorted({settings.DEFAULT_CURRENCY, *(c for row in renewals for c in row["fees"])})
     data = {
         "renewals": renewals,
-        "renewalLabels": {"fees": str(_renewal_fees), "periods": str(_renewal_periods)},
+        "renewalLabels": {
+            "fees": {currency: str(_renewal_fees) % {"currency": currency} for currency in fee_currencies},
+            "periods": str(_renewal_periods),
+        },
         "labels": {source.value: str(source.label) for source in ChargeSource},
     }
     data["labels"]["credited"] = str(_credited)
     if request.user.has_perm("invoices.view_invoice"):
-        data["revenue"] = [
-            {**row, "month": row["month"].strftime("%Y-%m")}
-            for row in revenue_by_month(months=12, today=today)
-        ]
-        data["groups"], data["groupLabels"] = revenue_by_group(months=12, today=today)
-        data["groups"] = [{**row, "month": row["month"].strftime("%Y-%m")} for row in data["groups"]]
-        data["ageing"] = {
-            label: sum(float(open_amount.amount) for _invoice, open_amount, _days in rows)
+        # one chart per currency: amounts of two currencies are never added
+        data["revenue"] = _months_as_text(revenue_by_month(months=12, today=today))
+        groups, data["groupLabels"] = revenue_by_group(months=12, today=today)
+        data["groups"] = _months_as_text(groups)
+        overdue = {
+            label: sums_by_currency(open_amount for _invoice, open_amount, _days in rows)
             for label, rows in overdue_by_age(today=today).items()
+        }
+        currencies = sorted({*data["revenue"], *(currency for sums in overdue.values() for currency in sums)})
+        data["ageing"] = {
+            currency: {
+                label: float(sums[currency].amount) if currency in sums else 0.0
+                for label, sums in overdue.items()
+            }
+            for currency in currencies
         }
     return render(request, "invoices/charts.html", {"chart_data": data})

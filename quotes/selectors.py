@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext_lazy as _
-from djmoney.money import Money
 
 from billing.errors import BillingError
+from billing.money import sums_by_currency
 from catalog.pricing import Priced, price_agreed
 from contracts.models import ServicePeriod
 from contracts.selectors import period_status
@@ -36,7 +36,7 @@ def renewal_pipeline(*, today: datetime.date, months_back: int = 3, months_ahead
     months: dict[datetime.date, dict] = {}
     for period in periods:
         month = period.end.replace(day=1)
-        row = months.setdefault(month, {"month": month, "periods": [], "fees": Money(0, "CNY")})
+        row = months.setdefault(month, {"month": month, "periods": [], "fees": {}})
         quote = renewal_quotes.get(period.pk)
         row["periods"].append(
             {
@@ -46,7 +46,8 @@ def renewal_pipeline(*, today: datetime.date, months_back: int = 3, months_ahead
                 "quote": quote,
             }
         )
-        row["fees"] += period.fee
+    for row in months.values():  # per currency: two currencies are never added
+        row["fees"] = sums_by_currency(entry["period"].fee for entry in row["periods"])
     return [months[month] for month in sorted(months)]
 
 

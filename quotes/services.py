@@ -79,17 +79,20 @@ def quote_create(
     renewal_tier: ServiceTier | None = None,
 ) -> Quote:
     """A draft quote numbered from the year's gapless series (the number is taken in this transaction,
-    so a rolled-back creation leaves no hole). Prices come from the rate card in force on the quote date."""
+    so a rolled-back creation leaves no hole). Prices and the currency come from the rate card in force on
+    the quote date."""
     if contract is not None and contract.customer_id != customer.pk:
         raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
     quote_date = quote_date or timezone.localdate()
+    rate_card = rate_card_in_force(on=quote_date)
     number = f"Q{quote_date.year}-{get_next_value(f'quotes-{quote_date.year}'):05d}"
     return Quote.objects.create(
         number=number,
         kind=kind,
         customer=customer,
         contract=contract,
-        rate_card=rate_card_in_force(on=quote_date),
+        rate_card=rate_card,
+        currency=rate_card.currency,  # its prices are in the card's currency
         quote_date=quote_date,
         valid_until=valid_until or quote_date + datetime.timedelta(days=settings.QUOTE_VALID_DAYS),
         discount=discount,

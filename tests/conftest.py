@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from billing.apikeys import forget_api_keys
 from catalog import snapshot
@@ -28,6 +29,15 @@ def fresh_catalogue_snapshot():
     """Each test starts like a new process: rows cached by an earlier test were rolled back with it."""
     snapshot.clear()
     forget_api_keys()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request asking for English (Accept-Language) leaves
+    it active in the thread, which would make a later test's documents English."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

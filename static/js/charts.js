@@ -22,23 +22,30 @@
   draw("renewals", {
     type: "bar",
     data: { labels: data.renewals.map(function (r) { return r.month; }),
-            datasets: [
-              { label: data.renewalLabels.fees, data: data.renewals.map(function (r) { return r.fees; }),
-                backgroundColor: colours[0], yAxisID: "y" },
+            // fees: one dataset per currency, never added together
+            datasets: Object.keys(data.renewalLabels.fees).map(function (currency, i) {
+              return { label: data.renewalLabels.fees[currency],
+                       data: data.renewals.map(function (r) { return r.fees[currency] || 0; }),
+                       backgroundColor: colours[(i * 3) % colours.length], yAxisID: "y" };
+            }).concat([
               { label: data.renewalLabels.periods, data: data.renewals.map(function (r) { return r.periods; }),
                 backgroundColor: colours[2], yAxisID: "y1" }
-            ] },
+            ]) },
     options: { animation: false, scales: { y: { position: "left" },
                y1: { position: "right", grid: { drawOnChartArea: false }, ticks: { precision: 0 } } } }
   });
-  if (data.revenue) {
-    stackedByMonth("revenue", data.revenue, data.labels);
-    stackedByMonth("revenue-groups", data.groups, data.groupLabels);
-    draw("ageing", {
+  // One chart per currency: amounts of two currencies are never added.
+  Object.keys(data.revenue || {}).forEach(function (currency) {
+    stackedByMonth("revenue-" + currency, data.revenue[currency], data.labels);
+    stackedByMonth("revenue-groups-" + currency, data.groups[currency], data.groupLabels);
+  });
+  Object.keys(data.ageing || {}).forEach(function (currency) {
+    var ageing = data.ageing[currency];
+    draw("ageing-" + currency, {
       type: "bar",
-      data: { labels: Object.keys(data.ageing),
-              datasets: [{ label: "CNY", data: Object.values(data.ageing), backgroundColor: colours[6] }] },
+      data: { labels: Object.keys(ageing),
+              datasets: [{ label: currency, data: Object.values(ageing), backgroundColor: colours[6] }] },
       options: { indexAxis: "y", plugins: { legend: { display: false } }, animation: false }
     });
-  }
+  });
 })();

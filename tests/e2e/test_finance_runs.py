@@ -48,8 +48,8 @@ def test_finance_sees_the_charts_drawn_from_local_files(page, live_server, djang
     page.on("request", lambda request: requests.append(request.url))
     log_in(page, live_server, "fin2", "fin2-password", next_url="/staff/charts/")
     page.wait_for_url("**/staff/charts/")
-    page.wait_for_function("document.getElementById('revenue').chart !== undefined")
-    assert page.evaluate("document.getElementById('ageing').chart.data.labels.length") == 4
-    assert page.evaluate("document.getElementById('revenue-groups').chart.data.datasets.length") >= 9
+    page.wait_for_function("document.getElementById('revenue-CNY').chart !== undefined")
+    assert page.evaluate("document.getElementById('ageing-CNY').chart.data.labels.length") == 4
+    assert page.evaluate("document.getElementById('revenue-groups-CNY').chart.data.datasets.length") >= 9
     assert all(url.startswith(live_server.url) for url in requests)
     screenshot("finance-charts")

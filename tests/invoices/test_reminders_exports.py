@@ -53,10 +53,10 @@ def test_a_paid_invoice_gets_no_reminder(invoice):
 def test_the_statement_of_account_runs_the_balance(invoice):
     payment_record(invoice=invoice, amount=Money(4000, "CNY"), received_on=D(2026, 2, 10), reference="B1")
     credit_note_issue(invoice=invoice, reason="优惠", lines={invoice.lines.get().pk: 1})
-    statement = statement_of_account(customer=invoice.customer, start=D(2026, 1, 1), end=D(2026, 12, 31))
-    assert statement["opening"] == Money(0, "CNY")
-    assert [row["balance"] for row in statement["rows"]][:2] == [Money(10000, "CNY"), Money(6000, "CNY")]
-    assert statement["closing"] == Money(-4000, "CNY")
+    [statement] = statement_of_account(customer=invoice.customer, start=D(2026, 1, 1), end=D(2026, 12, 31))
+    assert statement.opening == Money(0, "CNY")
+    assert [line.balance for line in statement.lines][:2] == [Money(10000, "CNY"), Money(6000, "CNY")]
+    assert statement.closing == Money(-4000, "CNY")
 
 
 def test_exports_escape_formulas_and_carry_vat(invoice, tmp_path):

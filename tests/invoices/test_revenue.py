@@ -38,7 +38,7 @@ def invoiced(catalogue):
 def test_each_line_counts_in_the_group_of_what_it_billed(invoiced, django_assert_max_num_queries):
     with django_assert_max_num_queries(10):
         months, labels = revenue_by_group(months=3, today=timezone.localdate())
-    this_month = months[-1]
+    this_month = months["CNY"][-1]
     lines = {line.description: float(line.gross.amount) for line in invoiced.lines.all()}
     development = ServiceItem.objects.get(code="custom-development").group.code
     migration = ServiceItem.objects.get(code="data-migration").group.code
@@ -54,14 +54,16 @@ def test_a_credit_note_is_deducted_from_the_group_of_the_line_it_credits(invoice
     fee_line = next(line for line in invoiced.lines.all() if line.gross.amount == 1000)
     credit_note_issue(invoice=invoiced, reason="部分退费", lines={fee_line.pk: Decimal("0.25")})
     months, _labels = revenue_by_group(months=1, today=timezone.localdate())
-    assert months[-1][PERIODS] == 750
-    by_source = revenue_by_month(months=1, today=timezone.localdate())[-1]
+    assert months["CNY"][-1][PERIODS] == 750
+    by_source = revenue_by_month(months=1, today=timezone.localdate())["CNY"][-1]
     assert by_source["credited"] == -250
     assert by_source["period_fee"] == 1000
 
 
 def test_months_without_invoices_are_zero(catalogue):
-    months, labels = revenue_by_group(months=12, today=datetime.date(2026, 6, 15))
+    by_currency, labels = revenue_by_group(months=12, today=datetime.date(2026, 6, 15))
+    assert list(by_currency) == ["CNY"]
+    months = by_currency["CNY"]
     assert len(months) == 12
     assert months[0]["month"] == datetime.date(2025, 7, 1)
     assert all(row[key] == 0 for row in months for key in labels)

@@ -1,9 +1,11 @@
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
+from djmoney.money import Money
 
 from billing.roles import sync_roles
 from catalog.models import ServiceItem
@@ -83,8 +85,8 @@ def test_charts_show_renewals_to_all_and_revenue_and_ageing_to_finance(
         invoice_issue(invoice=invoice)
     page = admin_client.get(reverse("invoices:charts"))
     data = page.context["chart_data"]
-    assert sum(row["period_fee"] for row in data["revenue"]) > 0
-    assert set(data["ageing"]) == {"1-30", "31-60", "61-90", "90+"}
+    assert sum(row["period_fee"] for row in data["revenue"]["CNY"]) > 0
+    assert set(data["ageing"]["CNY"]) == {"1-30", "31-60", "61-90", "90+"}
     assert "vendor/chartjs/chart.umd.min.js" in page.content.decode()
     sync_roles()
     sales = django_user_model.objects.create_user(username="s", password="x", is_staff=True)
@@ -93,3 +95,14 @@ def test_charts_show_renewals_to_all_and_revenue_and_ageing_to_finance(
     sales_data = client.get(reverse("invoices:charts")).context["chart_data"]
     assert "revenue" not in sales_data
     assert sales_data["renewals"]
+
+
+def test_the_customer_page_counts_a_credit_note_once(admin_client, two_currencies):
+    customer, cny_invoice, usd_invoice, march, note = two_currencies
+    page = admin_client.get(reverse("invoices:customer", args=[customer.code]))
+    open_amounts = {invoice.number: open_amount for invoice, _total, open_amount in page.context["invoices"]}
+    # the credit note's 2,500.00 is in its invoice's balance (10,000 - 2,500 - 3,000), not open again
+    assert open_amounts[note.number] is None
+    assert open_amounts[cny_invoice.number] == Money(Decimal("4500.00"), "CNY")
+    assert open_amounts[march.number] == Money(Decimal("2000.10"), "CNY")
+    assert open_amounts[usd_invoice.number] == Money(Decimal("1000.00"), "USD")

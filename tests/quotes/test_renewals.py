@@ -120,7 +120,7 @@ def test_the_renewal_pipeline_lists_periods_by_month_with_their_quote(ending):
     assert october["periods"][0]["period"] == lapsed
     assert october["periods"][0]["status"] == "lapsed"
     december = by_month[D(2026, 12, 1)]
-    assert december["fees"] == Money(88000, "CNY")
+    assert december["fees"] == {"CNY": Money(88000, "CNY")}
     assert december["periods"][0]["status"] == "active"
     assert december["periods"][0]["quote"].status == QuoteStatus.DRAFT
     assert RenewalReminder.objects.count() == 0

@@ -136,7 +136,7 @@ def test_revenue_is_summed_in_decimals(customer):
             gross=Money(gross, "CNY"),
         )
     invoice_issue(invoice=invoice)
-    assert revenue_by_month(months=1, today=datetime.date.today())[-1]["period_fee"] == 0.3
+    assert revenue_by_month(months=1, today=datetime.date.today())["CNY"][-1]["period_fee"] == 0.3
 
 
 @pytest.mark.parametrize(
