@@ -22,6 +22,7 @@ from catalog.models import (
     RateCard,
     Role,
     ServiceItem,
+    TravelPolicy,
     UnitPrice,
     VolumeModel,
 )
@@ -175,3 +176,17 @@ def totals(lines: "list[LineAmounts]") -> LineAmounts:
     net = sum((line.net for line in lines), ZERO.quantize(FEN))
     vat = sum((line.vat for line in lines), ZERO.quantize(FEN))
     return LineAmounts(net=net, vat=vat, gross=net + vat, vat_rate=ZERO)
+
+
+TRAVEL_CAPS = {"lodging": "lodging_cap_per_night", "allowance": "allowance_per_day"}
+
+
+def travel_cap(*, rate_card: RateCard | None, category: str, units: int) -> Money | None:
+    """What the travel policy (差旅标准) of ``rate_card`` allows for an expense of ``category``: the lodging
+    cap per night or the daily allowance times the nights or days; None when nothing caps it (transport,
+    no policy, no cap set)."""
+    policy = TravelPolicy.objects.filter(rate_card=rate_card).first() if rate_card else None
+    per_unit = getattr(policy, TRAVEL_CAPS[category]) if policy and category in TRAVEL_CAPS else None
+    if per_unit is None:
+        return None
+    return money(per_unit.amount * units, str(per_unit.currency))

@@ -18,7 +18,13 @@ from billing.history import CREATED, history_record
 from billing.mail import mail_contacts
 from billing.money import money, round_fen
 from catalog.models import PricingBasis, Role, TaxCategory
-from catalog.pricing import data_volume_amount, data_volume_pricing, line_amounts, person_day_rate
+from catalog.pricing import (
+    data_volume_amount,
+    data_volume_pricing,
+    line_amounts,
+    person_day_rate,
+    travel_cap,
+)
 from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, ServicePeriod
 from contracts.quotas import Quota, person_day_quota
@@ -173,6 +179,31 @@ def receipt_check(receipt) -> None:
         raise BillingError(_("A receipt is a PDF, JPEG or PNG file."), code="receipt_type")
 
 
+def travel_expense_cap(
+    *, category: str, spent_on: datetime.date, amount: Money, quantity: int = 1
+) -> tuple[Money | None, Money]:
+    """The cap the travel policy of the rate card in force on ``spent_on`` puts on an expense (lodging
+    per night, allowance per day, times ``quantity``) and the part of ``amount`` above it. No rate card
+    or no cap: nothing caps it."""
+    if quantity < 1:
+        raise BillingError(_("An expense covers at least one night or day."), code="invalid_quantity")
+    try:
+        rate_card = rate_card_in_force(on=spent_on)
+    except BillingError:
+        rate_card = None
+    cap = travel_cap(rate_card=rate_card, category=category, units=quantity)
+    currency = str(amount.currency)
+    if cap is None:
+        return None, Money(0, currency)
+    if str(cap.currency) != currency:
+        raise BillingError(
+            _("The travel policy caps this expense in %(currency)s: record it in %(currency)s."),
+            code="travel_currency",
+            params={"currency": cap.currency},
+        )
+    return cap, max(amount - cap, Money(0, currency))
+
+
 @transaction.atomic
 def travel_expense_record(
     *,
@@ -183,23 +214,53 @@ def travel_expense_record(
     description: str,
     receipt,
     ticket_ref: str = "",
+    quantity: int = 1,
+    by=None,
 ) -> TravelExpense:
+    """Records an expense with who recorded it; the travel policy's cap and the excess above it are
+    kept on it (an expense above its cap needs another person's approval)."""
+    cap, excess = travel_expense_cap(category=category, spent_on=spent_on, amount=amount, quantity=quantity)
     receipt_check(receipt)
     return TravelExpense.objects.create(
         customer=customer,
         category=category,
         spent_on=spent_on,
         amount=amount,
+        quantity=quantity,
+        cap=cap,
+        excess=excess,
         description=description,
         receipt=receipt,
         ticket_ref=ticket_ref,
+        recorded_by=by,
     )
+
+
+APPROVE_TRAVEL = "invoices.change_travelexpense"
+
+
+def travel_expense_approval_check(*, expense: TravelExpense, by) -> None:
+    """Four eyes above the cap: the approver holds finance's travel permission and is not who recorded
+    the expense. Within its caps an expense is approved as before."""
+    if not expense.above_cap:
+        return
+    if by is None or not by.has_perm(APPROVE_TRAVEL):
+        raise BillingError(
+            _("Travel above the policy's cap is approved by finance."), code="forbidden_approval"
+        )
+    if expense.recorded_by_id == by.pk:
+        raise BillingError(
+            _("Travel above the policy's cap needs the approval of someone other than who recorded it."),
+            code="own_request",
+        )
 
 
 @transaction.atomic
 def travel_expense_approve(*, expense: TravelExpense, by) -> TravelExpense:
+    """Approves an expense for re-invoicing (once; approving again changes nothing)."""
     expense = TravelExpense.objects.select_for_update().get(pk=expense.pk)
     if expense.approved_at is None:
+        travel_expense_approval_check(expense=expense, by=by)
         expense.approved_by, expense.approved_at = by, timezone.now()
         expense.save(update_fields=["approved_by", "approved_at"])
     return expense
@@ -281,8 +342,8 @@ def charges_collect(*, up_to: datetime.date) -> int:
                 source_id=expense.pk,
                 description=f"{expense.get_category_display()} · {expense.description}",
                 service_date=expense.spent_on,
-                unit_price=expense.amount,
-                amount=expense.amount,
+                unit_price=expense.billed_amount,
+                amount=expense.billed_amount,
                 tax_inclusive=True,
                 vat_rate=Decimal(0),
                 pass_through=True,
