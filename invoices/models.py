@@ -289,6 +289,15 @@ class InvoiceLine(models.Model):
     credits_line = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credited_by"
     )
+    credited_quantity = models.DecimalField(
+        _("quantity credited"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("On a credit note: how much of the credited line's quantity it takes back; empty for a "
+                    "credit of an agreed amount."),
+    )  # fmt: skip
 
     history = audit_history()
 

@@ -1,0 +1,221 @@
+"""Credit notes that add up: an agreed amount or a quantity of a line, partial credits that never drift, no
+credit of 0.00, and documents (PDF, export) that read as a credit note."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from djmoney.money import Money
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from billing.errors import BillingError
+from invoices.models import Charge, ChargeSource, Invoice, InvoiceKind, InvoiceLine
+from invoices.selectors import invoice_balance, invoice_totals
+from invoices.services import LineCredit, credit_note_issue, invoice_issue
+from tests.factories import CustomerFactory
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+
+
+def issued_invoice(*lines, customer=None):
+    """An issued invoice of ``lines``: (quantity, unit price, gross, VAT rate[, tax inclusive]) each."""
+    customer = customer or CustomerFactory()
+    invoice = Invoice.objects.create(customer=customer)
+    for position, (quantity, unit_price, gross, vat_rate, *inclusive) in enumerate(lines, start=1):
+        gross = Decimal(gross)
+        net = (gross / (1 + Decimal(vat_rate))).quantize(Decimal("0.01"))
+        line = InvoiceLine.objects.create(
+            invoice=invoice,
+            position=position,
+            description=f"line {position}",
+            quantity=Decimal(quantity),
+            unit="人天",
+            unit_price=Money(unit_price, "CNY"),
+            vat_rate=Decimal(vat_rate),
+            net=Money(net, "CNY"),
+            vat=Money(gross - net, "CNY"),
+            gross=Money(gross, "CNY"),
+        )
+        Charge.objects.create(
+            customer=customer,
+            source=ChargeSource.WORK_LOG,
+            source_id=line.pk,
+            description=line.description,
+            service_date=D(2026, 3, 1),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=line.gross if (inclusive or [True])[0] else line.net,
+            tax_inclusive=(inclusive or [True])[0],
+            vat_rate=line.vat_rate,
+            invoice_line=line,
+        )
+    return invoice_issue(invoice=invoice, issue_date=D(2026, 3, 31))
+
+
+def credited_lines(invoice):
+    return list(InvoiceLine.objects.filter(invoice__credits=invoice))
+
+
+def assert_every_line_adds_up(invoice):
+    """Every credit line: net + VAT = gross, none of them positive, and quantity x unit price printed is its
+    gross (the invoices here are priced VAT included)."""
+    for line in credited_lines(invoice):
+        assert line.net + line.vat == line.gross
+        assert max(line.net.amount, line.vat.amount, line.gross.amount) <= 0
+        assert (line.quantity * line.unit_price.amount).quantize(Decimal("0.01")) == line.gross.amount
+
+
+def test_a_credit_note_credits_an_agreed_amount_of_a_line(catalogue):
+    invoice = issued_invoice(("5", "100.00", "500.00", "0.06"))
+    line = invoice.lines.get()
+    agreed = {line.pk: LineCredit(amount=Decimal(150))}
+    note = credit_note_issue(invoice=invoice, reason="协商退款", lines=agreed)
+    credit = note.lines.get()
+    assert (credit.quantity, credit.unit, credit.unit_price) == (Decimal(-1), "", Money(150, "CNY"))
+    assert (credit.gross, credit.net, credit.vat) == (
+        Money(-150, "CNY"),
+        Money("-141.51", "CNY"),
+        Money("-8.49", "CNY"),
+    )
+    assert credit.credited_quantity is None
+    assert invoice_balance(invoice) == Money(350, "CNY")
+
+
+def test_an_agreed_amount_of_a_line_priced_without_vat_prints_its_net_as_unit_price(catalogue):
+    invoice = issued_invoice(("1", "471.70", "500.00", "0.06", False))
+    line = invoice.lines.get()
+    note = credit_note_issue(invoice=invoice, reason="协商", lines={line.pk: LineCredit(amount=Decimal(150))})
+    credit = note.lines.get()
+    assert credit.unit_price == -credit.net
+    assert credit.gross == Money(-150, "CNY")
+
+
+def test_a_quantity_credit_prints_the_quantity_at_the_lines_unit_price(catalogue):
+    invoice = issued_invoice(("3", "2400.00", "7200.00", "0.06"))
+    line = invoice.lines.get()
+    note = credit_note_issue(invoice=invoice, reason="少做一天", lines={line.pk: Decimal(1)})
+    credit = note.lines.get()
+    assert (credit.quantity, credit.unit, credit.unit_price) == (Decimal(-1), "人天", Money(2400, "CNY"))
+    assert (credit.credited_quantity, credit.gross) == (Decimal(1), Money(-2400, "CNY"))
+
+
+def test_thirds_of_200_credit_exactly_200(catalogue):
+    by_quantity = issued_invoice(("3", "66.67", "200.00", "0.06"))
+    line = by_quantity.lines.get()
+    for _third in range(3):
+        credit_note_issue(invoice=by_quantity, reason="三分之一", lines={line.pk: Decimal(1)})
+    grosses = [c.gross.amount for c in credited_lines(by_quantity)]
+    assert sorted(grosses) == [Decimal("-66.67"), Decimal("-66.67"), Decimal("-66.66")]
+    assert sum(grosses) == Decimal("-200.00")
+    assert sum(c.net.amount for c in credited_lines(by_quantity)) == -line.net.amount
+    assert invoice_balance(by_quantity) == Money(0, "CNY")
+    assert_every_line_adds_up(by_quantity)
+
+    one_unit = issued_invoice(("1", "200.00", "200.00", "0.06"))
+    line = one_unit.lines.get()
+    for quantity in ("0.33", "0.33", "0.34"):
+        credit_note_issue(invoice=one_unit, reason="三分之一", lines={line.pk: Decimal(quantity)})
+    assert sum(c.gross.amount for c in credited_lines(one_unit)) == Decimal("-200.00")
+    assert_every_line_adds_up(one_unit)
+
+
+def test_the_rest_of_a_line_credited_by_amount_can_always_be_credited(catalogue):
+    invoice = issued_invoice(("1", "200.00", "200.00", "0.06"))
+    line = invoice.lines.get()
+    for amount in ("66.67", "66.67"):
+        credit_note_issue(invoice=invoice, reason="分期", lines={line.pk: LineCredit(amount=Decimal(amount))})
+    a_third = {line.pk: LineCredit(amount=Decimal("66.67"))}
+    with pytest.raises(BillingError) as too_much:
+        credit_note_issue(invoice=invoice, reason="分期", lines=a_third)
+    assert too_much.value.code == "credit_too_much"
+    assert "66.66" in str(too_much.value)
+    credit_note_issue(invoice=invoice, reason="余额", lines={line.pk: LineCredit(amount=Decimal("66.66"))})
+    assert invoice_balance(invoice) == Money(0, "CNY")
+    assert_every_line_adds_up(invoice)
+
+
+def test_a_credit_of_0_00_is_refused_and_nothing_is_written(catalogue):
+    invoice = issued_invoice(("3", "2400.00", "7200.00", "0.06"), ("1000", "0.01", "10.00", "0.06"))
+    days, cheap = invoice.lines.order_by("position")
+    refused_credits = [
+        {days.pk: LineCredit(amount=Decimal("0.00"))},
+        {days.pk: Decimal("0")},
+        {cheap.pk: Decimal("0.01")},  # 0.01 of 1000 units of 10.00 rounds to 0.00
+        {days.pk: Decimal(1), cheap.pk: LineCredit(amount=Decimal(0))},  # one bad line refuses the note
+    ]
+    for lines in refused_credits:
+        with pytest.raises(BillingError) as refused:
+            credit_note_issue(invoice=invoice, reason="零", lines=lines)
+        assert refused.value.code == "credit_zero"
+        assert "0.00" in str(refused.value)
+    assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
+
+
+def test_a_credit_gives_a_quantity_or_an_amount_in_fen(catalogue):
+    invoice = issued_invoice(("3", "2400.00", "7200.00", "0.06"))
+    line = invoice.lines.get()
+    for credit, code in [
+        (LineCredit(quantity=Decimal(1), amount=Decimal(100)), "credit_quantity_or_amount"),
+        (LineCredit(), "credit_quantity_or_amount"),
+        (LineCredit(amount=Decimal("10.001")), "invalid_amount"),
+        (LineCredit(amount=Decimal("-10")), "invalid_quantity"),
+        (LineCredit(amount=Decimal("7200.01")), "credit_too_much"),
+    ]:
+        with pytest.raises(BillingError) as refused:
+            credit_note_issue(invoice=invoice, reason="x", lines={line.pk: credit})
+        assert refused.value.code == code
+    assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
+
+
+def test_a_whole_credit_after_a_partial_one_takes_what_is_left(catalogue):
+    invoice = issued_invoice(("3", "66.67", "200.00", "0.06"), ("2", "150.00", "300.00", "0.13"))
+    first = invoice.lines.order_by("position").first()
+    credit_note_issue(invoice=invoice, reason="部分", lines={first.pk: LineCredit(amount=Decimal("12.34"))})
+    credit_note_issue(invoice=invoice, reason="全部")
+    assert invoice_balance(invoice) == Money(0, "CNY")
+    assert invoice_totals(invoice)["gross"] == Money(500, "CNY")
+    assert_every_line_adds_up(invoice)
+    with pytest.raises(BillingError):
+        credit_note_issue(invoice=invoice, reason="再来")
+
+
+line_amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
+quantities = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("50"), places=2)
+shares = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(1), places=2)
+steps = st.lists(st.tuples(st.sampled_from(["quantity", "amount"]), shares), max_size=6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(gross=line_amounts, quantity=quantities, vat_rate=st.sampled_from(["0", "0.06", "0.13"]), steps=steps)
+def test_partial_credits_never_exceed_the_line_and_the_rest_always_reaches_it_exactly(
+    catalogue, gross, quantity, vat_rate, steps
+):
+    """Random partial credits (a share of the quantity or of the amount left) never credit more than the
+    line; crediting the rest then credits exactly the line, net and gross, to the fen."""
+    unit_price = (gross / quantity).quantize(Decimal("0.01"))
+    invoice = issued_invoice((quantity, unit_price, gross, vat_rate))
+    line = invoice.lines.get()
+    refusals = []
+    for kind, share in steps:
+        credited = -sum((c.gross.amount for c in credited_lines(invoice)), Decimal(0))
+        credited_quantity = sum((c.credited_quantity or 0 for c in credited_lines(invoice)), Decimal(0))
+        if kind == "amount":
+            wanted = LineCredit(amount=((line.gross.amount - credited) * share).quantize(Decimal("0.01")))
+        else:
+            wanted = LineCredit(quantity=((quantity - credited_quantity) * share).quantize(Decimal("0.01")))
+        try:
+            credit_note_issue(invoice=invoice, reason="部分", lines={line.pk: wanted})
+        except BillingError as refused:
+            refusals.append(refused.code)
+        credited = -sum((c.gross.amount for c in credited_lines(invoice)), Decimal(0))
+        assert Decimal(0) <= credited <= line.gross.amount
+    assert set(refusals) <= {"credit_zero", "credit_too_much"}
+    if invoice_balance(invoice).amount > 0:
+        credit_note_issue(invoice=invoice, reason="余额")
+    credits = credited_lines(invoice)
+    assert -sum(c.gross.amount for c in credits) == line.gross.amount
+    assert -sum(c.net.amount for c in credits) == line.net.amount
+    assert invoice_balance(invoice) == Money(0, "CNY")
+    assert_every_line_adds_up(invoice)
