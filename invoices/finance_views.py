@@ -2,8 +2,6 @@
 invoice with its actions (issue, PDF, payment, credit note), payments, overdue ageing and exports. Each
 POST calls one service and comes back; a BillingError becomes a message on the page."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Sum
@@ -191,7 +189,7 @@ def credit_note_view(request, pk: int):
         lambda: credit_note_issue(
             invoice=invoice,
             reason=form.cleaned_data["reason"],
-            lines={line: Decimal(quantity) for line, quantity in form.cleaned_data["lines"].items()},
+            lines=form.cleaned_data["lines"],
             by=request.user,
         ),
     )

@@ -2,17 +2,22 @@
 credit of 0.00, and documents (PDF, export) that read as a credit note."""
 
 import datetime
+import io
+import re
 from decimal import Decimal
 
 import pytest
 from djmoney.money import Money
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from billing.errors import BillingError
+from invoices.exports import invoices_dataset, issued
 from invoices.models import Charge, ChargeSource, Invoice, InvoiceKind, InvoiceLine
 from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import LineCredit, credit_note_issue, invoice_issue
+from invoices.tasks import render_invoice_pdf
 from tests.factories import CustomerFactory
 
 D = datetime.date
@@ -219,3 +224,39 @@ def test_partial_credits_never_exceed_the_line_and_the_rest_always_reaches_it_ex
     assert -sum(c.net.amount for c in credits) == line.net.amount
     assert invoice_balance(invoice) == Money(0, "CNY")
     assert_every_line_adds_up(invoice)
+
+
+def pdf_text(invoice) -> str:
+    render_invoice_pdf(invoice.pk)
+    invoice.refresh_from_db()
+    reader = PdfReader(io.BytesIO(invoice.pdf.read()))
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
+
+
+def test_the_credit_note_pdf_has_no_due_date_and_no_payment_footer_and_names_the_invoice(catalogue):
+    invoice = issued_invoice(("3", "2400.00", "7200.00", "0.06"))
+    note = credit_note_issue(invoice=invoice, reason="少做一天", lines={invoice.lines.get().pk: Decimal(1)})
+    assert note.due_date is None
+    text = pdf_text(note)
+    assert f"红字发票Creditnote{note.number}" in text
+    assert f"冲红原发票Correctsinvoice{invoice.number}" in text
+    assert "原发票日期Invoicedate2026-03-31" in text
+    for payment_words in ("到期日", "Due", "Pleasepay", "请将款项", "开户行", "Account:"):
+        assert payment_words not in text
+    assert "无需付款" in text
+
+    invoice_text = pdf_text(invoice)  # the invoice itself still asks to be paid
+    assert "到期日Due" in invoice_text
+    assert "Pleasepay" in invoice_text
+
+
+def test_the_export_row_of_a_credit_note_has_no_due_date(catalogue):
+    invoice = issued_invoice(("3", "2400.00", "7200.00", "0.06"))
+    agreed = {invoice.lines.get().pk: LineCredit(amount=Decimal(150))}
+    note = credit_note_issue(invoice=invoice, reason="协商", lines=agreed)
+    rows = {row["number"]: row for row in invoices_dataset(issued(D(2026, 1, 1), D(2027, 12, 31))).dict}
+    assert rows[invoice.number]["due_date"] == "2026-04-30"
+    assert rows[note.number]["kind"] == InvoiceKind.CREDIT_NOTE
+    assert rows[note.number]["due_date"] == ""
+    assert rows[note.number]["credits"] == invoice.number
+    assert rows[note.number]["gross"] == "-150.00"
