@@ -37,6 +37,7 @@ SCOPES = {
     "consumption:write": _("Record consumption against entitlements"),
     "charges:write": _("Request charges for out-of-scope work"),
     "work:write": _("Record delivered work (person-days)"),
+    "credits:write": _("Issue credit notes for issued invoices"),
 }
 
 KEY_TYPE = "ask"

@@ -31,4 +31,5 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("work-logs", api.WorkLogView.as_view(), name="work-logs"),
+    path("invoices/<str:number>/credit-notes", api.CreditNoteView.as_view(), name="credit-notes"),
 ]

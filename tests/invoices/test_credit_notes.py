@@ -11,7 +11,9 @@ from djmoney.money import Money
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from rest_framework.test import APIClient
 
+from billing.apikeys import create_api_key
 from billing.errors import BillingError
 from invoices.exports import invoices_dataset, issued
 from invoices.models import Charge, ChargeSource, Invoice, InvoiceKind, InvoiceLine
@@ -260,3 +262,55 @@ def test_the_export_row_of_a_credit_note_has_no_due_date(catalogue):
     assert rows[note.number]["due_date"] == ""
     assert rows[note.number]["credits"] == invoice.number
     assert rows[note.number]["gross"] == "-150.00"
+
+
+def api_client(*scopes):
+    _key, raw = create_api_key(name="ERP", scopes=scopes)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def test_the_api_credits_an_agreed_amount_once_per_idempotency_key(catalogue):
+    invoice = issued_invoice(("5", "100.00", "500.00", "0.06"), ("3", "2400.00", "7200.00", "0.06"))
+    client = api_client("credits:write")
+    url = f"/api/v1/invoices/{invoice.number}/credit-notes"
+    lines = [{"position": 1, "amount": "150.00"}, {"position": 2, "quantity": 1}]
+    body = {"reason": "协商退款", "lines": lines}
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="c1")
+    assert first.status_code == 201
+    answer = first.json()
+    assert (answer["credits"], answer["gross"]) == (invoice.number, {"amount": "-2550.00", "currency": "CNY"})
+    agreed, days = answer["lines"]
+    assert (agreed["quantity"], agreed["unit_price"]["amount"], agreed["gross"]["amount"]) == (
+        "-1.00",
+        "150.00",
+        "-150.00",
+    )
+    assert (agreed["credited_quantity"], days["credited_quantity"], days["unit"]) == (None, "1.00", "人天")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="c1")
+    assert again.json() == answer
+    assert Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).count() == 1
+
+
+def test_the_api_refuses_a_credit_of_0_00_and_more_than_is_left_as_problems(catalogue):
+    invoice = issued_invoice(("5", "100.00", "500.00", "0.06"))
+    client = api_client("credits:write")
+    url = f"/api/v1/invoices/{invoice.number}/credit-notes"
+    cases = [
+        ({"reason": "零", "lines": [{"position": 1, "amount": "0.00"}]}, 422, "credit-zero"),
+        ({"reason": "多", "lines": [{"position": 1, "amount": "500.01"}]}, 409, "credit-too-much"),
+        ({"reason": "两者", "lines": [{"position": 1, "amount": 1, "quantity": 1}]}, 422, "validation-error"),
+        ({"reason": "无行", "lines": [{"position": 9, "amount": "1"}]}, 422, "validation-error"),
+    ]
+    for key, (body, status, problem) in enumerate(cases):
+        refused = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY=f"r{key}")
+        assert refused.status_code == status
+        assert refused["Content-Type"] == "application/problem+json"
+        assert refused.json()["type"] == f"/api/problems/{problem}"
+    missing = client.post("/api/v1/invoices/INV1999-000001/credit-notes", cases[0][0], format="json",
+                          HTTP_IDEMPOTENCY_KEY="r9")  # fmt: skip
+    assert missing.status_code == 404
+    unscoped = api_client("work:write").post(url, cases[0][0], format="json", HTTP_IDEMPOTENCY_KEY="r10")
+    assert unscoped.status_code == 403
+    assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
