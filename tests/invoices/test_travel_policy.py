@@ -29,7 +29,9 @@ def customer(catalogue):
 
 @pytest.fixture
 def recorder(django_user_model):
-    return user_with(django_user_model, "recorder", "add_travelexpense", "change_travelexpense")
+    return user_with(
+        django_user_model, "recorder", "view_travelexpense", "add_travelexpense", "change_travelexpense"
+    )
 
 
 @pytest.fixture
@@ -205,3 +207,29 @@ def test_the_admin_approval_page_shows_the_claim_and_what_is_billed(client, cust
         "¥234.50",
         "¥1,000.00",
     )
+
+
+def test_the_travel_page_shows_claim_cap_and_billed_and_approves_only_with_four_eyes(
+    client, customer, recorder, approver
+):
+    expense = record(customer, recorder, amount="1234.50", quantity=2)
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    client.force_login(recorder)
+    page = client.get(reverse("invoices:travel"), **english).content.decode()
+    row = page[page.index('class="expense above-cap"') :]
+    row = row[: row.index("</tr>")]
+    for figure in ("1,234.50", "1,000.00", "234.50"):
+        assert figure in row
+    assert "someone other than who recorded it" in row
+    assert reverse("invoices:approve-travel", args=[expense.pk]) not in row
+    refused = client.post(reverse("invoices:approve-travel", args=[expense.pk]), follow=True, **english)
+    assert "someone other than who recorded it" in refused.content.decode()
+    expense.refresh_from_db()
+    assert expense.approved_at is None
+
+    client.force_login(approver)
+    page = client.get(reverse("invoices:travel"), **english).content.decode()
+    assert reverse("invoices:approve-travel", args=[expense.pk]) in page
+    client.post(reverse("invoices:approve-travel", args=[expense.pk]))
+    expense.refresh_from_db()
+    assert expense.approved_by == approver
