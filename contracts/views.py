@@ -17,6 +17,7 @@ from contracts.services import (
     charge_request_approve,
     charge_request_customer_answer,
     charge_request_from_token,
+    charge_request_price,
     charge_request_reject,
 )
 
@@ -43,7 +44,7 @@ def charge_request_answer(request, token: str):
     return render(
         request,
         "contracts/charge_request_answer.html",
-        {"charge": charge, "error": error, "answerable": answerable},
+        {"charge": charge, "error": error, "answerable": answerable, "price": charge_request_price(charge)},
         status=400 if error else 200,
     )
 

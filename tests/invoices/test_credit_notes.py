@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 
 from billing.apikeys import create_api_key
 from billing.errors import BillingError
+from catalog.pricing import price_agreed
 from invoices.exports import invoices_dataset, issued
-from invoices.models import Charge, ChargeSource, Invoice, InvoiceKind, InvoiceLine
+from invoices.models import Invoice, InvoiceKind, InvoiceLine
 from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import LineCredit, credit_note_issue, invoice_issue
 from invoices.tasks import render_invoice_pdf
@@ -27,36 +28,29 @@ pytestmark = pytest.mark.django_db
 
 
 def issued_invoice(*lines, customer=None):
-    """An issued invoice of ``lines``: (quantity, unit price, gross, VAT rate[, tax inclusive]) each."""
-    customer = customer or CustomerFactory()
-    invoice = Invoice.objects.create(customer=customer)
-    for position, (quantity, unit_price, gross, vat_rate, *inclusive) in enumerate(lines, start=1):
-        gross = Decimal(gross)
-        net = (gross / (1 + Decimal(vat_rate))).quantize(Decimal("0.01"))
-        line = InvoiceLine.objects.create(
+    """An issued invoice of ``lines``, each (quantity, unit price, list amount, VAT rate[, price includes
+    VAT[, discount]]), priced by the pricing path as an invoice run prices a charge."""
+    invoice = Invoice.objects.create(customer=customer or CustomerFactory())
+    for position, (quantity, unit_price, list_amount, vat_rate, *terms) in enumerate(lines, start=1):
+        inclusive = terms[0] if terms else True
+        discount = terms[1] if len(terms) > 1 else "0"
+        priced = price_agreed(
+            unit_price=Money(unit_price, "CNY"),
+            quantity=Decimal(quantity),
+            vat_rate=Decimal(vat_rate),
+            tax_inclusive=inclusive,
+            discount=Decimal(discount),
+            list_amount=Money(list_amount, "CNY"),
+        )
+        InvoiceLine.objects.create(
             invoice=invoice,
             position=position,
             description=f"line {position}",
-            quantity=Decimal(quantity),
-            unit="人天",
-            unit_price=Money(unit_price, "CNY"),
-            vat_rate=Decimal(vat_rate),
-            net=Money(net, "CNY"),
-            vat=Money(gross - net, "CNY"),
-            gross=Money(gross, "CNY"),
-        )
-        Charge.objects.create(
-            customer=customer,
-            source=ChargeSource.WORK_LOG,
-            source_id=line.pk,
-            description=line.description,
-            service_date=D(2026, 3, 1),
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=line.gross if (inclusive or [True])[0] else line.net,
-            tax_inclusive=(inclusive or [True])[0],
-            vat_rate=line.vat_rate,
-            invoice_line=line,
+            **{**priced.line_fields(), "unit": "人天"},
+            discount=priced.discount,
+            net=priced.net,
+            vat=priced.vat,
+            gross=priced.gross,
         )
     return invoice_issue(invoice=invoice, issue_date=D(2026, 3, 31))
 
@@ -67,11 +61,13 @@ def credited_lines(invoice):
 
 def assert_every_line_adds_up(invoice):
     """Every credit line: net + VAT = gross, none of them positive, and quantity x unit price printed is its
-    gross (the invoices here are priced VAT included)."""
+    list amount and its amount, the gross (the invoices here are priced VAT included), with no discount."""
     for line in credited_lines(invoice):
         assert line.net + line.vat == line.gross
         assert max(line.net.amount, line.vat.amount, line.gross.amount) <= 0
-        assert (line.quantity * line.unit_price.amount).quantize(Decimal("0.01")) == line.gross.amount
+        printed = (line.quantity * line.unit_price.amount).quantize(Decimal("0.01"))
+        assert printed == line.list_amount.amount == line.gross.amount
+        assert line.discount_amount == Money(0, "CNY")
 
 
 def test_a_credit_note_credits_an_agreed_amount_of_a_line(catalogue):
@@ -106,6 +102,20 @@ def test_a_quantity_credit_prints_the_quantity_at_the_lines_unit_price(catalogue
     credit = note.lines.get()
     assert (credit.quantity, credit.unit, credit.unit_price) == (Decimal(-1), "人天", Money(2400, "CNY"))
     assert (credit.credited_quantity, credit.gross) == (Decimal(1), Money(-2400, "CNY"))
+
+
+def test_a_quantity_of_a_discounted_line_prints_at_its_discounted_unit_price(catalogue):
+    invoice = issued_invoice(("5", "2400.00", "12000.00", "0.06", True, "0.2"))
+    line = invoice.lines.get()
+    assert line.gross == Money(9600, "CNY")
+    credit = credit_note_issue(invoice=invoice, reason="少做两天", lines={line.pk: Decimal(2)}).lines.get()
+    assert (credit.quantity, credit.unit_price, credit.list_amount) == (
+        Decimal(-2),
+        Money(1920, "CNY"),
+        Money(-3840, "CNY"),
+    )
+    assert (credit.gross, credit.discount_amount) == (Money(-3840, "CNY"), Money(0, "CNY"))
+    assert_every_line_adds_up(invoice)
 
 
 def test_thirds_of_200_credit_exactly_200(catalogue):

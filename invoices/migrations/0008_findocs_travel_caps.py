@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoices', '0006_audit_history'),
+        ('invoices', '0007_list_amounts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
