@@ -38,6 +38,8 @@ SCOPES = {
     "charges:write": _("Request charges for out-of-scope work"),
     "work:write": _("Record delivered work (person-days)"),
     "credits:write": _("Issue credit notes for issued invoices"),
+    "orders:read": _("Read service orders and what is delivered and invoiced of them"),
+    "orders:write": _("Close service orders"),
 }
 
 KEY_TYPE = "ask"

@@ -144,7 +144,8 @@ class WorkLogAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
     list_filter = ["role", "on_site", ("processed_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__code", "engineer", "ticket_ref"]
     list_select_related = ["customer"]
-    readonly_fields = ["processed_at", "idempotency_key"]
+    # what a log delivers is checked by invoices.services.work_log_target (the API and the import)
+    readonly_fields = ["processed_at", "idempotency_key", "order_line", "bundle"]
 
     def add_data_read_fail_error_to_form(self, form, e):
         """A file refused by our rules (encoding, columns, size) says why; other read failures as usual."""

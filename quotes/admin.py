@@ -248,8 +248,10 @@ class QuoteAdmin(AuditHistoryAdmin):
 
 @admin.register(models.ServiceOrder)
 class ServiceOrderAdmin(AuditHistoryAdmin):
-    list_display = ["__str__", "customer", "created_at"]
+    list_display = ["__str__", "customer", "status", "created_at"]
     list_select_related = ["customer", "quote"]
+    # closing goes through quotes.services.order_close (the staff order page and the API)
+    readonly_fields = ["quote", "customer", "status", "closed_at", "closed_by", "close_reason"]
 
     def has_add_permission(self, request):
         return False

@@ -22,7 +22,7 @@ from invoices.models import Invoice, InvoiceKind, InvoiceLine
 from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import LineCredit, credit_note_issue, invoice_issue
 from invoices.tasks import render_invoice_pdf
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, ServicePeriodFactory
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -325,3 +325,22 @@ def test_the_api_refuses_a_credit_of_0_00_and_more_than_is_left_as_problems(cata
     unscoped = api_client("work:write").post(url, cases[0][0], format="json", HTTP_IDEMPOTENCY_KEY="r10")
     assert unscoped.status_code == 403
     assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
+
+
+def test_an_agreed_amount_credited_on_an_order_line_takes_back_its_amount_and_no_quantity(catalogue):
+    from tests.invoices.test_orders import accepted_order, log, progress_of, run
+
+    customer = CustomerFactory(code="ACME")
+    ServicePeriodFactory(contract__customer=customer, fee=0)
+    line = accepted_order(customer, ("custom-development", 3, {})).lines.get()
+    log(customer, "2", "w1", order_line=line)
+    run()
+    invoice = invoice_issue(invoice=Invoice.objects.get(), issue_date=D(2026, 4, 1))
+    billed = invoice.lines.get()
+    credit_note_issue(invoice=invoice, reason="协商", lines={billed.pk: LineCredit(amount=Decimal("150.00"))})
+    credit_note_issue(invoice=invoice, reason="少一天", lines={billed.pk: Decimal(1)})
+    progress = progress_of(line)
+    assert progress.invoiced.quantity == Decimal(2)
+    assert progress.credited.quantity == Decimal(1)
+    assert progress.credited.amount == Money("150.00", "CNY") + billed.gross / 2
+    assert progress.invoiced.amount - progress.credited.amount == invoice_balance(invoice)

@@ -14,7 +14,7 @@ def credit_notes_before(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoices', '0008_findocs_travel_caps'),
+        ('invoices', '0009_findocs_travel_caps'),
     ]
 
     operations = [

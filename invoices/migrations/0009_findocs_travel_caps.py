@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoices', '0007_list_amounts'),
+        ('invoices', '0008_orders_work_log_lines'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
