@@ -37,6 +37,7 @@ SCOPES = {
     "consumption:write": _("Record consumption against entitlements"),
     "charges:write": _("Request charges for out-of-scope work"),
     "work:write": _("Record delivered work (person-days)"),
+    "credits:write": _("Issue credit notes for issued invoices"),
     "orders:read": _("Read service orders and what is delivered and invoiced of them"),
     "orders:write": _("Close service orders"),
     "invoices:read": _("Read customers' invoices and statements of account"),

@@ -29,6 +29,7 @@ from catalog.models import (
     Role,
     ServiceItem,
     TaxCategory,
+    TravelPolicy,
     UnitPrice,
     VolumeModel,
 )
@@ -450,3 +451,17 @@ def price_at_cost(*, amount: Money, unit: str = "") -> Priced:
         unit=unit,
         basis="",
     )
+
+
+TRAVEL_CAPS = {"lodging": "lodging_cap_per_night", "allowance": "allowance_per_day"}
+
+
+def travel_cap(*, rate_card: RateCard | None, category: str, units: int) -> Money | None:
+    """What the travel policy (差旅标准) of ``rate_card`` allows for an expense of ``category``: the lodging
+    cap per night or the daily allowance times the nights or days; None when nothing caps it (transport,
+    no policy, no cap set)."""
+    policy = TravelPolicy.objects.filter(rate_card=rate_card).first() if rate_card else None
+    per_unit = getattr(policy, TRAVEL_CAPS[category]) if policy and category in TRAVEL_CAPS else None
+    if per_unit is None:
+        return None
+    return Money(round_fen(per_unit.amount * units), per_unit.currency)

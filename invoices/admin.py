@@ -11,7 +11,13 @@ from billing.errors import BillingError
 from invoices import models
 from invoices.resources import WorkLogCSV, WorkLogResource, WorkLogXLSX
 from invoices.selectors import invoice_balance, invoice_totals
-from invoices.services import invoice_issue, receipt_check, travel_expense_approve
+from invoices.services import (
+    invoice_issue,
+    receipt_check,
+    travel_expense_approve,
+    travel_expense_cap,
+    travel_expense_record,
+)
 
 
 @admin.register(models.Charge)
@@ -152,7 +158,16 @@ class WorkLogAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
 class TravelExpenseForm(forms.ModelForm):
     class Meta:
         model = models.TravelExpense
-        fields = ["customer", "category", "spent_on", "amount", "description", "ticket_ref", "receipt"]
+        fields = [
+            "customer",
+            "category",
+            "spent_on",
+            "amount",
+            "quantity",
+            "description",
+            "ticket_ref",
+            "receipt",
+        ]
 
     def clean_receipt(self):
         receipt = self.cleaned_data["receipt"]
@@ -163,23 +178,85 @@ class TravelExpenseForm(forms.ModelForm):
                 raise forms.ValidationError(str(error), code=error.code) from error
         return receipt
 
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                travel_expense_cap(
+                    category=data["category"],
+                    spent_on=data["spent_on"],
+                    amount=data["amount"],
+                    quantity=data["quantity"],
+                )
+            except BillingError as error:
+                raise forms.ValidationError(str(error), code=error.code) from error
+        return data
+
 
 @admin.register(models.TravelExpense)
 class TravelExpenseAdmin(AuditHistoryAdmin):
+    """Recorded and approved through invoices.services: a recorded expense is not edited here, and the
+    page shows the amount claimed beside what is billed (up to the policy's cap)."""
+
     form = TravelExpenseForm
-    list_display = ["spent_on", "customer", "category", "amount", "description", "approved_at"]
+    list_display = [
+        "spent_on",
+        "customer",
+        "category",
+        "quantity",
+        "amount",
+        "cap",
+        "excess",
+        "billed_amount",
+        "description",
+        "recorded_by",
+        "approved_at",
+    ]
     list_filter = ["category", ("approved_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__code", "description", "ticket_ref"]
-    list_select_related = ["customer"]
-    readonly_fields = ["approved_by", "approved_at"]
+    list_select_related = ["customer", "recorded_by"]
     autocomplete_fields = ["customer"]
     actions = ["approve"]
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["cap", "excess", "recorded_by", "approved_by", "approved_at"]
+        return [*TravelExpenseForm.Meta.fields, "cap", "excess", "billed_amount", "recorded_by",
+                "approved_by", "approved_at"]  # fmt: skip
+
+    @admin.display(description=_("billed"))
+    def billed_amount(self, obj):
+        return obj.billed_amount
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field is read-only once recorded
+        data = form.cleaned_data
+        expense = travel_expense_record(
+            customer=data["customer"],
+            category=data["category"],
+            spent_on=data["spent_on"],
+            amount=data["amount"],
+            quantity=data["quantity"],
+            description=data["description"],
+            ticket_ref=data["ticket_ref"],
+            receipt=data["receipt"],
+            by=request.user,
+        )
+        obj.pk = expense.pk
+
     @admin.action(description=_("Approve the selected expenses (re-invoiced at cost)"))
     def approve(self, request, queryset):
+        approved = 0
         for expense in queryset:
-            travel_expense_approve(expense=expense, by=request.user)
-        self.message_user(request, _("Approved."))
+            try:
+                travel_expense_approve(expense=expense, by=request.user)
+            except BillingError as error:
+                self.message_user(request, f"{expense}: {error}", level=messages.ERROR)
+            else:
+                approved += 1
+        if approved:
+            self.message_user(request, _("Approved."))
 
 
 @admin.register(models.DataVolumeUsage)

@@ -1,5 +1,6 @@
-"""The work-log API (delivered person-days from ticketing tools, recorded once per Idempotency-Key) and
-service orders (each line's ordered, delivered, invoiced and remaining quantities; closing)."""
+"""The invoices API: work logs (delivered person-days from ticketing tools, recorded once per
+Idempotency-Key), service orders (each line's ordered, delivered, invoiced and remaining quantities;
+closing) and credit notes for issued invoices."""
 
 from decimal import Decimal
 
@@ -16,15 +17,18 @@ from billing.idempotency import idempotent
 from catalog.models import Role
 from contracts.api import CUSTOMER_CODE, IDEMPOTENCY_KEY, ledger_key
 from contracts.models import Customer, PersonDayBundle
+from contracts.serializers import MoneySerializer
 from invoices import problems  # noqa: F401  (registers the problem types this API answers)
+from invoices.models import Invoice, InvoiceKind, InvoiceStatus
 from invoices.selectors import (
     AGEING_LABELS,
     StatementKind,
+    invoice_totals,
     order_progress,
     statement_of_account,
     statement_period,
 )
-from invoices.services import work_log_record
+from invoices.services import LineCredit, credit_note_issue, work_log_record
 from quotes.models import InvoicingPolicy, ServiceOrder
 from quotes.selectors import order_line_named
 from quotes.services import order_close
@@ -145,6 +149,116 @@ class WorkLogView(APIView):
             idempotency_key=ledger_key(request),
         )
         return Response(WorkLogOutput(log).data, status=status.HTTP_201_CREATED)
+
+
+class CreditLineInput(serializers.Serializer):
+    position = serializers.IntegerField(min_value=1, help_text="The line's position on the invoice.")
+    quantity = DecimalInput(
+        max_digits=12, decimal_places=2, required=False, min_value=Decimal(0), help_text="Quantity to credit."
+    )
+    amount = DecimalInput(
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        min_value=Decimal(0),
+        help_text="An agreed amount to credit, VAT included, in the invoice's currency.",
+    )
+
+    def validate(self, attrs):
+        if ("quantity" in attrs) == ("amount" in attrs):
+            raise serializers.ValidationError({"amount": [_("Give a quantity or an amount, not both.")]})
+        return attrs
+
+
+class CreditNoteInput(serializers.Serializer):
+    reason = TextInput(max_length=500)
+    lines = CreditLineInput(
+        many=True,
+        required=False,
+        allow_empty=False,
+        help_text="The lines to credit; without it, what is left of every line.",
+    )
+
+    def validate_lines(self, lines):
+        positions = [line["position"] for line in lines]
+        if len(set(positions)) != len(positions):
+            raise serializers.ValidationError(_("Each line is credited once per credit note."))
+        return lines
+
+
+class CreditNoteLineOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    credits_position = serializers.IntegerField(source="credits_line.position")
+    description = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
+    unit = serializers.CharField()
+    unit_price = MoneySerializer()
+    net = MoneySerializer()
+    vat = MoneySerializer()
+    gross = MoneySerializer()
+    credited_quantity = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="How much of the credited line's quantity this takes back; null for an agreed amount.",
+    )
+
+
+class CreditNoteOutput(serializers.Serializer):
+    number = serializers.CharField()
+    credits = serializers.CharField(source="credits.number", help_text="The invoice it corrects.")
+    customer = serializers.CharField(source="customer.code")
+    issue_date = serializers.DateField()
+    currency = serializers.CharField()
+    reason = serializers.CharField(source="note")
+    gross = MoneySerializer(source="totals.gross")
+    lines = CreditNoteLineOutput(many=True, source="lines.all")
+
+
+class CreditNoteView(APIView):
+    required_scopes = ["credits:write"]
+
+    @extend_schema(
+        request=CreditNoteInput,
+        responses={201: CreditNoteOutput, **problem_responses(400, 401, 403, 404, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "An agreed amount of line 1",
+                value={"reason": "协商退款", "lines": [{"position": 1, "amount": "150.00"}]},
+                request_only=True,
+            )
+        ],
+        parameters=[IDEMPOTENCY_KEY],
+        operation_id="credit_notes_create",
+        description="Issues a credit note (红字发票) for an issued invoice: per line a quantity or an agreed "
+        "amount, or without lines what is left of the whole invoice. A credit of 0.00 and more than is left "
+        "are refused, and nothing is written.",
+    )
+    def post(self, request, number: str):
+        return idempotent(request, scope="credit-note", run=lambda: self._issue(request, number))
+
+    def _issue(self, request, number: str):
+        invoice = get_object_or_404(
+            Invoice, number=number, kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED
+        )
+        serializer = CreditNoteInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        lines = None
+        if "lines" in data:
+            by_position = dict(invoice.lines.values_list("position", "pk"))
+            unknown = [line["position"] for line in data["lines"] if line["position"] not in by_position]
+            if unknown:
+                raise serializers.ValidationError(
+                    {"lines": [_("No line at position %(position)s.") % {"position": unknown[0]}]}
+                )
+            lines = {
+                by_position[line["position"]]: LineCredit(line.get("quantity"), line.get("amount"))
+                for line in data["lines"]
+            }
+        note = credit_note_issue(invoice=invoice, reason=data["reason"], lines=lines)
+        note.totals = invoice_totals(note)
+        return Response(CreditNoteOutput(note).data, status=status.HTTP_201_CREATED)
 
 
 class QuantityOutput(serializers.Serializer):

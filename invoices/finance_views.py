@@ -2,8 +2,6 @@
 invoice with its actions (issue, PDF, payment, credit note), payments, overdue ageing and exports. Each
 POST calls one service and comes back; a BillingError becomes a message on the page."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Sum
@@ -16,18 +14,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from djmoney.money import Money
 
+from billing.errors import BillingError
 from billing.money import capitals, sums_by_currency
 from billing.staff import form_errors_message, run_service
 from contracts.models import Customer
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 from invoices.forms import CreditNoteForm, ExportForm, PaymentForm
-from invoices.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment
-from invoices.selectors import (
-    BALANCE_PREFETCH,
-    invoice_balance,
-    invoice_totals,
-    overdue_by_age,
-)
+from invoices.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TravelExpense
+from invoices.selectors import BALANCE_PREFETCH, invoice_balance, invoice_totals, overdue_by_age
 from invoices.services import (
     charges_collect,
     credit_note_issue,
@@ -35,6 +29,8 @@ from invoices.services import (
     invoice_draft_remove_line,
     invoice_issue,
     payment_record,
+    travel_expense_approval_check,
+    travel_expense_approve,
 )
 from invoices.tasks import render_invoice_pdf
 
@@ -207,7 +203,7 @@ def credit_note_view(request, pk: int):
         lambda: credit_note_issue(
             invoice=invoice,
             reason=form.cleaned_data["reason"],
-            lines={line: Decimal(quantity) for line, quantity in form.cleaned_data["lines"].items()},
+            lines=form.cleaned_data["lines"],
             by=request.user,
         ),
     )
@@ -231,6 +227,40 @@ def invoice_pdf(request, pk: int):
     response = HttpResponse(invoice.pdf.read(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
     return response
+
+
+@require_GET
+@login_required
+@permission_required("invoices.view_travelexpense", raise_exception=True)
+def travel_expenses(request):
+    """Travel waiting for approval and recently approved, each with the amount claimed, the policy's cap,
+    the excess and what is billed; the approve button shows only where the service would approve, else
+    the service's reason why not."""
+    waiting = TravelExpense.objects.filter(approved_at__isnull=True).select_related("customer", "recorded_by")
+    approved = TravelExpense.objects.filter(approved_at__isnull=False).select_related(
+        "customer", "recorded_by", "approved_by"
+    )
+    rows = []
+    for expense in waiting.order_by("spent_on", "pk")[:200]:
+        try:
+            travel_expense_approval_check(expense=expense, by=request.user)
+        except BillingError as refused:
+            rows.append((expense, str(refused)))
+        else:
+            rows.append((expense, ""))
+    context = {"rows": rows, "approved": approved.order_by("-approved_at")[:50]}
+    return render(request, "invoices/travel.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("invoices.change_travelexpense", raise_exception=True)
+def travel_expense_approve_view(request, pk: int):
+    expense = get_object_or_404(TravelExpense, pk=pk)
+    done, _result = run_service(request, lambda: travel_expense_approve(expense=expense, by=request.user))
+    if done:
+        messages.success(request, _("Approved: %(expense)s.") % {"expense": expense})
+    return redirect("invoices:travel")
 
 
 @require_GET

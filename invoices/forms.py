@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.forms import IsoDateInput
+from invoices.services import LineCredit
 
 DATE = {"widget": IsoDateInput}
 
@@ -16,7 +17,8 @@ class PaymentForm(forms.Form):
 
 
 class CreditNoteForm(forms.Form):
-    """A reason, and per line the quantity to credit (empty lines are not credited)."""
+    """A reason, and per line either the quantity or an agreed amount (VAT included) to credit; lines left
+    empty are not credited. What may be credited is the service's to say."""
 
     reason = forms.CharField(label=_("Why the invoice is credited"), max_length=500)
 
@@ -27,12 +29,24 @@ class CreditNoteForm(forms.Form):
             self.fields[f"line_{line.pk}"] = forms.DecimalField(
                 label=line.description, required=False, min_value=0, decimal_places=2, max_digits=12
             )
+            self.fields[f"amount_{line.pk}"] = forms.DecimalField(
+                label=_("%(line)s: or an agreed amount (VAT included)") % {"line": line.description},
+                required=False,
+                min_value=0,
+                decimal_places=2,
+                max_digits=14,
+                help_text=_("of %(gross)s") % {"gross": line.gross},
+            )
 
     def clean(self):
         data = super().clean()
-        wanted = {line.pk: data[f"line_{line.pk}"] for line in self.lines if data.get(f"line_{line.pk}")}
+        wanted = {}
+        for line in self.lines:
+            quantity, amount = data.get(f"line_{line.pk}"), data.get(f"amount_{line.pk}")
+            if quantity is not None or amount is not None:
+                wanted[line.pk] = LineCredit(quantity=quantity, amount=amount)
         if not wanted and not self.errors:
-            raise forms.ValidationError(_("Give the quantity to credit on at least one line."))
+            raise forms.ValidationError(_("Give the quantity or the amount to credit on at least one line."))
         data["lines"] = wanted
         return data
 

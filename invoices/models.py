@@ -152,7 +152,13 @@ RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 
 class TravelExpense(models.Model):
     """Travel and lodging for on-site work, re-invoiced at cost once approved: no discount, no markup, and
-    no VAT beyond what the receipt carries."""
+    no VAT beyond what the receipt carries.
+
+    The travel policy of the rate card in force on its date caps lodging per night and the allowance per
+    day. An expense above its cap keeps the cap and the excess, and needs a second person's approval (four
+    eyes). Once approved it is billed up to the cap only: the terms make the customer pay travel and
+    lodging as incurred but name no standard of their own, so the standard the customer is shown is the
+    policy's ("住宿每晚不超过上限"); the excess is the vendor's cost."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="travel_expenses")
     category = models.CharField(_("category"), max_length=20, choices=ExpenseCategory.choices)
@@ -161,6 +167,28 @@ class TravelExpense(models.Model):
     description = models.CharField(_("description"), max_length=200)
     ticket_ref = models.CharField(_("ticket or order"), max_length=100, blank=True)
     receipt = models.FileField(_("receipt"), upload_to="receipts/%Y/%m/")
+    quantity = models.PositiveSmallIntegerField(
+        _("nights or days"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("Nights of lodging or days of allowance the amount covers."),
+    )
+    cap = MoneyField(
+        _("policy cap"),
+        null=True,
+        blank=True,
+        help_text=_("What the travel policy allows for this expense; empty when nothing caps it."),
+        **MONEY,
+    )
+    excess = MoneyField(_("above the cap"), default=0, **MONEY)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -176,6 +204,15 @@ class TravelExpense(models.Model):
 
     def __str__(self) -> str:
         return f"{self.spent_on} {self.get_category_display()} {self.amount}"
+
+    @property
+    def above_cap(self) -> bool:
+        return self.excess.amount > 0
+
+    @property
+    def billed_amount(self):
+        """What the customer is billed: the amount up to the cap."""
+        return self.amount - self.excess
 
 
 class DataVolumeUsage(models.Model):
@@ -293,6 +330,15 @@ class InvoiceLine(PricedLine, models.Model):
     credits_line = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credited_by"
     )
+    credited_quantity = models.DecimalField(
+        _("quantity credited"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("On a credit note: how much of the credited line's quantity it takes back; empty for a "
+                    "credit of an agreed amount."),
+    )  # fmt: skip
 
     history = audit_history()
 

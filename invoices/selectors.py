@@ -450,7 +450,10 @@ def _progress(
         delivered=part(delivered_quantity, delivered_amount),
         beyond=part(max(logged - line.quantity, zero), zero),
         invoiced=part(sum((b.quantity for b in issued), zero), sum((own_terms(b) for b in issued), zero)),
-        credited=part(sum((-c.quantity for c in credits), zero), sum((-own_terms(c) for c in credits), zero)),
+        credited=part(  # an agreed amount credited takes back no quantity
+            sum((c.credited_quantity or zero for c in credits), zero),
+            sum((-own_terms(c) for c in credits), zero),
+        ),
         remaining=part(*remaining),
         released=part(*released),
     )

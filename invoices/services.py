@@ -1,6 +1,7 @@
 """Writes to invoices: collecting billable charges, invoice runs, issuing, credit notes, payments."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,8 +19,8 @@ from billing.history import CREATED, history_record
 from billing.mail import mail_contacts
 from billing.money import round_fen
 from catalog.models import PricingBasis, Role, TaxCategory
-from catalog.pricing import Priced, price_agreed, price_at_cost, price_service
-from catalog.selectors import service_by_code, vat_rate_on
+from catalog.pricing import Priced, price_agreed, price_at_cost, price_service, travel_cap
+from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
 from contracts.quotas import Quota, bundles_with_use, person_day_quota
 from contracts.services import charge_request_create, charge_request_price, consume
@@ -336,6 +337,31 @@ def receipt_check(receipt) -> None:
         raise BillingError(_("A receipt is a PDF, JPEG or PNG file."), code="receipt_type")
 
 
+def travel_expense_cap(
+    *, category: str, spent_on: datetime.date, amount: Money, quantity: int = 1
+) -> tuple[Money | None, Money]:
+    """The cap the travel policy of the rate card in force on ``spent_on`` puts on an expense (lodging
+    per night, allowance per day, times ``quantity``) and the part of ``amount`` above it. No rate card
+    or no cap: nothing caps it."""
+    if quantity < 1:
+        raise BillingError(_("An expense covers at least one night or day."), code="invalid_quantity")
+    try:
+        rate_card = rate_card_in_force(on=spent_on)
+    except BillingError:
+        rate_card = None
+    cap = travel_cap(rate_card=rate_card, category=category, units=quantity)
+    currency = str(amount.currency)
+    if cap is None:
+        return None, Money(0, currency)
+    if str(cap.currency) != currency:
+        raise BillingError(
+            _("The travel policy caps this expense in %(currency)s: record it in %(currency)s."),
+            code="travel_currency",
+            params={"currency": cap.currency},
+        )
+    return cap, max(amount - cap, Money(0, currency))
+
+
 @transaction.atomic
 def travel_expense_record(
     *,
@@ -346,23 +372,53 @@ def travel_expense_record(
     description: str,
     receipt,
     ticket_ref: str = "",
+    quantity: int = 1,
+    by=None,
 ) -> TravelExpense:
+    """Records an expense with who recorded it; the travel policy's cap and the excess above it are
+    kept on it (an expense above its cap needs another person's approval)."""
+    cap, excess = travel_expense_cap(category=category, spent_on=spent_on, amount=amount, quantity=quantity)
     receipt_check(receipt)
     return TravelExpense.objects.create(
         customer=customer,
         category=category,
         spent_on=spent_on,
         amount=amount,
+        quantity=quantity,
+        cap=cap,
+        excess=excess,
         description=description,
         receipt=receipt,
         ticket_ref=ticket_ref,
+        recorded_by=by,
     )
+
+
+APPROVE_TRAVEL = "invoices.change_travelexpense"
+
+
+def travel_expense_approval_check(*, expense: TravelExpense, by) -> None:
+    """Four eyes above the cap: the approver holds finance's travel permission and is not who recorded
+    the expense. Within its caps an expense is approved as before."""
+    if not expense.above_cap:
+        return
+    if by is None or not by.has_perm(APPROVE_TRAVEL):
+        raise BillingError(
+            _("Travel above the policy's cap is approved by finance."), code="forbidden_approval"
+        )
+    if expense.recorded_by_id == by.pk:
+        raise BillingError(
+            _("Travel above the policy's cap needs the approval of someone other than who recorded it."),
+            code="own_request",
+        )
 
 
 @transaction.atomic
 def travel_expense_approve(*, expense: TravelExpense, by) -> TravelExpense:
+    """Approves an expense for re-invoicing (once; approving again changes nothing)."""
     expense = TravelExpense.objects.select_for_update().get(pk=expense.pk)
     if expense.approved_at is None:
+        travel_expense_approval_check(expense=expense, by=by)
         expense.approved_by, expense.approved_at = by, timezone.now()
         expense.save(update_fields=["approved_by", "approved_at"])
     return expense
@@ -443,7 +499,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
     for expense in TravelExpense.objects.filter(approved_at__isnull=False, spent_on__lte=up_to):
         charges.append(
             charge_from_priced(
-                price_at_cost(amount=expense.amount),
+                price_at_cost(amount=expense.billed_amount),
                 customer_id=expense.customer_id,
                 source=ChargeSource.TRAVEL,
                 source_id=expense.pk,
@@ -636,7 +692,8 @@ def invoice_issue(*, invoice: Invoice, by=None, issue_date: datetime.date | None
     invoice.number = f"{invoice.series}{invoice.year}-{invoice.sequence:06d}"
     invoice.status = InvoiceStatus.ISSUED
     invoice.issue_date = issue_date
-    invoice.due_date = issue_date + datetime.timedelta(days=PAYMENT_TERMS_DAYS)
+    if invoice.kind == InvoiceKind.INVOICE:  # a credit note is paid by nobody: it has no due date
+        invoice.due_date = issue_date + datetime.timedelta(days=PAYMENT_TERMS_DAYS)
     invoice.issued_at, invoice.issued_by = timezone.now(), by
     invoice.save()
     from invoices.tasks import render_invoice_pdf  # tasks call services; imported here to keep one direction
@@ -667,19 +724,139 @@ def invoice_draft_remove_line(*, line: InvoiceLine) -> None:
     line.delete()
 
 
+@dataclass(frozen=True)
+class LineCredit:
+    """What a credit note takes back of one line: a ``quantity`` of it, or an agreed ``amount`` (VAT
+    included, in the invoice's currency)."""
+
+    quantity: Decimal | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class _Credited:
+    quantity: Decimal
+    net: Decimal
+    gross: Decimal
+
+
+def _credited_so_far(line: InvoiceLine) -> _Credited:
+    credits = list(line.credited_by.all())
+    return _Credited(
+        quantity=sum((c.credited_quantity or Decimal(0) for c in credits), Decimal(0)),
+        net=-sum((c.net.amount for c in credits), Decimal(0)),
+        gross=-sum((c.gross.amount for c in credits), Decimal(0)),
+    )
+
+
+def _credit_line_amounts(
+    original: InvoiceLine, wanted: LineCredit
+) -> tuple[Decimal | None, Decimal, Decimal]:
+    """The quantity, net and gross a credit takes back of ``original``, never drifting: a quantity is
+    priced as the difference of the cumulative rounded shares of the line's gross (so the last credit
+    takes exactly what is left), and each credit's net is the difference of the cumulative rounded shares
+    of the line's net, so that what is credited in any number of steps adds up to the line to the fen and
+    net + VAT = gross on every credit line."""
+    before = _credited_so_far(original)
+    line_gross, left = original.gross.amount, original.gross.amount - before.gross
+    if (wanted.quantity is None) == (wanted.amount is None):
+        raise BillingError(
+            _("Line %(line)s: give a quantity or an amount to credit, not both."),
+            code="credit_quantity_or_amount",
+            params={"line": original.description},
+        )
+    if (wanted.quantity or 0) < 0 or (wanted.amount or 0) < 0:
+        raise BillingError(_("What is credited is positive."), code="invalid_quantity")
+    if wanted.amount is not None:
+        quantity, gross = None, Decimal(wanted.amount)
+        if gross != round_fen(gross):
+            raise BillingError(
+                _("An amount to credit is in fen at most (two decimals)."), code="invalid_amount"
+            )
+        if gross > left:
+            raise BillingError(
+                _("Line %(line)s has %(left)s left to credit."),
+                code="credit_too_much",
+                params={"line": original.description, "left": Money(left, original.gross.currency)},
+            )
+    else:
+        quantity, total = Decimal(wanted.quantity), original.quantity
+        if before.quantity + quantity > total:
+            raise BillingError(
+                _("Line %(line)s can be credited for %(left)s at most."),
+                code="credit_too_much",
+                params={"line": original.description, "left": total - before.quantity},
+            )
+        if before.quantity + quantity == total:
+            gross = left
+        else:
+            gross = round_fen(line_gross * (before.quantity + quantity) / total) - round_fen(
+                line_gross * before.quantity / total
+            )
+            if gross > left:
+                raise BillingError(
+                    _("Line %(line)s has %(left)s left to credit."),
+                    code="credit_too_much",
+                    params={"line": original.description, "left": Money(left, original.gross.currency)},
+                )
+    if gross <= 0:
+        raise BillingError(
+            _("Line %(line)s: a credit of 0.00 is refused."),
+            code="credit_zero",
+            params={"line": original.description},
+        )
+    after = before.gross + gross
+    if after == line_gross:
+        net_after = original.net.amount
+    else:
+        net_after = round_fen(original.net.amount * after / line_gross)
+    return quantity, net_after - before.net, gross
+
+
+def _printed_credit(original: InvoiceLine, quantity: Decimal | None, net: Decimal, gross: Decimal):
+    """Quantity, unit and unit price a credit line prints so that quantity x unit price is its amount
+    (the gross of a line priced VAT included, else the net), with no discount: the quantity taken back at
+    the line's unit price when that is the amount, or at the amount divided by it when that is exact to
+    the fen (a discounted line); otherwise one unit at the amount (an agreed amount, an average price)."""
+    amount = gross if original.tax_inclusive or original.pass_through else net
+    if quantity:
+        if round_fen(quantity * original.unit_price.amount) == amount:
+            return -quantity, original.unit, original.unit_price.amount
+        if round_fen(amount / quantity) * quantity == amount:
+            return -quantity, original.unit, round_fen(amount / quantity)
+    return Decimal(-1), "", amount
+
+
 @transaction.atomic
 def credit_note_issue(
-    *, invoice: Invoice, reason: str, lines: dict[int, Decimal] | None = None, by=None
+    *,
+    invoice: Invoice,
+    reason: str,
+    lines: dict[int, Decimal | LineCredit] | None = None,
+    by=None,
 ) -> Invoice:
-    """A credit note (红字发票) reversing an issued invoice in whole (``lines`` None) or in part (line id ->
-    quantity to credit), numbered in its own series. What was credited before cannot be credited again."""
+    """A credit note (红字发票) reversing an issued invoice in whole (``lines`` None: what is left of every
+    line) or in part (line id -> a quantity, or a ``LineCredit`` of a quantity or an agreed amount),
+    numbered in its own series. What was credited before cannot be credited again; a credit of 0.00 is
+    refused, and nothing is written when any line is refused."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status != InvoiceStatus.ISSUED or invoice.kind != InvoiceKind.INVOICE:
         raise InvoiceConflict(_("Only an issued invoice can be credited."), code="credit_not_allowed")
     if not reason.strip():
         raise BillingError(_("Say why the invoice is credited."), code="reason_required")
-    originals = {line.pk: line for line in invoice.lines.all()}
-    wanted = lines if lines is not None else {pk: line.quantity for pk, line in originals.items()}
+    originals = {line.pk: line for line in invoice.lines.prefetch_related("credited_by")}
+    if lines is None:
+        wanted = {
+            pk: LineCredit(quantity=line.quantity - _credited_so_far(line).quantity)
+            for pk, line in originals.items()
+            if line.gross.amount - _credited_so_far(line).gross > 0
+        }
+        if not wanted:
+            raise InvoiceConflict(_("This invoice is credited in full already."), code="credit_too_much")
+    else:
+        wanted = {pk: w if isinstance(w, LineCredit) else LineCredit(quantity=w) for pk, w in lines.items()}
+    if not wanted:
+        raise BillingError(_("Give the quantity to credit on at least one line."), code="credit_line")
     note = Invoice.objects.create(
         kind=InvoiceKind.CREDIT_NOTE,
         series="CN",
@@ -688,37 +865,31 @@ def credit_note_issue(
         credits=invoice,
         note=reason.strip(),
     )
-    for position, (line_id, quantity) in enumerate(sorted(wanted.items()), start=1):
+    currency = invoice.currency
+    for position, (line_id, credit) in enumerate(sorted(wanted.items()), start=1):
         original = originals.get(line_id)
         if original is None:
             raise BillingError(
                 _("Line %(line)s is not on this invoice."), code="credit_line", params={"line": line_id}
             )
-        credited = sum((-c.quantity for c in original.credited_by.all()), Decimal(0))
-        quantity = Decimal(quantity)
-        if quantity <= 0 or credited + quantity > original.quantity:
-            raise BillingError(
-                _("Line %(line)s can be credited for %(left)s at most."),
-                code="credit_too_much",
-                params={"line": original.description, "left": original.quantity - credited},
-            )
-        share = quantity / original.quantity
-        currency = invoice.currency
-        net = round_fen(original.net.amount * share)
-        gross = round_fen(original.gross.amount * share)
+        quantity, net, gross = _credit_line_amounts(original, credit)
+        printed_quantity, unit, unit_price = _printed_credit(original, quantity, net, gross)
         InvoiceLine.objects.create(
             invoice=note,
             position=position,
             description=original.description,
-            quantity=-quantity,
-            unit=original.unit,
-            unit_price=original.unit_price,
+            quantity=printed_quantity,
+            unit=unit,
+            unit_price=Money(unit_price, currency),
+            list_amount=Money(round_fen(printed_quantity * unit_price), currency),
+            tax_inclusive=original.tax_inclusive,
             vat_rate=original.vat_rate,
             pass_through=original.pass_through,
             net=Money(-net, currency),
             vat=Money(-(gross - net), currency),
             gross=Money(-gross, currency),
             credits_line=original,
+            credited_quantity=quantity,
         )
     return invoice_issue(invoice=note, by=by)
 

@@ -41,12 +41,15 @@ urlpatterns = [
     path("staff/invoices/<int:pk>/credit", finance_views.credit_note_view, name="credit"),
     path("staff/invoices/<int:pk>/pdf", finance_views.invoice_pdf, name="pdf"),
     path("staff/payments/", finance_views.payments, name="payments"),
+    path("staff/travel/", finance_views.travel_expenses, name="travel"),
+    path("staff/travel/<int:pk>/approve", finance_views.travel_expense_approve_view, name="approve-travel"),
     path("staff/overdue/", finance_views.overdue, name="overdue"),
     path("staff/exports/", finance_views.exports, name="exports"),
 ]
 
 api_urlpatterns = [
     path("work-logs", api.WorkLogView.as_view(), name="work-logs"),
+    path("invoices/<str:number>/credit-notes", api.CreditNoteView.as_view(), name="credit-notes"),
     path("orders/<int:pk>", api.OrderView.as_view(), name="order"),
     path("orders/<int:pk>/close", api.OrderCloseView.as_view(), name="order-close"),
     path("customers/<slug:code>/statement", api.StatementView.as_view(), name="customer-statement"),

@@ -23,6 +23,7 @@ PAGES = {
     "invoices:charges": {"finance", "administrator"},
     "invoices:invoices": {"finance", "administrator"},
     "invoices:payments": {"finance", "administrator"},
+    "invoices:travel": {"finance", "administrator"},
     "invoices:overdue": {"finance", "administrator"},
     "invoices:exports": {"finance", "administrator"},
     "quotes:new": {"sales", "sales_manager", "account_manager", "administrator"},

@@ -36,10 +36,10 @@ def customer(catalogue):
 def expense(customer, content=PDF_RECEIPT, name="receipt.pdf", amount=1234.5):
     return travel_expense_record(
         customer=customer,
-        category="lodging",
+        category="transport",
         spent_on=D(2026, 3, 5),
         amount=Money(amount, "CNY"),
-        description="南昌 2 晚",
+        description="南昌 高铁",
         receipt=SimpleUploadedFile(name, content),
     )
 
@@ -110,7 +110,7 @@ def test_travel_expenses_are_entered_and_approved_in_the_admin(admin_client, cus
 
     url = reverse("admin:invoices_travelexpense_add")
     data = {"customer": customer.pk, "category": "transport", "spent_on": "2026-03-05", "amount_0": "880.00",
-            "amount_1": "CNY", "description": "高铁", "ticket_ref": "TK-1"}  # fmt: skip
+            "amount_1": "CNY", "quantity": 1, "description": "高铁", "ticket_ref": "TK-1"}  # fmt: skip
     refused = admin_client.post(url, {**data, "receipt": SimpleUploadedFile("r.pdf", b"GIF89a")})
     assert refused.status_code == 200
     assert not TravelExpense.objects.exists()

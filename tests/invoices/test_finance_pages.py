@@ -210,3 +210,19 @@ def test_the_issued_tab_costs_the_same_queries_for_three_invoices_as_for_one(cli
         counts.append(queries_for_issued_tab())
     assert Invoice.objects.filter(status=InvoiceStatus.ISSUED).count() == 3
     assert counts[0] == counts[1]
+
+
+def test_finance_credits_an_agreed_amount_and_a_credit_of_0_00_is_refused(client, finance, draft):
+    draft = invoice_issue(invoice=draft)
+    line = draft.lines.get()
+    client.force_login(finance)
+    url = reverse("invoices:credit", args=[draft.pk])
+    english = {"follow": True, "HTTP_ACCEPT_LANGUAGE": "en"}
+    zero = client.post(url, {"reason": "协商", f"amount_{line.pk}": "0.00"}, **english)
+    assert "a credit of 0.00 is refused" in zero.content.decode()
+    both = client.post(url, {"reason": "协商", f"line_{line.pk}": "1", f"amount_{line.pk}": "10"}, **english)
+    assert "not both" in both.content.decode()
+    assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
+    client.post(url, {"reason": "协商", f"amount_{line.pk}": "150.00"})
+    note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+    assert note.lines.get().gross == Money("-150.00", "CNY")
