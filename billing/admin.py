@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,46 @@ class AuditHistoryAdmin(SimpleHistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["hide_history"] = not self.has_view_history_or_change_history_permission(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def frozen(model) -> list[str]:
+    """Every field of ``model``: the read-only fields of a document its services alone change."""
+    return [field.name for field in model._meta.fields]
+
+
+def as_form_error(check, *args, **kwargs) -> None:
+    """Runs a service's check in a form's ``clean()``: its BillingError becomes the form's error."""
+    try:
+        check(*args, **kwargs)
+    except BillingError as error:
+        raise ValidationError(str(error), code=error.code) from error
+
+
+class ServiceAdmin(AuditHistoryAdmin):
+    """The admin of a document that only its services move (STYLE: services are the one write path).
+    Its actions call the services the staff pages call; a BillingError raised by a service while a form is
+    saved rolls the whole save back (the change form runs in one transaction) and comes back as an error
+    message on the same page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except BillingError as error:
+            self.message_user(request, str(error), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def apply_service(self, request, queryset, service) -> None:
+        """Calls ``service(document)`` for each selected document: one message per document, its result's
+        status or the service's refusal."""
+        for document in queryset:
+            try:
+                result = service(document)
+            except BillingError as error:
+                self.message_user(request, f"{document}: {error}", level=messages.ERROR)
+            else:
+                result = result if result is not None else document
+                status = result.get_status_display() if hasattr(result, "get_status_display") else _("done")
+                self.message_user(request, f"{result}: {status}")
 
 
 @admin.register(ApiKey)

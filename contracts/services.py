@@ -17,6 +17,7 @@ from billing.closing import apply_closing_rule, reopenable
 from billing.errors import BillingError
 from billing.history import history_record
 from billing.mail import absolute_url, mail_contacts
+from billing.reminders import remind_once_per_step
 from catalog.models import BusinessCalendar, DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier
 from catalog.pricing import person_day_rate
 from catalog.selectors import rate_card_in_force
@@ -36,6 +37,7 @@ from contracts.models import (
     overlapping_periods,
 )
 from contracts.quotas import bundles_with_use
+from contracts.selectors import periods_renewed
 
 CUSTOMER_LINK_SALT = "contracts.charge-request.customer"
 # The terms' closing rule: unanswered for a month, closed; not reopened within a further month, final.
@@ -117,67 +119,66 @@ def period_renew(
 
 
 def periods_mark_lapsed(*, today: datetime.date) -> int:
-    """Marks periods that ended before ``today`` with no later period of the customer as lapsed."""
+    """Marks periods that ended before ``today`` and are not renewed (contracts.selectors.period_renewed)
+    as lapsed."""
     marked = 0
-    for period in ServicePeriod.objects.filter(end__lt=today, lapsed_at__isnull=True).select_related(
-        "contract"
-    ):
-        renewed = ServicePeriod.objects.filter(
-            contract__customer_id=period.contract.customer_id, end__gt=period.end
-        ).exists()
-        if not renewed:
-            with transaction.atomic():
-                if ServicePeriod.objects.filter(pk=period.pk, lapsed_at__isnull=True).update(
-                    lapsed_at=timezone.now()
-                ):
-                    history_record(
-                        ServicePeriod.objects.filter(pk=period.pk), reason=gettext("lapsed: not renewed")
-                    )
-                    marked += 1
+    ended = ServicePeriod.objects.filter(end__lt=today, lapsed_at__isnull=True)
+    for period in periods_renewed(ended, renewed=False):
+        with transaction.atomic():
+            if ServicePeriod.objects.filter(pk=period.pk, lapsed_at__isnull=True).update(
+                lapsed_at=timezone.now()
+            ):
+                history_record(
+                    ServicePeriod.objects.filter(pk=period.pk), reason=gettext("lapsed: not renewed")
+                )
+                marked += 1
     return marked
 
 
 def renewal_reminders_send(*, today: datetime.date) -> list[RenewalReminder]:
     """E-mails the account manager about periods ending within a reminder step (RENEWAL_REMINDER_DAYS) and
-    not renewed; each step of a period is recorded once (a unique row), so a rerun sends nothing twice.
-    When several steps are due at once (the task did not run for a while) one e-mail covers them."""
+    not renewed (contracts.selectors.period_renewed), once per step (billing.reminders)."""
     steps = sorted(settings.RENEWAL_REMINDER_DAYS, reverse=True)
     sent = []
     due = ServicePeriod.objects.filter(end__gte=today, end__lte=today + datetime.timedelta(days=steps[0]))
-    for period in due.select_related("contract__customer__account_manager", "tier"):
-        customer = period.contract.customer
-        if ServicePeriod.objects.filter(contract__customer=customer, start__gt=period.end).exists():
-            continue
+    for period in periods_renewed(due, renewed=False).select_related(
+        "contract__customer__account_manager", "tier"
+    ):
         days_left = (period.end - today).days
-        new = []
-        for step in (s for s in steps if days_left <= s):
-            try:
-                with transaction.atomic():
-                    new.append(RenewalReminder.objects.create(period=period, days_before=step))
-            except IntegrityError:
-                continue  # this step was sent before
-        manager = customer.account_manager
-        if new and manager is not None and manager.email:
-            send_mail(
-                gettext("Renewal due: %(customer)s, service ends %(end)s")
-                % {"customer": customer.legal_name, "end": period.end},
-                gettext(
-                    "The %(kind)s of %(customer)s (contract %(contract)s, fee %(fee)s) ends on %(end)s, "
-                    "in %(days)s days. A renewal quote is drafted for it."
-                )
-                % {
-                    "kind": period.get_kind_display(),
-                    "customer": customer.legal_name,
-                    "contract": period.contract.number,
-                    "fee": period.fee,
-                    "end": period.end,
-                    "days": days_left,
-                },
-                None,
-                [manager.email],
-            )
-        sent.extend(new)
+        sent += remind_once_per_step(
+            model=RenewalReminder,
+            document_field="period",
+            step_field="days_before",
+            document=period,
+            steps_due=[step for step in steps if days_left <= step],
+            send=lambda _new, period=period, days_left=days_left: _mail_renewal_due(period, days_left),
+        )
     return sent
+
+
+def _mail_renewal_due(period: ServicePeriod, days_left: int) -> None:
+    customer = period.contract.customer
+    manager = customer.account_manager
+    if manager is None or not manager.email:
+        return
+    send_mail(
+        gettext("Renewal due: %(customer)s, service ends %(end)s")
+        % {"customer": customer.legal_name, "end": period.end},
+        gettext(
+            "The %(kind)s of %(customer)s (contract %(contract)s, fee %(fee)s) ends on %(end)s, "
+            "in %(days)s days. A renewal quote is drafted for it."
+        )
+        % {
+            "kind": period.get_kind_display(),
+            "customer": customer.legal_name,
+            "contract": period.contract.number,
+            "fee": period.fee,
+            "end": period.end,
+            "days": days_left,
+        },
+        None,
+        [manager.email],
+    )
 
 
 def consume(

@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -33,6 +34,7 @@ from catalog.pricing import (
 )
 from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
+from contracts.selectors import periods_renewed
 from contracts.services import period_renew
 from quotes.models import LineKind, Quote, QuoteKind, QuoteLine, QuoteStatus, ServiceOrder
 
@@ -431,21 +433,16 @@ def quotes_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[
 
 
 def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
-    """Drafts one renewal quote per period ending within the first reminder window and not renewed yet:
+    """Drafts one renewal quote per period ending within the first reminder window and not renewed yet
+    (contracts.selectors.period_renewed):
     the same tier and length, starting the day after, at the same fee. The unique constraint on the
     renewed period keeps it to one even when this runs twice at once."""
     horizon = today + datetime.timedelta(days=max(settings.RENEWAL_REMINDER_DAYS))
     drafted = []
-    candidates = ServicePeriod.objects.filter(end__gte=today, end__lte=horizon).select_related(
-        "contract", "tier"
+    ending = ServicePeriod.objects.filter(end__gte=today, end__lte=horizon).exclude(
+        Exists(Quote.objects.filter(renewal_of=OuterRef("pk")))
     )
-    for period in candidates:
-        if Quote.objects.filter(renewal_of=period).exists():
-            continue
-        if ServicePeriod.objects.filter(
-            contract__customer_id=period.contract.customer_id, start__gt=period.end
-        ).exists():
-            continue
+    for period in periods_renewed(ending, renewed=False).select_related("contract", "tier"):
         start = period.end + datetime.timedelta(days=1)
         months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
         try:
