@@ -4,7 +4,6 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -13,11 +12,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from billing.closing import apply_closing_rule, reopenable
+from billing.closing import apply_closing_rule
 from billing.errors import BillingError
 from billing.history import history_record
 from billing.mail import absolute_url, mail_contacts
 from billing.reminders import remind_once_per_step
+from billing.signed_answer import SignedAnswer
 from catalog.models import BusinessCalendar, DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier
 from catalog.pricing import person_day_rate
 from catalog.selectors import rate_card_in_force
@@ -413,38 +413,48 @@ def charge_request_reject(*, request: ChargeRequest, by, note: str = "") -> Char
     return request
 
 
+def _not_answerable(request: ChargeRequest) -> BillingError:
+    return Conflict(
+        _("This request is %(status)s and cannot be answered any more."),
+        code="charge_status",
+        params={"status": request.get_status_display()},
+    )
+
+
+# Links expire CHARGE_REQUEST_LINK_MAX_AGE_DAYS after they are made (the closing rule's month to answer
+# plus a month to reopen).
+CUSTOMER_ANSWER = SignedAnswer(
+    model=ChargeRequest,
+    salt=CUSTOMER_LINK_SALT,
+    key="charge_request",
+    max_age_setting="CHARGE_REQUEST_LINK_MAX_AGE_DAYS",
+    waiting=ChargeStatus.AWAITING_CUSTOMER,
+    closed=ChargeStatus.CLOSED,
+    accepted=ChargeStatus.CONFIRMED,
+    declined=ChargeStatus.DECLINED,
+    name_field="customer_answer_name",
+    ip_field="customer_answer_ip",
+    at_field="customer_answered_at",
+    refusal=_not_answerable,
+)
+
+
 @transaction.atomic
 def charge_request_customer_answer(
     *, request: ChargeRequest, accept: bool, name: str, ip: str | None
 ) -> ChargeRequest:
-    """The customer confirms or declines through the signed link; a closed request may be reopened (and
-    answered) within a month of closing."""
-    request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
-    now = timezone.now()
-    if not charge_request_answerable(request, now=now):
-        raise Conflict(
-            _("This request is %(status)s and cannot be answered any more."),
-            code="charge_status",
-            params={"status": request.get_status_display()},
-        )
-    if not name.strip():
-        raise BillingError(_("Please give your name."), code="name_required")
-    if request.status == ChargeStatus.CLOSED:
-        _event(request, name, gettext("reopened by the customer"))
-    request.status = ChargeStatus.CONFIRMED if accept else ChargeStatus.DECLINED
-    request.customer_answer_name = name.strip()[:100]
-    request.customer_answer_ip = ip
-    request.customer_answered_at = now
-    request.save()
+    """The customer confirms or declines through the signed link (billing.signed_answer); a closed request
+    may be reopened (and answered) within a month of closing."""
+    request, before = CUSTOMER_ANSWER.record(request, accept=accept, name=name, ip=ip)
+    if before == ChargeStatus.CLOSED:
+        _event(request, name, gettext("reopened by the customer"), status=before)
     _event(request, f"{name.strip()[:100]} ({ip or '-'})")
     return request
 
 
 def charge_request_answerable(request: ChargeRequest, *, now: datetime.datetime) -> bool:
     """Waiting for the customer, or closed unanswered less than a month ago (so it may be reopened)."""
-    if request.status == ChargeStatus.AWAITING_CUSTOMER:
-        return True
-    return reopenable(request, closed=ChargeStatus.CLOSED, now=now)
+    return CUSTOMER_ANSWER.answerable(request, now=now)
 
 
 def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[int, int]:
@@ -468,24 +478,18 @@ def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) 
 
 
 def customer_link_token(request: ChargeRequest) -> str:
-    return signing.dumps({"charge_request": request.pk}, salt=CUSTOMER_LINK_SALT)
+    return CUSTOMER_ANSWER.token(request)
 
 
 def charge_request_from_token(token: str) -> ChargeRequest:
-    """The request a customer link points at; links expire CHARGE_REQUEST_LINK_MAX_AGE_DAYS after they are
-    made (the closing rule's month to answer plus a month to reopen). The salt keeps other signed values
-    (quote links) from opening a charge request."""
-    max_age = datetime.timedelta(days=settings.CHARGE_REQUEST_LINK_MAX_AGE_DAYS)
-    try:
-        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=max_age)
-        return ChargeRequest.objects.select_related("customer").get(pk=payload["charge_request"])
-    # ValueError: a value signed with this salt but without a timestamp, or an id that is not a number
-    except (signing.BadSignature, KeyError, TypeError, ValueError, ChargeRequest.DoesNotExist) as error:
-        raise BillingError(_("This link is invalid or has expired."), code="bad_link") from error
+    """The request a customer link points at (billing.signed_answer)."""
+    return CUSTOMER_ANSWER.document(token)
 
 
-def _event(request: ChargeRequest, actor: str, note: str = "") -> None:
-    ChargeRequestEvent.objects.create(request=request, status=request.status, actor=actor[:150], note=note)
+def _event(request: ChargeRequest, actor: str, note: str = "", *, status: str | None = None) -> None:
+    ChargeRequestEvent.objects.create(
+        request=request, status=status or request.status, actor=actor[:150], note=note
+    )
 
 
 def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:

@@ -3,20 +3,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.errors import BillingError
+from billing.signed_answer import answer_page
 from billing.staff import run_service
 from contracts.entitlements import decide
 from contracts.forms import EntitlementLookupForm
 from contracts.models import ChargeRequest, ChargeStatus, Customer
 from contracts.services import (
-    charge_request_answerable,
+    CUSTOMER_ANSWER,
     charge_request_approve,
     charge_request_customer_answer,
-    charge_request_from_token,
     charge_request_reject,
 )
 
@@ -24,27 +23,13 @@ from contracts.services import (
 @require_http_methods(["GET", "POST"])
 def charge_request_answer(request, token: str):
     """The customer confirms or declines an out-of-scope charge (or reopens a closed one)."""
-    try:
-        charge = charge_request_from_token(token)
-    except BillingError as error:
-        return render(request, "contracts/charge_request_answer.html", {"error": error}, status=404)
-    error = None
-    if request.method == "POST" and request.POST.get("answer") in ("accept", "decline"):
-        try:
-            charge = charge_request_customer_answer(
-                request=charge,
-                accept=request.POST["answer"] == "accept",
-                name=request.POST.get("name", ""),
-                ip=request.META.get("REMOTE_ADDR"),
-            )
-        except BillingError as failure:
-            error = failure
-    answerable = charge_request_answerable(charge, now=timezone.now())
-    return render(
+    return answer_page(
         request,
-        "contracts/charge_request_answer.html",
-        {"charge": charge, "error": error, "answerable": answerable},
-        status=400 if error else 200,
+        token,
+        link=CUSTOMER_ANSWER,
+        template="contracts/charge_request_answer.html",
+        answer=lambda document, **answer: charge_request_customer_answer(request=document, **answer),
+        context=lambda charge: {"charge": charge},
     )
 
 

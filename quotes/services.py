@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -18,11 +17,12 @@ from djmoney.money import Money
 from sequences import get_next_value
 from simple_history.utils import bulk_create_with_history
 
-from billing.closing import apply_closing_rule, reopenable
+from billing.closing import apply_closing_rule
 from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.mail import absolute_url, mail_contacts
 from billing.money import money
+from billing.signed_answer import SignedAnswer
 from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier, TaxCategory
 from catalog.pricing import (
     combined_discount,
@@ -379,30 +379,42 @@ def quote_revise(*, quote: Quote, by=None) -> Quote:
     return new
 
 
+def _not_answerable(quote: Quote) -> BillingError:
+    return QuoteConflict(
+        _("Quote %(quote)s is %(status)s and cannot be answered any more."),
+        code="quote_status",
+        params={"quote": quote.reference, "status": quote.get_status_display()},
+    )
+
+
+# Links expire after QUOTE_LINK_MAX_AGE_DAYS (the validity plus the closing rule's months).
+CUSTOMER_ANSWER = SignedAnswer(
+    model=Quote,
+    salt=CUSTOMER_LINK_SALT,
+    key="quote",
+    max_age_setting="QUOTE_LINK_MAX_AGE_DAYS",
+    waiting=QuoteStatus.SENT,
+    closed=QuoteStatus.CLOSED,
+    accepted=QuoteStatus.ACCEPTED,
+    declined=QuoteStatus.DECLINED,
+    name_field="answer_name",
+    ip_field="answer_ip",
+    at_field="answered_at",
+    refusal=_not_answerable,
+    valid_until_field="valid_until",
+)
+
+
 def quote_answerable(quote: Quote, *, now: datetime.datetime) -> bool:
     """Sent and still valid, or closed unanswered less than a month ago (the customer may reopen it)."""
-    if quote.status == QuoteStatus.SENT:
-        return timezone.localdate(now) <= quote.valid_until
-    return reopenable(quote, closed=QuoteStatus.CLOSED, now=now)
+    return CUSTOMER_ANSWER.answerable(quote, now=now)
 
 
 @transaction.atomic
 def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | None) -> Quote:
-    """The customer accepts or declines through the signed link; name, time and IP are recorded. An
-    accepted services quote becomes a service order; an accepted renewal quote a new paid period."""
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    now = timezone.now()
-    if not quote_answerable(quote, now=now):
-        raise QuoteConflict(
-            _("Quote %(quote)s is %(status)s and cannot be answered any more."),
-            code="quote_status",
-            params={"quote": quote.reference, "status": quote.get_status_display()},
-        )
-    if not name.strip():
-        raise BillingError(_("Please give your name."), code="name_required")
-    quote.status = QuoteStatus.ACCEPTED if accept else QuoteStatus.DECLINED
-    quote.answer_name, quote.answer_ip, quote.answered_at = name.strip()[:100], ip, now
-    quote.save()
+    """The customer accepts or declines through the signed link (billing.signed_answer). An accepted
+    services quote becomes a service order; an accepted renewal quote a new paid period."""
+    quote, _before = CUSTOMER_ANSWER.record(quote, accept=accept, name=name, ip=ip)
     if accept and quote.kind == QuoteKind.RENEWAL:
         first = Quote.objects.get(number=quote.number, revision=1)
         renewed = first.renewal_of
@@ -467,19 +479,12 @@ def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
 
 
 def customer_link_token(quote: Quote) -> str:
-    return signing.dumps({"quote": quote.pk}, salt=CUSTOMER_LINK_SALT)
+    return CUSTOMER_ANSWER.token(quote)
 
 
 def quote_from_token(token: str) -> Quote:
-    """The quote a customer link names; links expire after QUOTE_LINK_MAX_AGE_DAYS (the validity plus the
-    closing rule's months). The salt keeps other signed values (charge-request links) from opening a quote."""
-    max_age = datetime.timedelta(days=settings.QUOTE_LINK_MAX_AGE_DAYS)
-    try:
-        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=max_age)
-        return Quote.objects.select_related("customer").get(pk=payload["quote"])
-    # ValueError: a value signed with this salt but without a timestamp, or an id that is not a number
-    except (signing.BadSignature, KeyError, TypeError, ValueError, Quote.DoesNotExist) as error:
-        raise BillingError(_("This link is invalid or has expired."), code="bad_link") from error
+    """The quote a customer link names (billing.signed_answer)."""
+    return CUSTOMER_ANSWER.document(token)
 
 
 def _check_editable(quote: Quote) -> None:
