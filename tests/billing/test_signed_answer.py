@@ -17,7 +17,7 @@ from tests.test_signed_links import documents  # noqa: F401  (the fixture)
 pytestmark = pytest.mark.django_db
 
 KINDS = {
-    "quote": (quotes.CUSTOMER_ANSWER, lambda doc, **answer: quotes.quote_customer_answer(quote=doc, **answer)),
+    "quote": (quotes.CUSTOMER_ANSWER, lambda doc, **kw: quotes.quote_customer_answer(quote=doc, **kw)),
     "charge": (
         charges.CUSTOMER_ANSWER,
         lambda doc, **answer: charges.charge_request_customer_answer(request=doc, **answer),
