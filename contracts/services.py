@@ -49,6 +49,12 @@ class Conflict(BillingError):
     status = 409
 
 
+def contract_customer_check(*, contract: Contract | None, customer: Customer) -> None:
+    """A document of ``customer`` names none of another customer's contracts."""
+    if contract is not None and contract.customer_id != customer.pk:
+        raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
+
+
 @transaction.atomic
 def period_add(
     *,
@@ -319,8 +325,7 @@ def charge_request_create(
         raise BillingError(
             _("Give estimated person-days or an estimated amount."), code="charge_needs_estimate"
         )
-    if contract is not None and contract.customer_id != customer.pk:
-        raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
+    contract_customer_check(contract=contract, customer=customer)
     with transaction.atomic():
         request = ChargeRequest.objects.create(
             customer=customer,
@@ -348,42 +353,82 @@ def charge_request_value(request: ChargeRequest) -> Money:
     return max(values, key=lambda value: value.amount)
 
 
+def _approval_refusal(request: ChargeRequest, user) -> BillingError | None:
+    """Why ``user`` may not approve ``request`` now, or None when they may. Nobody approves their own
+    request; the customer's own account manager (or a superuser) gives the first approval, finance the
+    second (above CHARGE_FINANCE_APPROVAL_ABOVE), and one person never gives both (four eyes)."""
+    if request.requested_by_user_id is not None and request.requested_by_user_id == user.pk:
+        return BillingError(_("The requester cannot approve their own request."), code="own_request")
+    if request.status == ChargeStatus.PENDING_APPROVAL:
+        if not user.has_perm("contracts.approve_chargerequest"):
+            return BillingError(
+                _("Only an account manager approves charge requests."), code="forbidden_approval"
+            )
+        manager_id = request.customer.account_manager_id
+        if manager_id is not None and manager_id != user.pk and not user.is_superuser:
+            return BillingError(
+                _("Only the customer's own account manager approves its charge requests."),
+                code="forbidden_approval",
+            )
+        return None
+    if request.status == ChargeStatus.PENDING_FINANCE:
+        if not user.has_perm("contracts.finance_approve_chargerequest"):
+            return BillingError(
+                _("Finance approves charge requests of this size."), code="forbidden_approval"
+            )
+        if request.approved_by_id == user.pk:
+            return BillingError(_("A second approval needs a second person."), code="same_approver")
+        return None
+    return Conflict(
+        _("A request that is %(status)s cannot be approved."),
+        code="charge_status",
+        params={"status": request.get_status_display()},
+    )
+
+
+def charge_request_can_approve(request: ChargeRequest, user) -> bool:
+    """Whether charge_request_approve would accept ``user``'s approval of ``request`` now: what the pages
+    ask before they list a request as waiting for the user."""
+    return _approval_refusal(request, user) is None
+
+
+def _rejection_refusal(request: ChargeRequest, user) -> BillingError | None:
+    if request.status not in (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE):
+        return Conflict(
+            _("A request that is %(status)s cannot be rejected."),
+            code="charge_status",
+            params={"status": request.get_status_display()},
+        )
+    if not (
+        user.has_perm("contracts.approve_chargerequest")
+        or user.has_perm("contracts.finance_approve_chargerequest")
+    ):
+        return BillingError(_("Only an approver rejects charge requests."), code="forbidden_approval")
+    return None
+
+
+def charge_request_can_reject(request: ChargeRequest, user) -> bool:
+    """Whether charge_request_reject would accept ``user``'s rejection of ``request`` now."""
+    return _rejection_refusal(request, user) is None
+
+
 @transaction.atomic
 def charge_request_approve(*, request: ChargeRequest, by, note: str = "") -> ChargeRequest:
     """The account manager approves; above CHARGE_FINANCE_APPROVAL_ABOVE finance approves too. Nobody
     approves their own request, and one person never gives both approvals."""
     request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
-    if request.requested_by_user_id is not None and request.requested_by_user_id == by.pk:
-        raise BillingError(_("The requester cannot approve their own request."), code="own_request")
+    refusal = _approval_refusal(request, by)
+    if refusal is not None:
+        raise refusal
     if request.status == ChargeStatus.PENDING_APPROVAL:
-        if not by.has_perm("contracts.approve_chargerequest"):
-            raise BillingError(
-                _("Only an account manager approves charge requests."), code="forbidden_approval"
-            )
-        manager_id = request.customer.account_manager_id
-        if manager_id is not None and manager_id != by.pk and not by.is_superuser:
-            raise BillingError(
-                _("Only the customer's own account manager approves its charge requests."),
-                code="forbidden_approval",
-            )
         request.approved_by = by
         threshold = Money(settings.CHARGE_FINANCE_APPROVAL_ABOVE, "CNY")
         value = charge_request_value(request)
         needs_finance = str(value.currency) != "CNY" or value > threshold
         request.status = ChargeStatus.PENDING_FINANCE if needs_finance else ChargeStatus.AWAITING_CUSTOMER
-    elif request.status == ChargeStatus.PENDING_FINANCE:
-        if not by.has_perm("contracts.finance_approve_chargerequest"):
-            raise BillingError(_("Finance approves charge requests of this size."), code="forbidden_approval")
-        if request.approved_by_id == by.pk:
-            raise BillingError(_("A second approval needs a second person."), code="same_approver")
+    else:
         request.finance_approved_by = by
         request.status = ChargeStatus.AWAITING_CUSTOMER
-    else:
-        raise Conflict(
-            _("A request that is %(status)s cannot be approved."),
-            code="charge_status",
-            params={"status": request.get_status_display()},
-        )
     if request.status == ChargeStatus.AWAITING_CUSTOMER:
         request.sent_to_customer_at = timezone.now()
     request.save()
@@ -396,17 +441,9 @@ def charge_request_approve(*, request: ChargeRequest, by, note: str = "") -> Cha
 @transaction.atomic
 def charge_request_reject(*, request: ChargeRequest, by, note: str = "") -> ChargeRequest:
     request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status not in (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE):
-        raise Conflict(
-            _("A request that is %(status)s cannot be rejected."),
-            code="charge_status",
-            params={"status": request.get_status_display()},
-        )
-    if not (
-        by.has_perm("contracts.approve_chargerequest")
-        or by.has_perm("contracts.finance_approve_chargerequest")
-    ):
-        raise BillingError(_("Only an approver rejects charge requests."), code="forbidden_approval")
+    refusal = _rejection_refusal(request, by)
+    if refusal is not None:
+        raise refusal
     request.status = ChargeStatus.REJECTED
     request.save(update_fields=["status"])
     _event(request, by.get_username(), note)

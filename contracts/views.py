@@ -15,6 +15,7 @@ from contracts.models import ChargeRequest, ChargeStatus, Customer
 from contracts.services import (
     CUSTOMER_ANSWER,
     charge_request_approve,
+    charge_request_can_approve,
     charge_request_customer_answer,
     charge_request_reject,
 )
@@ -62,21 +63,13 @@ def entitlement_lookup(request):
 @login_required
 @permission_required("contracts.view_chargerequest", raise_exception=True)
 def charge_requests(request):
-    """Charge requests waiting for the user's approval (an account manager's own customers; finance's
-    large ones), with the rest of the open ones below."""
+    """Charge requests waiting for the user's approval (those charge_request_approve would accept from
+    them: an account manager's own customers, finance's large ones), with the rest below."""
     waiting = ChargeRequest.objects.filter(
         status__in=[ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE]
     ).select_related("customer")
     user = request.user
-    can_approve = user.has_perm("contracts.approve_chargerequest")
-    can_approve_large = user.has_perm("contracts.finance_approve_chargerequest")
-
-    def waits_for_user(charge: ChargeRequest) -> bool:
-        if charge.status == ChargeStatus.PENDING_FINANCE:
-            return can_approve_large
-        return can_approve and charge.customer.account_manager_id in (None, user.pk)
-
-    mine = [charge for charge in waiting if waits_for_user(charge)]
+    mine = [charge for charge in waiting if charge_request_can_approve(charge, user)]
     others = ChargeRequest.objects.exclude(pk__in=[c.pk for c in mine]).select_related("customer")[:50]
     customers = Customer.objects.filter(account_manager=user).select_related("account_manager")
     own_customers = customers.exists()

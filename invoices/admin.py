@@ -1,17 +1,26 @@
+import uuid
+
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
 
-from billing.admin import AuditHistoryAdmin
+from billing.admin import AuditHistoryAdmin, ServiceAdmin, as_form_error, frozen
 from billing.errors import BillingError
 from invoices import models
 from invoices.resources import WorkLogCSV, WorkLogResource, WorkLogXLSX
 from invoices.selectors import invoice_balance, invoice_totals
-from invoices.services import invoice_issue, receipt_check, travel_expense_approve
+from invoices.services import (
+    invoice_delete_draft,
+    invoice_issue,
+    receipt_check,
+    travel_expense_approve,
+    travel_expense_record,
+    work_log_record,
+)
 
 
 @admin.register(models.Charge)
@@ -53,7 +62,11 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(models.Invoice)
-class InvoiceAdmin(AuditHistoryAdmin):
+class InvoiceAdmin(ServiceAdmin):
+    """Invoices and credit notes, their lines and payments are read here; they change only through
+    invoices.services, as on the finance pages: a draft is issued (the action) or deleted (its charges
+    unbilled again), an issued one is only ever credited."""
+
     list_display = ["__str__", "kind", "customer", "status", "issue_date", "due_date", "gross", "balance"]
     list_filter = ["kind", "status", "series"]
     search_fields = ["number", "customer__code", "customer__legal_name"]
@@ -62,13 +75,20 @@ class InvoiceAdmin(AuditHistoryAdmin):
     actions = ["issue"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]  # changed only through invoices.services
+        return frozen(self.model)
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return obj is not None and obj.status == models.InvoiceStatus.DRAFT
+
+    def delete_model(self, request, obj):
+        invoice_delete_draft(invoice=obj)
+
+    def delete_queryset(self, request, queryset):
+        for invoice in queryset:
+            invoice_delete_draft(invoice=invoice)
 
     @admin.display(description=_("gross"))
     def gross(self, obj):
@@ -78,15 +98,9 @@ class InvoiceAdmin(AuditHistoryAdmin):
     def balance(self, obj):
         return invoice_balance(obj) if obj.status == models.InvoiceStatus.ISSUED else "—"
 
-    @admin.action(description=_("Issue the selected drafts"))
+    @admin.action(description=_("Issue the selected drafts"), permissions=["change"])
     def issue(self, request, queryset):
-        for invoice in queryset:
-            try:
-                issued = invoice_issue(invoice=invoice, by=request.user)
-            except BillingError as error:
-                self.message_user(request, f"{invoice}: {error}", level=messages.ERROR)
-            else:
-                self.message_user(request, str(issued))
+        self.apply_service(request, queryset, lambda invoice: invoice_issue(invoice=invoice, by=request.user))
 
 
 @admin.register(models.InvoiceRun)
@@ -117,10 +131,16 @@ class WorkLogImportForm(ImportForm):
         return upload
 
 
+WORK_LOG_FIELDS = ["customer", "engineer", "role", "work_date", "days", "on_site", "ticket_ref",
+                   "service_code", "description"]  # fmt: skip
+
+
 @admin.register(models.WorkLog)
-class WorkLogAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
+class WorkLogAdmin(ServiceAdmin, ImportExportModelAdmin):
     """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
-    until the whole file is valid."""
+    until the whole file is valid. One added here is recorded by work_log_record, as through the API;
+    a recorded log is read-only (what it bills was priced when it was charged), and one not charged yet
+    may be deleted and recorded again."""
 
     resource_classes = [WorkLogResource]
     import_formats = [WorkLogCSV, WorkLogXLSX]
@@ -138,7 +158,26 @@ class WorkLogAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
     list_filter = ["role", "on_site", ("processed_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__code", "engineer", "ticket_ref"]
     list_select_related = ["customer"]
-    readonly_fields = ["processed_at", "idempotency_key"]
+    fields = [*WORK_LOG_FIELDS, "processed_at", "idempotency_key"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["processed_at", "idempotency_key"] if obj is None else frozen(self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.processed_at is None)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset.filter(processed_at__isnull=True))
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        work_log, _new = work_log_record(
+            **{name: data[name] for name in WORK_LOG_FIELDS if name != "days"},
+            days=data["days"],
+            idempotency_key=f"admin:{uuid.uuid4()}",
+        )
+        obj.pk = work_log.pk
+        obj.refresh_from_db()
 
     def add_data_read_fail_error_to_form(self, form, e):
         """A file refused by our rules (encoding, columns, size) says why; other read failures as usual."""
@@ -156,15 +195,16 @@ class TravelExpenseForm(forms.ModelForm):
     def clean_receipt(self):
         receipt = self.cleaned_data["receipt"]
         if receipt and "receipt" in self.changed_data:
-            try:
-                receipt_check(receipt)
-            except BillingError as error:
-                raise forms.ValidationError(str(error), code=error.code) from error
+            as_form_error(receipt_check, receipt)
         return receipt
 
 
 @admin.register(models.TravelExpense)
-class TravelExpenseAdmin(AuditHistoryAdmin):
+class TravelExpenseAdmin(ServiceAdmin):
+    """An expense added here is recorded by travel_expense_record and approved by travel_expense_approve
+    (the action), as on the pages; a recorded expense is read-only (delete one not approved yet and record
+    it again)."""
+
     form = TravelExpenseForm
     list_display = ["spent_on", "customer", "category", "amount", "description", "approved_at"]
     list_filter = ["category", ("approved_at", admin.EmptyFieldListFilter)]
@@ -174,11 +214,28 @@ class TravelExpenseAdmin(AuditHistoryAdmin):
     autocomplete_fields = ["customer"]
     actions = ["approve"]
 
-    @admin.action(description=_("Approve the selected expenses (re-invoiced at cost)"))
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else frozen(self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.approved_at is None)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset.filter(approved_at__isnull=True))
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        expense = travel_expense_record(**{name: data[name] for name in TravelExpenseForm.Meta.fields})
+        obj.pk = expense.pk
+        obj.refresh_from_db()
+
+    @admin.action(
+        description=_("Approve the selected expenses (re-invoiced at cost)"), permissions=["change"]
+    )
     def approve(self, request, queryset):
-        for expense in queryset:
-            travel_expense_approve(expense=expense, by=request.user)
-        self.message_user(request, _("Approved."))
+        self.apply_service(
+            request, queryset, lambda expense: travel_expense_approve(expense=expense, by=request.user)
+        )
 
 
 @admin.register(models.DataVolumeUsage)

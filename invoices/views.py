@@ -26,7 +26,7 @@ from invoices.selectors import (
 from invoices.services import invoice_run_start
 from quotes.models import Quote, QuoteStatus
 from quotes.selectors import renewal_pipeline
-from quotes.services import largest_discount, quote_totals
+from quotes.services import largest_discount, quote_can_approve, quote_totals
 
 
 @login_required
@@ -115,8 +115,8 @@ def customer_page(request, code: str):
 @login_required
 @permission_required("quotes.view_quote", raise_exception=True)
 def quotes_by_state(request):
-    """Sales: quotes by state with their value (the latest 200); those waiting for a discount approval, all
-    of them, first."""
+    """Sales: quotes by state with their value (the latest 200); first, all those whose discount waits for
+    this user's approval (quotes.services.quote_can_approve)."""
     quotes = Quote.objects.select_related("customer").prefetch_related("lines")
     by_state = {}
     for quote in quotes.order_by("-created_at")[:200]:
@@ -124,6 +124,7 @@ def quotes_by_state(request):
     waiting = [
         (quote, quote_totals(quote)["gross"], largest_discount(quote))
         for quote in quotes.filter(status=QuoteStatus.PENDING_APPROVAL).order_by("created_at")
+        if quote_can_approve(quote, request.user)
     ]
     return render(request, "quotes/quotes.html", {"by_state": by_state, "waiting": waiting})
 

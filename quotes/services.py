@@ -35,7 +35,7 @@ from catalog.pricing import (
 from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
 from contracts.selectors import periods_renewed
-from contracts.services import period_renew
+from contracts.services import contract_customer_check, period_renew
 from quotes.models import LineKind, Quote, QuoteKind, QuoteLine, QuoteStatus, ServiceOrder
 
 CUSTOMER_LINK_SALT = "quotes.customer"
@@ -80,8 +80,7 @@ def quote_create(
 ) -> Quote:
     """A draft quote numbered from the year's gapless series (the number is taken in this transaction,
     so a rolled-back creation leaves no hole). Prices come from the rate card in force on the quote date."""
-    if contract is not None and contract.customer_id != customer.pk:
-        raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
+    contract_customer_check(contract=contract, customer=customer)
     quote_date = quote_date or timezone.localdate()
     number = f"Q{quote_date.year}-{get_next_value(f'quotes-{quote_date.year}'):05d}"
     return Quote.objects.create(
@@ -225,6 +224,18 @@ def _price(line: QuoteLine, amount: Decimal, quote_discount: Decimal) -> None:
 
 
 @transaction.atomic
+def quote_set_terms(*, quote: Quote, valid_until: datetime.date, notes: str, terms: str) -> Quote:
+    """Changes the validity, notes and terms of a quote not sent yet; its prices and status stay."""
+    current = Quote.objects.select_for_update().get(pk=quote.pk)
+    if current.locked:
+        raise _locked_error(current)
+    current.valid_until, current.notes, current.terms = valid_until, notes, terms
+    current.save(update_fields=["valid_until", "notes", "terms"])
+    quote.valid_until, quote.notes, quote.terms = valid_until, notes, terms
+    return current
+
+
+@transaction.atomic
 def quote_set_discount(*, quote: Quote, discount: Decimal) -> Quote:
     """Sets the quote-wide discount and reprices every line; a discount approval given earlier no longer
     holds."""
@@ -294,22 +305,37 @@ def quote_submit(*, quote: Quote) -> Quote:
     return quote
 
 
+def _discount_approval_refusal(quote: Quote, user) -> BillingError | None:
+    """Why ``user`` may not approve the discount of ``quote`` now, or None when they may: the quote waits
+    for an approval, the user is a sales manager and not the quote's author (four eyes)."""
+    if quote.status != QuoteStatus.PENDING_APPROVAL:
+        return QuoteConflict(_("This quote is not waiting for a discount approval."), code="quote_status")
+    if not user.has_perm("quotes.approve_discount"):
+        return BillingError(_("Only a sales manager approves large discounts."), code="forbidden_approval")
+    if quote.created_by_id == user.pk:
+        return BillingError(_("Nobody approves the discount of their own quote."), code="own_request")
+    return None
+
+
+def quote_can_approve(quote: Quote, user) -> bool:
+    """Whether quote_approve_discount would accept ``user``'s approval (a reason given): what the pages ask
+    before they show the approval button."""
+    return _discount_approval_refusal(quote, user) is None
+
+
 @transaction.atomic
 def quote_approve_discount(*, quote: Quote, by, reason: str, seen: str | None = None) -> Quote:
     """A sales manager approves a large discount; who, when and why are recorded. ``seen`` is the
     fingerprint of the quote as the approver saw it: a quote changed since is refused."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    if quote.status != QuoteStatus.PENDING_APPROVAL:
-        raise QuoteConflict(_("This quote is not waiting for a discount approval."), code="quote_status")
+    refusal = _discount_approval_refusal(quote, by)
+    if refusal is not None:
+        raise refusal
     if seen is not None and seen != quote_fingerprint(quote):
         raise QuoteConflict(
             _("The quote has changed since you opened it: look at it again before approving."),
             code="quote_changed",
         )
-    if not by.has_perm("quotes.approve_discount"):
-        raise BillingError(_("Only a sales manager approves large discounts."), code="forbidden_approval")
-    if quote.created_by_id == by.pk:
-        raise BillingError(_("Nobody approves the discount of their own quote."), code="own_request")
     if not reason.strip():
         raise BillingError(_("Say why the discount is approved."), code="reason_required")
     quote.status = QuoteStatus.APPROVED
