@@ -229,7 +229,7 @@ def test_a_sales_manager_cannot_approve_the_discount_of_their_own_quote_in_the_a
     log_in(client, manager)
     url = reverse("admin:quotes_quote_change", args=[quote.pk])
     assert 'name="_approve_discount"' not in client.get(url).content.decode()
-    answer = client.post(url, change_form(quote, approval_reason="自己批", _approve_discount="1"), follow=True)
+    answer = client.post(url, change_form(quote, approval_reason="mine", _approve_discount="1"), follow=True)
     assert "Nobody approves the discount of their own quote." in messages_of(answer)
     quote.refresh_from_db()
     assert (quote.status, quote.approved_by) == (QuoteStatus.PENDING_APPROVAL, None)
