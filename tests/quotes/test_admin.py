@@ -115,7 +115,6 @@ def test_a_sales_manager_approves_a_large_discount_in_the_admin(client, quote, s
 # --- the admin cannot move a quote past what quotes.services allows (as the demo roles) -----------------
 
 
-
 @pytest.fixture
 def roles(catalogue, django_user_model):
     return load_demo(django_user_model)
