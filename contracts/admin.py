@@ -99,9 +99,10 @@ class ServicePeriodAdmin(ServiceAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field is read-only
         data = form.cleaned_data
-        terms = {name: data[name] for name in PERIOD_TERMS if name in data}
-        obj.pk = period_add(**terms).pk
+        obj.pk = period_add(**{name: data[name] for name in PERIOD_TERMS}).pk
         obj.refresh_from_db()
 
 

@@ -170,6 +170,8 @@ class WorkLogAdmin(ServiceAdmin, ImportExportModelAdmin):
         super().delete_queryset(request, queryset.filter(processed_at__isnull=True))
 
     def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field is read-only
         data = form.cleaned_data
         work_log, _new = work_log_record(
             **{name: data[name] for name in WORK_LOG_FIELDS if name != "days"},
@@ -224,6 +226,8 @@ class TravelExpenseAdmin(ServiceAdmin):
         super().delete_queryset(request, queryset.filter(approved_at__isnull=True))
 
     def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field is read-only
         data = form.cleaned_data
         expense = travel_expense_record(**{name: data[name] for name in TravelExpenseForm.Meta.fields})
         obj.pk = expense.pk
