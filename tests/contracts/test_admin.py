@@ -113,8 +113,9 @@ def test_an_account_manager_cannot_edit_a_large_charge_request_down_and_approve_
     assert large_request.estimated_amount == Money(50000, "CNY")
     assert large_request.description == "数据仓库对接"
     changelist = reverse("admin:contracts_chargerequest_changelist")
-    client.post(changelist, {"action": "approve", "_selected_action": [large_request.pk]})
-    again = client.post(changelist, {"action": "approve", "_selected_action": [large_request.pk]}, follow=True)
+    approve = {"action": "approve", "_selected_action": [large_request.pk]}
+    client.post(changelist, approve)
+    again = client.post(changelist, approve, follow=True)
     assert f"{large_request}: Finance approves charge requests of this size." in messages_of(again)
     large_request.refresh_from_db()
     assert (large_request.status, large_request.approved_by) == (
@@ -122,7 +123,7 @@ def test_an_account_manager_cannot_edit_a_large_charge_request_down_and_approve_
         roles["account_manager"],
     )
     log_in(client, roles["finance"])
-    client.post(changelist, {"action": "approve", "_selected_action": [large_request.pk]})
+    client.post(changelist, approve)
     large_request.refresh_from_db()
     assert (large_request.status, large_request.finance_approved_by) == (
         ChargeStatus.AWAITING_CUSTOMER,
