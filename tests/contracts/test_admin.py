@@ -150,7 +150,8 @@ def test_the_admin_cannot_approve_a_charge_request_by_editing_its_status(client,
         None,
         "",
     )
-    assert client.post(reverse("admin:contracts_chargerequest_delete", args=[large_request.pk])).status_code == 403
+    delete = reverse("admin:contracts_chargerequest_delete", args=[large_request.pk])
+    assert client.post(delete).status_code == 403
 
 
 def test_a_service_period_is_added_through_period_add_and_never_changed_in_the_admin(client, roles):
