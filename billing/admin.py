@@ -85,8 +85,8 @@ class ServiceAdmin(AuditHistoryAdmin):
                 self.message_user(request, f"{document}: {error}", level=messages.ERROR)
             else:
                 result = result if result is not None else document
-                status = result.get_status_display() if hasattr(result, "get_status_display") else _("done")
-                self.message_user(request, f"{result}: {status}")
+                status = getattr(result, "get_status_display", None)
+                self.message_user(request, f"{result}: {status()}" if status else str(result))
 
 
 @admin.register(ApiKey)

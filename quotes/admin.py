@@ -106,7 +106,7 @@ class NewLineInline(admin.TabularInline):
 
 
 class QuoteForm(forms.ModelForm):
-    approval_reason = forms.CharField(label=_("approval reason"), required=False, widget=forms.Textarea)
+    approval_reason = forms.CharField(label=_("reason for the approval"), required=False, widget=forms.Textarea)
 
     class Meta:
         model = models.Quote
@@ -187,7 +187,7 @@ class QuoteAdmin(ServiceAdmin):
     def totals(self, obj):
         return quote_totals(obj)["gross"] if obj.pk else "—"
 
-    @admin.display(description=_("approval reason"))
+    @admin.display(description=_("reason for the approval"))
     def given_reason(self, obj):
         return obj.approval_reason or "—"
 
