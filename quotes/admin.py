@@ -106,7 +106,9 @@ class NewLineInline(admin.TabularInline):
 
 
 class QuoteForm(forms.ModelForm):
-    approval_reason = forms.CharField(label=_("reason for the approval"), required=False, widget=forms.Textarea)
+    approval_reason = forms.CharField(
+        label=_("reason for the approval"), required=False, widget=forms.Textarea
+    )  # read by quote_approve_discount only, never saved as typed
 
     class Meta:
         model = models.Quote
