@@ -16,3 +16,16 @@ def priced_document(lines, totals: dict) -> dict:
         "capitals": rmb_capitals(totals["gross"].amount),
         "vendor": settings.VENDOR,
     }
+
+
+class PricedLine:
+    """What a stored document line (quote line, invoice line) prints beside its list amount: its amount,
+    the list amount less the discount (the gross of a price with VAT, else the net), and the discount."""
+
+    @property
+    def amount(self):
+        return self.gross if self.tax_inclusive or self.pass_through else self.net
+
+    @property
+    def discount_amount(self):
+        return self.list_amount - self.amount

@@ -37,6 +37,11 @@ def api_change_reason() -> str:
     api_key = getattr(request, "api_key", None)
     if api_key is None:
         return ""
+    return api_key_reason(api_key)
+
+
+def api_key_reason(api_key) -> str:
+    """The change reason that names an API key (billing.models.ApiKey) as the author of a change."""
     return (_("API key %(prefix)s (%(name)s)") % {"prefix": api_key.prefix, "name": api_key.name})[:100]
 
 

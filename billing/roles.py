@@ -30,6 +30,7 @@ ROLES = {
             "contracts.change_contact",
             "contracts.change_chargerequest",
             "contracts.approve_chargerequest",
+            "contracts.add_consumptionentry",
             "quotes.view_quote",
             "quotes.add_quote",
             "quotes.change_quote",

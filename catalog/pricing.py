@@ -1,10 +1,16 @@
-"""Prices from the rate card: the one module the entitlement decision, quotes and invoices call.
+"""Prices from the rate card: the one module the entitlement decision, quotes, charge requests and invoices
+call. ``price_service`` prices a catalogue service on a date (the rate card then in force), ``price_agreed``
+an agreed price (an order line's, a period fee), ``price_at_cost`` travel and lodging passed through. Each
+returns a ``Priced`` line whose list amount is quantity x unit price (the tier total for data volumes), whose
+discount is shown apart, and whose net, VAT and gross are rounded to the fen; no other module multiplies a
+rate by a quantity.
 
 Data-volume tiers follow Lago's models: *graduated* prices each slice in its own tier, *volume* prices
 the whole quantity at the tier it reaches, *package* prices every started package. Flat fees of a tier
 apply once when the quantity reaches that tier (graduated) or is priced by it (volume).
 """
 
+import datetime
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from billing.errors import BillingError
-from billing.money import FEN, money, round_fen
+from billing.money import FEN, round_fen
 from catalog.models import (
     DataVolumePrice,
     DeliveryMode,
@@ -22,9 +28,11 @@ from catalog.models import (
     RateCard,
     Role,
     ServiceItem,
+    TaxCategory,
     UnitPrice,
     VolumeModel,
 )
+from catalog.selectors import rate_card_in_force, vat_rate_on
 
 
 @dataclass(frozen=True)
@@ -85,43 +93,82 @@ class Tier:
     flat_fee: Decimal = Decimal(0)
 
 
-def data_volume_amount(pricing: DataVolumePrice, quantity: Decimal) -> Money:
-    """The price of ``quantity`` units under ``pricing``'s tiers, rounded to the fen."""
-    tiers = list(pricing.tiers.all())
-    amount = tiered_amount(
+@dataclass(frozen=True)
+class Slice:
+    """One printed part of a tiered price: ``quantity`` x ``unit_price`` = ``amount`` (to the fen), or a
+    tier's flat fee (quantity 1). A tiered line's list amount is the sum of its slices."""
+
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    flat_fee: bool = False
+
+    def as_dict(self) -> dict:
+        """As documents store it (JSON): amounts as strings."""
+        return {k: str(v) if isinstance(v, Decimal) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def of(cls, value: "Slice | dict") -> "Slice":
+        if isinstance(value, Slice):
+            return value
+        return cls(
+            Decimal(value["quantity"]),
+            Decimal(value["unit_price"]),
+            Decimal(value["amount"]),
+            value["flat_fee"],
+        )
+
+
+def data_volume_slices(pricing: DataVolumePrice, quantity: Decimal) -> list[Slice]:
+    """The slices of ``quantity`` units under ``pricing``'s tiers."""
+    return tier_slices(
         model=pricing.model,
-        tiers=[Tier(t.up_to, t.unit_price.amount, t.flat_fee.amount) for t in tiers],
+        tiers=[Tier(t.up_to, t.unit_price.amount, t.flat_fee.amount) for t in pricing.tiers.all()],
         quantity=quantity,
         package_size=pricing.package_size,
     )
-    return money(amount, str(tiers[0].unit_price.currency))
+
+
+def tier_slices(
+    *, model: str, tiers: list[Tier], quantity: Decimal, package_size: Decimal | None = None
+) -> list[Slice]:
+    """Graduated, volume or package pricing of ``quantity`` over ``tiers``, slice by slice: graduated
+    prices each part in its own tier, volume the whole quantity at the tier it reaches, package every
+    started package (the slice's quantity is the number of packages)."""
+    quantity = Decimal(quantity)
+    if quantity < 0:
+        raise BillingError(_("A quantity cannot be negative."), code="negative_quantity")
+    if quantity == 0:
+        return []
+    tiers = sorted(tiers, key=lambda t: (t.up_to is None, t.up_to or 0))
+    parts: list[tuple[Decimal, Tier]] = []
+    if model == VolumeModel.PACKAGE:
+        parts.append((Decimal(math.ceil(quantity / package_size)), tiers[0]))
+    elif model == VolumeModel.VOLUME:
+        reached = next((t for t in tiers if t.up_to is None or quantity <= t.up_to), tiers[-1])
+        parts.append((quantity, reached))
+    else:
+        floor = Decimal(0)
+        for tier in tiers:
+            ceiling = quantity if tier.up_to is None or tier is tiers[-1] else min(quantity, tier.up_to)
+            if ceiling <= floor:
+                break
+            parts.append((ceiling - floor, tier))  # past a last tier with a limit: the rest is priced there
+            floor = ceiling
+    slices = []
+    for part, tier in parts:
+        slices.append(Slice(part, tier.unit_price, round_fen(part * tier.unit_price)))
+        if tier.flat_fee:
+            slices.append(Slice(Decimal(1), tier.flat_fee, round_fen(tier.flat_fee), flat_fee=True))
+    return slices
 
 
 def tiered_amount(
     *, model: str, tiers: list[Tier], quantity: Decimal, package_size: Decimal | None = None
 ) -> Decimal:
-    """Graduated, volume or package pricing of ``quantity`` over ``tiers`` (unrounded)."""
-    quantity = Decimal(quantity)
-    if quantity < 0:
-        raise BillingError(_("A quantity cannot be negative."), code="negative_quantity")
-    if quantity == 0:
-        return Decimal(0)
-    tiers = sorted(tiers, key=lambda t: (t.up_to is None, t.up_to or 0))
-    if model == VolumeModel.PACKAGE:
-        return math.ceil(quantity / package_size) * tiers[0].unit_price + tiers[0].flat_fee
-    if model == VolumeModel.VOLUME:
-        tier = next((t for t in tiers if t.up_to is None or quantity <= t.up_to), tiers[-1])
-        return quantity * tier.unit_price + tier.flat_fee
-    total, floor = Decimal(0), Decimal(0)
-    for tier in tiers:
-        ceiling = quantity if tier.up_to is None else min(quantity, tier.up_to)
-        if ceiling <= floor:
-            break
-        total += (ceiling - floor) * tier.unit_price + tier.flat_fee
-        floor = ceiling
-    if floor < quantity:  # the last tier has a limit and the quantity goes past it: price the rest there
-        total += (quantity - floor) * tiers[-1].unit_price
-    return total
+    """Graduated, volume or package pricing of ``quantity`` over ``tiers``: the sum of its slices."""
+    slices = tier_slices(model=model, tiers=tiers, quantity=quantity, package_size=package_size)
+    return sum((part.amount for part in slices), Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -175,3 +222,231 @@ def totals(lines: "list[LineAmounts]") -> LineAmounts:
     net = sum((line.net for line in lines), ZERO.quantize(FEN))
     vat = sum((line.vat for line in lines), ZERO.quantize(FEN))
     return LineAmounts(net=net, vat=vat, gross=net + vat, vat_rate=ZERO)
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One priced line as every document prints it: quantity x unit price = list amount; list amount less
+    the discount = amount (in the price's own terms: the gross when the price includes VAT, else the net);
+    net + VAT = gross. Money values are in the price's currency and rounded to the fen."""
+
+    basis: str
+    unit: str
+    quantity: Decimal
+    unit_price: Money
+    list_amount: Money
+    discount: Decimal
+    discount_amount: Money
+    amount: Money
+    net: Money
+    vat: Money
+    gross: Money
+    vat_rate: Decimal
+    tax_inclusive: bool
+    pass_through: bool = False
+    rate_card: RateCard | None = None
+    role: str = ""
+    delivery_mode: str = ""
+    tiers: tuple = ()  # of Tier, for a data volume
+    tier_model: str = ""  # VolumeModel of the tiers
+    slices: tuple = ()  # of Slice: how a tiered list amount is made up, as documents print it
+
+    @property
+    def currency(self) -> str:
+        return str(self.unit_price.currency)
+
+    def line_fields(self) -> dict:
+        """What a stored line (quote line, charge, invoice line) keeps of this price."""
+        return {
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "unit_price": self.unit_price,
+            "list_amount": self.list_amount,
+            "slices": [part.as_dict() for part in self.slices],
+            "tax_inclusive": self.tax_inclusive,
+            "vat_rate": self.vat_rate,
+            "pass_through": self.pass_through,
+        }
+
+
+def _priced(
+    *,
+    unit_price: Money,
+    quantity: Decimal,
+    vat_rate: Decimal,
+    tax_inclusive: bool,
+    discount: Decimal = ZERO,
+    list_amount: Decimal | None = None,
+    pass_through: bool = False,
+    **about,
+) -> Priced:
+    quantity = Decimal(quantity)
+    if quantity < 0:
+        raise BillingError(_("A quantity cannot be negative."), code="negative_quantity")
+    currency = str(unit_price.currency)
+    listed = round_fen(unit_price.amount * quantity if list_amount is None else list_amount)
+    line = line_amounts(
+        amount=listed,
+        vat_rate=Decimal(vat_rate),
+        tax_inclusive=tax_inclusive,
+        discount=ZERO if pass_through else Decimal(discount),
+        pass_through=pass_through,
+    )
+    amount = line.gross if tax_inclusive or pass_through else line.net
+    return Priced(
+        quantity=quantity,
+        unit_price=unit_price,
+        list_amount=Money(listed, currency),
+        discount=ZERO if pass_through else Decimal(discount),
+        discount_amount=Money(listed - amount, currency),
+        amount=Money(amount, currency),
+        net=Money(line.net, currency),
+        vat=Money(line.vat, currency),
+        gross=Money(line.gross, currency),
+        vat_rate=line.vat_rate,
+        tax_inclusive=tax_inclusive,
+        pass_through=pass_through,
+        **about,
+    )
+
+
+def price_service(
+    *,
+    service: ServiceItem,
+    quantity: Decimal,
+    on: datetime.date,
+    basis: str | None = None,
+    role: str = Role.ENGINEER,
+    delivery_mode: str = DeliveryMode.REMOTE,
+    discount: Decimal = ZERO,
+    rate_card: RateCard | None = None,
+    vat_rate: Decimal | None = None,
+) -> Priced:
+    """``quantity`` of ``service`` at the rate card in force ``on`` (or ``rate_card``), by the service's
+    pricing basis (or ``basis``, one of its alternatives), less ``discount`` (a fraction), with the VAT of
+    the service's tax category on that day. Raises ``BillingError`` (code ``no_price``, ``no_rate_card``,
+    ``no_vat_rate``, ``invalid_basis``) for what cannot be priced."""
+    basis = basis or service.pricing_basis
+    if basis not in service.pricing_bases or basis == PricingBasis.INCLUDED:
+        raise BillingError(
+            _("%(service)s is not priced %(basis)s."),
+            code="invalid_basis",
+            params={
+                "service": service.name,
+                "basis": PricingBasis(basis).label if basis in PricingBasis.values else basis,
+            },
+        )
+    if basis == PricingBasis.PER_PERSON_DAY:
+        return price_person_days(
+            quantity=quantity,
+            on=on,
+            role=role,
+            delivery_mode=delivery_mode,
+            tax_category=service.tax_category.code,
+            discount=discount,
+            rate_card=rate_card,
+            vat_rate=vat_rate,
+        )
+    card = rate_card or rate_card_in_force(on=on)
+    if vat_rate is None:
+        vat_rate = vat_rate_on(category_code=service.tax_category.code, on=on)
+    quantity = Decimal(quantity)
+    common = {
+        "basis": basis,
+        "quantity": quantity,
+        "vat_rate": vat_rate,
+        "discount": discount,
+        "rate_card": card,
+    }
+    if basis == PricingBasis.PER_DATA_VOLUME:
+        pricing = data_volume_pricing(rate_card=card, service=service)
+        slices = data_volume_slices(pricing, quantity)
+        total = sum((part.amount for part in slices), ZERO)
+        average = round_fen(total / quantity) if quantity else pricing.tiers.all()[0].unit_price.amount
+        return _priced(
+            unit_price=Money(average, str(pricing.tiers.all()[0].unit_price.currency)),
+            list_amount=total,
+            slices=tuple(slices),
+            tax_inclusive=pricing.tax_inclusive,
+            unit=str(pricing.get_unit_display()),
+            tiers=tuple(Tier(t.up_to, t.unit_price.amount, t.flat_fee.amount) for t in pricing.tiers.all()),
+            tier_model=pricing.model,
+            **common,
+        )
+    rate = unit_rate(rate_card=card, service=service, basis=basis)
+    return _priced(
+        unit_price=rate.unit_price,
+        tax_inclusive=rate.tax_inclusive,
+        unit=str(PricingBasis(basis).label),
+        **common,
+    )
+
+
+def price_person_days(
+    *,
+    quantity: Decimal,
+    on: datetime.date,
+    role: str = Role.ENGINEER,
+    delivery_mode: str = DeliveryMode.REMOTE,
+    tax_category: str = TaxCategory.SERVICES,
+    discount: Decimal = ZERO,
+    rate_card: RateCard | None = None,
+    vat_rate: Decimal | None = None,
+) -> Priced:
+    """Person-days (人天) of ``role`` delivered ``delivery_mode`` at the rate card in force ``on``: work of
+    any service billed by workload (extra trainings, on-site visits, custom development)."""
+    card = rate_card or rate_card_in_force(on=on)
+    rate = person_day_rate(rate_card=card, role=role, delivery_mode=delivery_mode)
+    return _priced(
+        unit_price=rate.unit_price,
+        quantity=quantity,
+        vat_rate=vat_rate_on(category_code=tax_category, on=on) if vat_rate is None else vat_rate,
+        tax_inclusive=rate.tax_inclusive,
+        discount=discount,
+        basis=PricingBasis.PER_PERSON_DAY,
+        unit=str(PricingBasis.PER_PERSON_DAY.label),
+        rate_card=card,
+        role=role,
+        delivery_mode=delivery_mode,
+    )
+
+
+def price_agreed(
+    *,
+    unit_price: Money,
+    quantity: Decimal,
+    vat_rate: Decimal,
+    tax_inclusive: bool = True,
+    discount: Decimal = ZERO,
+    unit: str = "",
+    basis: str = "",
+    list_amount: Money | None = None,
+    slices: tuple = (),
+) -> Priced:
+    """An agreed price: an order line's unit price and discount, a period fee, a confirmed charge.
+    ``list_amount`` is the agreed list total of ``quantity`` when it is not quantity x unit price (the
+    tier total of a data volume, made up of ``slices``)."""
+    return _priced(
+        unit_price=unit_price,
+        quantity=quantity,
+        vat_rate=vat_rate,
+        tax_inclusive=tax_inclusive,
+        discount=discount,
+        list_amount=None if list_amount is None else list_amount.amount,
+        unit=unit,
+        basis=basis,
+        slices=tuple(Slice.of(part) for part in slices),
+    )
+
+
+def price_at_cost(*, amount: Money, unit: str = "") -> Priced:
+    """Travel and lodging passed through at cost: one unit, never discounted, no VAT of ours."""
+    return _priced(
+        unit_price=amount,
+        quantity=ONE,
+        vat_rate=ZERO,
+        tax_inclusive=True,
+        pass_through=True,
+        unit=unit,
+        basis="",
+    )

@@ -36,13 +36,15 @@ def rate_card_in_force(*, on: datetime.date, code: str = "list") -> RateCard:
 
 
 def vat_rate_on(*, category_code: str, on: datetime.date) -> Decimal:
-    """The VAT rate of a tax category in force on a date, as a fraction (0.06)."""
-    rate = (
-        VatRate.objects.filter(category__code=category_code, valid_from__lte=on)
-        .order_by("-valid_from")
-        .values_list("rate", flat=True)
-        .first()
+    """The VAT rate of a tax category in force on a date, as a fraction (0.06), from the catalogue
+    snapshot (every priced line asks)."""
+    rates = snapshot.cached(
+        ("vat_rates",),
+        lambda: list(
+            VatRate.objects.order_by("-valid_from").values_list("category__code", "valid_from", "rate")
+        ),
     )
+    rate = next((r for code, start, r in rates if code == category_code and start <= on), None)
     if rate is None:
         raise BillingError(
             _("No VAT rate for “%(category)s” is in force on %(date)s."),

@@ -107,13 +107,17 @@ class ServicePeriodAdmin(ServiceAdmin):
 
 
 @admin.register(models.ConsumptionEntry)
-class ConsumptionEntryAdmin(admin.ModelAdmin):
-    """The ledger is append-only: entries are shown, never changed here."""
+class ConsumptionEntryAdmin(AuditHistoryAdmin):
+    """The ledger is append-only: entries are shown, never changed here (a use is given back by a
+    correction, on the customer page or through the API)."""
 
-    list_display = ["created_at", "customer", "kind", "service_code", "quantity", "used_on", "ticket_ref"]
+    list_display = [
+        "created_at", "customer", "kind", "service_code", "quantity", "used_on", "ticket_ref", "corrects",
+        "reason",
+    ]  # fmt: skip
     list_filter = ["kind"]
     search_fields = ["customer__code", "ticket_ref", "idempotency_key"]
-    list_select_related = ["customer"]
+    list_select_related = ["customer", "corrects"]
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -1,4 +1,5 @@
-"""The API ticketing tools call: entitlement checks, quota consumption, charge requests, coverage.
+"""The API ticketing tools call: entitlement checks, quota consumption and its corrections, charge requests,
+coverage.
 
 Views are thin: validate the input, call the decision or a service, serialise the answer. Errors are
 RFC 9457 problem+json (billing.problems); keys and scopes are checked by billing.apikeys.
@@ -25,10 +26,10 @@ from catalog.selectors import service_by_code
 from contracts import problems  # noqa: F401  (registers the problem types this API answers)
 from contracts import serializers as s
 from contracts.entitlements import decide
-from contracts.models import ChargeRequest, Contract, Customer
-from contracts.quotas import person_day_quota, training_quota
-from contracts.selectors import customer_coverage
-from contracts.services import charge_request_create, consume
+from contracts.models import ChargeRequest, ConsumptionEntry, Contract, Customer
+from contracts.quotas import Quota, person_day_quota, training_quota
+from contracts.selectors import consumption_left, customer_coverage
+from contracts.services import charge_request_create, consume, consumption_correct
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -192,11 +193,62 @@ class ConsumeView(APIView):
             at=data.get("at"),
             recorded_by=request.auth.name,
         )
-        day = entries[0].used_on
-        quota = (
-            training_quota(entries[0].period, day) if entries[0].period else person_day_quota(customer, day)
+        body = s.ConsumeOutput({"entries": entries, "quota": _quota_of(entries[0])}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _quota_of(entry: ConsumptionEntry) -> Quota | None:
+    """The quota an entry counts against, on the day of its use."""
+    if entry.period_id:
+        return training_quota(entry.period, entry.used_on)
+    return person_day_quota(entry.customer, entry.used_on)
+
+
+class ConsumptionCorrectionView(APIView):
+    required_scopes = ["consumption:write"]
+
+    @extend_schema(
+        request=s.CorrectionInput,
+        responses={201: s.CorrectionOutput, **problem_responses(400, 401, 403, 404, 409, 422)},
+        examples=[
+            OpenApiExample(
+                "A training recorded by mistake",
+                value={"customer": "DEMO-ACTIVE", "quantity": "1", "reason": "Recorded on the wrong ticket"},
+                request_only=True,
+            )
+        ],
+        parameters=[
+            IDEMPOTENCY_KEY,
+            OpenApiParameter(
+                "id",
+                int,
+                location=OpenApiParameter.PATH,
+                description=str(_("The use corrected (its entry id).")),
+            ),
+        ],
+        operation_id="consumption_correct",
+    )
+    def post(self, request, pk: int):
+        return idempotent(request, scope="consumption-correction", run=lambda: self._correct(request, pk))
+
+    def _correct(self, request, pk: int):
+        data = _valid(s.CorrectionInput, request.data)
+        # Another customer's entry is answered as a missing one: a wrong id never corrects someone else.
+        entry = get_object_or_404(
+            ConsumptionEntry.objects.select_related("customer", "period"),
+            pk=pk,
+            customer__code=data["customer"],
         )
-        body = s.ConsumeOutput({"entries": entries, "quota": quota}).data
+        correction = consumption_correct(
+            entry=entry,
+            quantity=data["quantity"],
+            reason=data["reason"],
+            idempotency_key=f"correction:{ledger_key(request)}",
+            by=request.auth,
+        )
+        body = s.CorrectionOutput(
+            {"correction": correction, "left": consumption_left(entry), "quota": _quota_of(entry)}
+        ).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

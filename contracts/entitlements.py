@@ -15,7 +15,6 @@ from djmoney.money import Money
 
 from billing.errors import BillingError
 from billing.i18n import Bilingual
-from billing.money import money
 from billing.prepared import PreparedQuery
 from catalog.calendar import add_working_days, load_calendar
 from catalog.calendar import deadline as working_deadline
@@ -29,11 +28,10 @@ from catalog.models import (
     ServiceKind,
     Severity,
 )
-from catalog.pricing import data_volume_amount, data_volume_pricing, person_day_rate, unit_rate
+from catalog.pricing import Priced, price_person_days, price_service
 from catalog.selectors import (
     arrival_commitment,
     business_calendar_by_id,
-    rate_card_in_force,
     response_target,
     service_by_code,
     tier_by_id,
@@ -87,6 +85,9 @@ def reasons_as_dicts(reasons: list[Reason]) -> list[dict]:
     return rows
 
 
+UNPRICED = ("no_price", "no_rate_card", "no_vat_rate")  # billable, but agree the charge first
+
+
 @dataclass(frozen=True)
 class Price:
     """The price basis of a billable answer: the rate card version in force, the unit and its price,
@@ -102,6 +103,10 @@ class Price:
     role: str = ""
     delivery_mode: str = ""
     tiers: tuple = ()
+    vat_rate: Decimal | None = None
+    net: Money | None = None
+    vat: Money | None = None
+    gross: Money | None = None
 
 
 @dataclass
@@ -503,29 +508,10 @@ def _paid(decision: Decision, service: ServiceItem, day, quantity: Decimal, role
                     )
                     quantity -= bundle.left
             decision.price = _person_day_price(decision, role or Role.ENGINEER, delivery, quantity)
-        elif service.pricing_basis == PricingBasis.PER_DATA_VOLUME:
-            card = rate_card_in_force(on=day)
-            pricing = data_volume_pricing(rate_card=card, service=service)
-            tiers = tuple(
-                {"up_to": t.up_to, "unit_price": t.unit_price, "flat_fee": t.flat_fee}
-                for t in pricing.tiers.all()
-            )
-            decision.price = Price(
-                rate_card=f"{card.code}:{card.version}",
-                basis=f"{service.pricing_basis}:{pricing.model}",
-                unit_price=pricing.tiers.all()[0].unit_price,
-                quantity=quantity,
-                estimate=data_volume_amount(pricing, quantity),
-                tax_inclusive=pricing.tax_inclusive,
-                travel_at_cost=delivery == DeliveryMode.ON_SITE,
-                tiers=tiers,
-            )
         else:
-            card = rate_card_in_force(on=day)
-            rate = unit_rate(rate_card=card, service=service, basis=service.pricing_basis)
-            decision.price = _price_from(rate, quantity, delivery)
+            decision.price = _price_from(price_service(service=service, quantity=quantity, on=day), delivery)
     except BillingError as error:
-        if error.code not in ("no_price", "no_rate_card"):
+        if error.code not in UNPRICED:
             raise
         decision.outcome = Outcome.NEEDS_APPROVAL
         decision.because("no_price", _("No price on the rate card in force: agree the charge first."))
@@ -543,8 +529,14 @@ def _paid(decision: Decision, service: ServiceItem, day, quantity: Decimal, role
 
 
 def _person_day_price(decision: Decision, role: str, delivery: str, quantity: Decimal) -> Price:
-    card = rate_card_in_force(on=timezone.localtime(decision.at).date())
-    return _price_from(person_day_rate(rate_card=card, role=role, delivery_mode=delivery), quantity, delivery)
+    priced = price_person_days(
+        quantity=quantity,
+        on=timezone.localtime(decision.at).date(),
+        role=role,
+        delivery_mode=delivery,
+        tax_category=decision.service.tax_category.code,
+    )
+    return _price_from(priced, delivery)
 
 
 def _bill_person_days(decision: Decision, role: str, delivery: str, quantity: Decimal) -> None:
@@ -552,21 +544,35 @@ def _bill_person_days(decision: Decision, role: str, delivery: str, quantity: De
     try:
         decision.price = _person_day_price(decision, role, delivery, quantity)
     except BillingError as error:
-        if error.code not in ("no_price", "no_rate_card"):
+        if error.code not in UNPRICED:
             raise
         decision.outcome = Outcome.NEEDS_APPROVAL
         decision.because("no_price", _("No price on the rate card in force: agree the charge first."))
 
 
-def _price_from(rate, quantity: Decimal, delivery: str) -> Price:
+def _price_from(priced: Priced, delivery: str) -> Price:
+    currency = priced.currency
+    tiers = tuple(
+        {
+            "up_to": t.up_to,
+            "unit_price": Money(t.unit_price, currency),
+            "flat_fee": Money(t.flat_fee, currency),
+        }
+        for t in priced.tiers
+    )
     return Price(
-        rate_card=f"{rate.rate_card.code}:{rate.rate_card.version}",
-        basis=rate.basis,
-        unit_price=rate.unit_price,
-        quantity=quantity,
-        estimate=money(rate.unit_price.amount * quantity, str(rate.unit_price.currency)),
-        tax_inclusive=rate.tax_inclusive,
+        rate_card=f"{priced.rate_card.code}:{priced.rate_card.version}",
+        basis=f"{priced.basis}:{priced.tier_model}" if tiers else priced.basis,
+        unit_price=tiers[0]["unit_price"] if tiers else priced.unit_price,
+        quantity=priced.quantity,
+        estimate=priced.amount,
+        tax_inclusive=priced.tax_inclusive,
         travel_at_cost=delivery == DeliveryMode.ON_SITE,
-        role=rate.role,
-        delivery_mode=rate.delivery_mode or delivery,
+        role=priced.role,
+        delivery_mode=priced.delivery_mode or delivery,
+        tiers=tiers,
+        vat_rate=priced.vat_rate,
+        net=priced.net,
+        vat=priced.vat,
+        gross=priced.gross,
     )

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -20,3 +22,14 @@ class EntitlementLookupForm(forms.Form):
     quantity = forms.DecimalField(
         label=_("Quantity"), min_value=0.01, initial=1, decimal_places=2, max_digits=10
     )
+
+
+class CorrectionForm(forms.Form):
+    """Gives back part or all of a use (contracts.services.consumption_correct). The key is drawn when
+    the page is shown, so a form sent twice corrects once."""
+
+    quantity = forms.DecimalField(
+        label=_("Give back"), min_value=Decimal("0.01"), decimal_places=2, max_digits=8
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)

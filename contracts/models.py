@@ -275,8 +275,16 @@ class QuotaKind(models.TextChoices):
 
 
 class ConsumptionEntry(models.Model):
-    """One use of a counted quota (a training, person-days of a bundle). Entries are only ever added; a
-    correction is a new entry with a negative quantity. ``idempotency_key`` makes a retried record a no-op."""
+    """One use of a counted quota (a training, person-days of a bundle). Entries are only ever added, never
+    changed or deleted; ``idempotency_key`` makes a retried record a no-op.
+
+    A use recorded by mistake is given back, in whole or in part, by a **correction**: a new entry that
+    names the use it corrects (``corrects``), with a negative quantity and a ``reason``. It copies the use's
+    quota source (period or bundle), service, ticket and ``used_on`` (the day of the use, so that it falls in
+    the same contract year); ``created_at`` is when the correction was made. A quota's used amount is the
+    plain sum of its entries, corrections included, and never goes below zero since
+    ``contracts.services.consumption_correct`` gives back at most what is left of a use (under its lock)
+    and never corrects a correction."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consumption")
     kind = models.CharField(_("quota"), max_length=20, choices=QuotaKind.choices)
@@ -295,7 +303,19 @@ class ConsumptionEntry(models.Model):
         _("part"), default=1, help_text=_("A use spread over several bundles is recorded in parts 1, 2, ...")
     )
     recorded_by = models.CharField(_("recorded by"), max_length=100, blank=True)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects"),
+        help_text=_("The use this entry gives back, in whole or in part."),
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    history = audit_history()
 
     class Meta:
         ordering = ["-created_at"]
@@ -308,12 +328,21 @@ class ConsumptionEntry(models.Model):
                 name="consumption_entry_quota_source",
             ),
             models.CheckConstraint(condition=~Q(quantity=0), name="consumption_entry_nonzero"),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True, quantity__gt=0)
+                | (Q(corrects__isnull=False, quantity__lt=0) & ~Q(reason="")),
+                name="consumption_correction_negative_with_reason",
+            ),
             models.UniqueConstraint(fields=["idempotency_key", "part"], name="uniq_consumption_key_part"),
         ]
         indexes = [models.Index(fields=["period", "used_on"]), models.Index(fields=["bundle"])]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.quantity} ({self.ticket_ref})"
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrects_id is not None
 
 
 class ChargeStatus(models.TextChoices):

@@ -58,3 +58,33 @@ register_problem(
     title=_("Charge request in another state"),
     description=_("The charge request is not in a state that allows this step."),
 )
+register_problem(
+    "correction-exceeds-entry",
+    status=409,
+    title=_("Correction larger than the use"),
+    description=_("A correction gives back at most what is left of the use after its earlier corrections."),
+)
+register_problem(
+    "correction-of-correction",
+    status=422,
+    title=_("Correction of a correction"),
+    description=_("A correction cannot be corrected; correct the use it gives back instead."),
+)
+register_problem(
+    "reason-required",
+    status=422,
+    title=_("Reason required"),
+    description=_("A correction of the consumption ledger says why it is made."),
+)
+register_problem(
+    "reason-too-long",
+    status=422,
+    title=_("Reason too long"),
+    description=_("A correction's reason has at most 500 characters."),
+)
+register_problem(
+    "correction-forbidden",
+    status=403,
+    title=_("Correction not allowed"),
+    description=_("Only the customer's account manager corrects its consumption."),
+)

@@ -8,6 +8,8 @@ from django.db.models import Sum
 
 from contracts.models import ConsumptionEntry, Customer, PersonDayBundle, QuotaKind, ServicePeriod
 
+HUNDREDTH = Decimal("0.01")
+
 
 @dataclass(frozen=True)
 class Quota:
@@ -22,36 +24,44 @@ class Quota:
         return max(self.allowance - self.used, Decimal(0))
 
 
+def _used(total: Decimal | None) -> Decimal:
+    """A sum of ledger quantities, to the hundredth: SQLite sums decimals as floats, and with corrections
+    (negative entries) a sum such as 0.30 - 0.20 comes back as 0.0999..."""
+    return (total or Decimal(0)).quantize(HUNDREDTH)
+
+
 def training_quota(period: ServicePeriod, day: datetime.date) -> Quota:
-    """Free trainings of the contract year containing ``day`` (one query)."""
+    """Free trainings of the contract year containing ``day`` (one query). Corrections of its uses carry
+    the day of the use, so they count in the same year."""
     year_start, year_end = period.contract_year(day)
     used = ConsumptionEntry.objects.filter(
         period=period, kind=QuotaKind.TRAINING, used_on__range=(year_start, year_end)
     ).aggregate(total=Sum("quantity"))["total"]
-    return Quota(
-        QuotaKind.TRAINING, Decimal(period.trainings_per_year), used or Decimal(0), year_start, year_end
-    )
+    return Quota(QuotaKind.TRAINING, Decimal(period.trainings_per_year), _used(used), year_start, year_end)
 
 
-def bundles_with_use(customer: Customer, day: datetime.date):
-    """The customer's prepaid person-day bundles valid on ``day``, earliest expiry first, each annotated
-    with ``used``."""
-    return (
+def bundles_with_use(customer: Customer, day: datetime.date) -> list[PersonDayBundle]:
+    """The customer's prepaid person-day bundles valid on ``day``, earliest expiry first, each with
+    ``used`` (its uses less their corrections; one query)."""
+    bundles = list(
         PersonDayBundle.objects.filter(contract__customer=customer, valid_from__lte=day, valid_until__gte=day)
         .annotate(used=Sum("consumption__quantity"))
         .order_by("valid_until", "pk")
     )
+    for bundle in bundles:
+        bundle.used = _used(bundle.used)
+    return bundles
 
 
 def person_day_quota(customer: Customer, day: datetime.date) -> Quota | None:
     """All prepaid person-days valid on ``day`` together (one query); None without any bundle."""
-    bundles = list(bundles_with_use(customer, day))
+    bundles = bundles_with_use(customer, day)
     if not bundles:
         return None
     return Quota(
         QuotaKind.PERSON_DAYS,
         sum((b.days for b in bundles), Decimal(0)),
-        sum((b.used or Decimal(0) for b in bundles), Decimal(0)),
+        sum((b.used for b in bundles), Decimal(0)),
         min(b.valid_from for b in bundles),
         max(b.valid_until for b in bundles),
     )

@@ -1,10 +1,11 @@
 """Reads of contracts that are more than a one-line queryset."""
 
 import datetime
+from decimal import Decimal
 
 from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, QuerySet
 
-from contracts.models import Customer, CustomModule, LicensedProduct, ServicePeriod
+from contracts.models import ConsumptionEntry, Customer, CustomModule, LicensedProduct, ServicePeriod
 from contracts.quotas import person_day_quota, training_quota
 
 
@@ -115,3 +116,21 @@ def customer_coverage(*, customer: Customer, today: datetime.date) -> dict:
         ],
         "quotas": quotas,
     }
+
+
+def consumption_left(entry: ConsumptionEntry) -> Decimal:
+    """What is left of a use after its corrections: the most a further correction may give back."""
+    return entry.quantity + sum((c.quantity for c in entry.corrections.all()), Decimal(0))
+
+
+def consumption_ledger(*, customer: Customer, limit: int = 50) -> list[ConsumptionEntry]:
+    """The customer's latest uses of its quotas, latest first, each with its corrections (``corrections``,
+    prefetched) and what is left of it (``left``): two queries."""
+    uses = list(
+        ConsumptionEntry.objects.filter(customer=customer, corrects__isnull=True)
+        .prefetch_related("corrections")
+        .order_by("-used_on", "-pk")[:limit]
+    )
+    for use in uses:
+        use.left = consumption_left(use)
+    return uses

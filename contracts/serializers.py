@@ -110,6 +110,15 @@ class PriceSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2)
     estimate = MoneySerializer(allow_null=True)
     tax_inclusive = serializers.BooleanField()
+    vat_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        allow_null=True,
+        help_text=_("VAT rate of the estimate, as a fraction."),
+    )
+    net = MoneySerializer(allow_null=True, help_text=_("The estimate without VAT."))
+    vat = MoneySerializer(allow_null=True, help_text=_("The VAT of the estimate."))
+    gross = MoneySerializer(allow_null=True, help_text=_("The estimate with VAT: what the invoice bills."))
     travel_at_cost = serializers.BooleanField()
     role = serializers.CharField(allow_blank=True)
     delivery_mode = serializers.CharField(allow_blank=True)
@@ -152,6 +161,39 @@ class ConsumptionEntrySerializer(serializers.Serializer):
 
 class ConsumeOutput(serializers.Serializer):
     entries = ConsumptionEntrySerializer(many=True)
+    quota = QuotaSerializer(allow_null=True)
+
+
+class CorrectionInput(serializers.Serializer):
+    customer = TextInput(
+        max_length=40,
+        help_text=_("The code of the customer whose use is corrected (a guard against a wrong id)."),
+    )
+    quantity = DecimalInput(
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        help_text=_(
+            "How much of the use to give back: at most what is left of it after earlier corrections."
+        ),
+    )
+    reason = TextInput(max_length=500, help_text=_("Why the use is given back."))
+
+
+class CorrectionSerializer(ConsumptionEntrySerializer):
+    corrects = serializers.IntegerField(source="corrects_id", help_text=_("The use this entry gives back."))
+    reason = serializers.CharField()
+    recorded_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CorrectionOutput(serializers.Serializer):
+    correction = CorrectionSerializer()
+    left = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        help_text=_("What is left of the corrected use after this correction."),
+    )
     quota = QuotaSerializer(allow_null=True)
 
 

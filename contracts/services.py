@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -14,13 +15,23 @@ from djmoney.money import Money
 
 from billing.closing import apply_closing_rule
 from billing.errors import BillingError
-from billing.history import history_record
+from billing.history import api_key_reason, history_record
+from billing.idempotency import IdempotencyConflict
 from billing.mail import absolute_url, mail_contacts
+from billing.models import ApiKey
 from billing.reminders import remind_once_per_step
 from billing.signed_answer import SignedAnswer
-from catalog.models import BusinessCalendar, DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier
-from catalog.pricing import person_day_rate
-from catalog.selectors import rate_card_in_force
+from catalog.models import (
+    BusinessCalendar,
+    DeliveryMode,
+    PricingBasis,
+    Role,
+    ServiceItem,
+    ServiceTier,
+    TaxCategory,
+)
+from catalog.pricing import Priced, price_agreed, price_person_days
+from catalog.selectors import vat_rate_on
 from contracts.entitlements import TRAINING, Outcome, decide
 from contracts.models import (
     ChargeRequest,
@@ -36,8 +47,8 @@ from contracts.models import (
     ServicePeriod,
     overlapping_periods,
 )
-from contracts.quotas import bundles_with_use
-from contracts.selectors import periods_renewed
+from contracts.quotas import HUNDREDTH, bundles_with_use
+from contracts.selectors import consumption_left, periods_renewed
 
 CUSTOMER_LINK_SALT = "contracts.charge-request.customer"
 # The terms' closing rule: unanswered for a month, closed; not reopened within a further month, final.
@@ -273,8 +284,8 @@ def _consume_person_days(
             contract__customer=customer, valid_from__lte=day, valid_until__gte=day
         )
     )
-    bundles = list(bundles_with_use(customer, day))
-    left = {b.pk: b.days - (b.used or Decimal(0)) for b in bundles}
+    bundles = bundles_with_use(customer, day)
+    left = {b.pk: b.days - b.used for b in bundles}
     if sum(left.values(), Decimal(0)) < quantity:
         raise Conflict(
             _("Prepaid person-days left: %(left)s; asked: %(asked)s."),
@@ -304,6 +315,121 @@ def _consume_person_days(
         if remaining == 0:
             break
     return entries
+
+
+# --- corrections of the consumption ledger -----------------------------------------------------------
+
+
+REASON_MAX_LENGTH = ConsumptionEntry._meta.get_field("reason").max_length
+
+
+class CorrectionForbidden(BillingError):
+    """A staff user who may not correct this customer's ledger (HTTP 403)."""
+
+    status = 403
+
+
+def consumption_may_correct(*, by: AbstractBaseUser, customer: Customer) -> bool:
+    """Whether a staff user may correct the customer's consumption: one who may record consumption
+    (``contracts.add_consumptionentry``) and is the customer's account manager (any such user when the
+    customer has none, as for charge approvals); superusers always."""
+    if by.is_superuser:
+        return True
+    return by.has_perm("contracts.add_consumptionentry") and customer.account_manager_id in (None, by.pk)
+
+
+def consumption_correct(
+    *,
+    entry: ConsumptionEntry,
+    quantity: Decimal,
+    reason: str,
+    idempotency_key: str,
+    by: AbstractBaseUser | ApiKey,
+) -> ConsumptionEntry:
+    """Gives back ``quantity`` of a use (a training, person-days of a bundle) by a correction entry (see
+    ``ConsumptionEntry``). ``by`` is the staff user or the API key (billing.models.ApiKey) that corrects;
+    both are in the audit history. The use's row is locked and what is left of it read again under the
+    lock, so concurrent corrections never give back more than was used. A retry with the same key and
+    the same correction returns the first one; the same key for anything else is a conflict. Invoices
+    are not touched: person-days a work log drew are given back to the bundle only."""
+    quantity = Decimal(quantity)
+    if quantity <= 0 or quantity != quantity.quantize(HUNDREDTH):
+        raise BillingError(
+            _("The quantity must be positive, in hundredths at most."), code="invalid_quantity"
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise BillingError(_("Give the reason for the correction."), code="reason_required")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise BillingError(
+            _("A reason has at most %(max)s characters."),
+            code="reason_too_long",
+            params={"max": REASON_MAX_LENGTH},
+        )
+    is_user = isinstance(by, AbstractBaseUser)
+    if is_user and not consumption_may_correct(by=by, customer=entry.customer):
+        raise CorrectionForbidden(
+            _("Only the customer's account manager corrects its consumption."), code="correction_forbidden"
+        )
+    try:
+        with transaction.atomic():
+            entry = ConsumptionEntry.objects.select_for_update().get(pk=entry.pk)
+            replayed = _replayed_correction(idempotency_key, entry, quantity, reason)
+            if replayed is not None:
+                return replayed
+            if entry.is_correction:
+                raise BillingError(
+                    _("A correction cannot be corrected; correct the use it gives back instead."),
+                    code="correction_of_correction",
+                )
+            left = consumption_left(entry)
+            if quantity > left:
+                raise Conflict(
+                    _("Only %(left)s of this use is left to give back; asked: %(asked)s."),
+                    code="correction_exceeds_entry",
+                    params={"left": left, "asked": quantity},
+                )
+            correction = ConsumptionEntry(
+                customer_id=entry.customer_id,
+                kind=entry.kind,
+                period_id=entry.period_id,
+                bundle_id=entry.bundle_id,
+                service_code=entry.service_code,
+                quantity=-quantity,
+                used_on=entry.used_on,
+                ticket_ref=entry.ticket_ref,
+                idempotency_key=idempotency_key,
+                recorded_by=(by.get_username() if is_user else by.name)[:100],
+                corrects=entry,
+                reason=reason,
+            )
+            if is_user:
+                correction._history_user = by
+            else:
+                correction._change_reason = api_key_reason(by)
+            correction.save()
+            return correction
+    except IntegrityError:
+        # a concurrent request with the same key won the race: answer as its retry
+        replayed = _replayed_correction(idempotency_key, entry, quantity, reason)
+        if replayed is None:
+            raise
+        return replayed
+
+
+def _replayed_correction(
+    key: str, entry: ConsumptionEntry, quantity: Decimal, reason: str
+) -> ConsumptionEntry | None:
+    """The correction first recorded under ``key`` when this is its retry; None for a new key."""
+    first = ConsumptionEntry.objects.filter(idempotency_key=key).order_by("part").first()
+    if first is None:
+        return None
+    if first.corrects_id != entry.pk or first.quantity != -quantity or first.reason != reason:
+        raise IdempotencyConflict(
+            _("This idempotency key was used for another record of the ledger."),
+            code="idempotency_key_reused",
+        )
+    return first
 
 
 # --- charge requests --------------------------------------------------------------------------------
@@ -342,15 +468,36 @@ def charge_request_create(
     return request
 
 
-def charge_request_value(request: ChargeRequest) -> Money:
-    """What the request is worth: the larger of its estimated amount and its person-days at the engineer's
-    remote rate (so a token amount beside many person-days cannot dodge finance's approval)."""
-    values = [request.estimated_amount] if request.estimated_amount is not None else []
+def charge_request_price(request: ChargeRequest) -> Priced:
+    """What the request is worth, as the customer confirms it and the invoice bills it: the larger of its
+    estimated amount (VAT included) and its person-days at the rate in force when it was made, the
+    engineer's remote rate unless its service is priced per person-day otherwise (so a token amount
+    beside many person-days cannot dodge finance's approval). Travel and lodging come on top at cost."""
+    day = timezone.localdate(request.created_at)
+    prices = []
+    if request.estimated_amount is not None:
+        prices.append(
+            price_agreed(
+                unit_price=request.estimated_amount,
+                quantity=Decimal(1),
+                vat_rate=vat_rate_on(category_code=TaxCategory.SERVICES, on=day),
+            )
+        )
     if request.estimated_person_days is not None:
-        card = rate_card_in_force(on=timezone.localdate(request.created_at))
-        rate = person_day_rate(rate_card=card, role=Role.ENGINEER, delivery_mode=DeliveryMode.REMOTE)
-        values.append(Money(rate.unit_price.amount * request.estimated_person_days, rate.unit_price.currency))
-    return max(values, key=lambda value: value.amount)
+        prices.append(
+            price_person_days(
+                quantity=request.estimated_person_days,
+                on=day,
+                role=Role.ENGINEER,
+                delivery_mode=DeliveryMode.REMOTE,
+            )
+        )
+    return max(prices, key=lambda priced: priced.gross.amount)
+
+
+def charge_request_value(request: ChargeRequest) -> Money:
+    """The gross of ``charge_request_price``: what the approval thresholds compare."""
+    return charge_request_price(request).gross
 
 
 def _approval_refusal(request: ChargeRequest, user) -> BillingError | None:
@@ -538,9 +685,21 @@ def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:
             "within a month: %(link)s"
         ) % {"ticket": request.ticket_ref, "link": link}
     else:
+        price = charge_request_price(request)
         subject = gettext("Please confirm charge request %(ticket)s") % {"ticket": request.ticket_ref}
-        body = gettext("%(description)s\n\nConfirm or decline here: %(link)s") % {
+        body = gettext(
+            "%(description)s\n\nPrice: %(quantity)s %(unit)s x %(unit_price)s = %(list_amount)s; "
+            "net %(net)s, VAT %(vat)s, total %(gross)s. Travel and lodging for on-site work are at your "
+            "cost, on top, as receipted.\n\nConfirm or decline here: %(link)s"
+        ) % {
             "description": request.description,
+            "quantity": f"{price.quantity.normalize():f}",
+            "unit": price.unit,
+            "unit_price": price.unit_price,
+            "list_amount": price.list_amount,
+            "net": price.net,
+            "vat": price.vat,
+            "gross": price.gross,
             "link": link,
         }
     mail_contacts(request.customer.contacts.all(), subject, body)

@@ -13,6 +13,11 @@ urlpatterns = [
 api_urlpatterns = [
     path("entitlements/check", api.EntitlementCheckView.as_view(), name="entitlements-check"),
     path("entitlements/consume", api.ConsumeView.as_view(), name="entitlements-consume"),
+    path(
+        "consumption/<int:pk>/corrections",
+        api.ConsumptionCorrectionView.as_view(),
+        name="consumption-correct",
+    ),
     path("charge-requests", api.ChargeRequestListCreateView.as_view(), name="charge-requests"),
     path("charge-requests/<int:pk>", api.ChargeRequestDetailView.as_view(), name="charge-request"),
     path("customers/<slug:code>/coverage", api.CoverageView.as_view(), name="customer-coverage"),

@@ -17,6 +17,7 @@ from contracts.services import (
     charge_request_approve,
     charge_request_can_approve,
     charge_request_customer_answer,
+    charge_request_price,
     charge_request_reject,
 )
 
@@ -30,7 +31,7 @@ def charge_request_answer(request, token: str):
         link=CUSTOMER_ANSWER,
         template="contracts/charge_request_answer.html",
         answer=lambda document, **answer: charge_request_customer_answer(request=document, **answer),
-        context=lambda charge: {"charge": charge},
+        context=lambda charge: {"charge": charge, "price": charge_request_price(charge)},
     )
 
 

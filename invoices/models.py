@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
 
+from billing.documents import PricedLine
 from billing.history import audit_history
 from catalog.models import DeliveryMode, Role
 from contracts.models import Customer
@@ -43,6 +44,9 @@ class Charge(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2, default=Decimal(1))
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     unit_price = MoneyField(_("unit price"), **MONEY)
+    list_amount = MoneyField(_("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price."))
+    discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal(0))
+    slices = models.JSONField(_("tier slices"), default=list, blank=True)  # catalog.pricing.Slice.as_dict
     amount = MoneyField(_("amount"), **MONEY, help_text=_("Quantity x unit price after discounts."))
     tax_inclusive = models.BooleanField(_("amount includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
@@ -237,13 +241,17 @@ class Invoice(models.Model):
         return self.number or f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(PricedLine, models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     description = models.CharField(_("description"), max_length=300)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     unit_price = MoneyField(_("unit price"), **MONEY)
+    list_amount = MoneyField(_("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price."))
+    discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal(0))
+    slices = models.JSONField(_("tier slices"), default=list, blank=True)  # catalog.pricing.Slice.as_dict
+    tax_inclusive = models.BooleanField(_("price includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
     pass_through = models.BooleanField(_("passed through at cost"), default=False)
     net = MoneyField(_("net"), **MONEY)
@@ -273,6 +281,10 @@ class InvoiceLine(models.Model):
         if Invoice.objects.filter(pk=self.invoice_id, status=InvoiceStatus.ISSUED).exists():
             raise IssuedInvoiceError(f"invoice {self.invoice_id} is issued: its lines cannot change")
         return super().delete(*args, **kwargs)
+
+    @property
+    def effective_discount(self) -> Decimal:
+        return self.discount
 
 
 class IssuedInvoiceError(Exception):

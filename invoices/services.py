@@ -16,14 +16,14 @@ from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.history import CREATED, history_record
 from billing.mail import mail_contacts
-from billing.money import money, round_fen
+from billing.money import round_fen
 from billing.reminders import remind_once_per_step
 from catalog.models import PricingBasis, Role, TaxCategory
-from catalog.pricing import data_volume_amount, data_volume_pricing, line_amounts, person_day_rate
-from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
+from catalog.pricing import Priced, price_agreed, price_at_cost, price_service
+from catalog.selectors import service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, ServicePeriod
 from contracts.quotas import Quota, person_day_quota
-from contracts.services import charge_request_value, consume
+from contracts.services import charge_request_price, consume
 from invoices.models import (
     HOURS_PER_DAY,
     RECEIPT_MAX_BYTES,
@@ -43,6 +43,7 @@ from invoices.models import (
 )
 from invoices.selectors import invoice_balance, overdue_by_age
 from quotes.models import LineKind, QuoteLine
+from quotes.services import line_priced
 
 PAYMENT_TERMS_DAYS = 30
 _NO_QUOTA = Quota("person_days", Decimal(0), Decimal(0), datetime.date.min, datetime.date.max)
@@ -133,25 +134,31 @@ def _charge_work_logs(up_to: datetime.date) -> None:
                     drawn = Decimal(0)
             rest = log.days - drawn
             if rest > 0:
-                card = rate_card_in_force(on=log.work_date)
-                rate = person_day_rate(rate_card=card, role=log.role, delivery_mode=log.delivery_mode)
-                Charge.objects.get_or_create(
+                priced = price_service(
+                    service=service,
+                    quantity=rest,
+                    on=log.work_date,
+                    role=log.role,
+                    delivery_mode=log.delivery_mode,
+                )
+                charge = charge_from_priced(
+                    priced,
+                    customer=log.customer,
                     source=ChargeSource.WORK_LOG,
                     source_id=log.pk,
-                    defaults={
-                        "customer": log.customer,
-                        "description": f"{service.name} · {log.engineer} · {log.ticket_ref}",
-                        "service_date": log.work_date,
-                        "quantity": rest,
-                        "unit": str(PricingBasis.PER_PERSON_DAY.label),
-                        "unit_price": rate.unit_price,
-                        "amount": money(rate.unit_price.amount * rest, str(rate.unit_price.currency)),
-                        "tax_inclusive": rate.tax_inclusive,
-                        "vat_rate": vat_rate_on(category_code=service.tax_category.code, on=log.work_date),
-                    },
+                    description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
+                    service_date=log.work_date,
                 )
+                if not Charge.objects.filter(source=ChargeSource.WORK_LOG, source_id=log.pk).exists():
+                    charge.save()  # the log is locked: nobody else charges it meanwhile
             log.processed_at = timezone.now()
             log.save(update_fields=["processed_at"])
+
+
+def charge_from_priced(priced: Priced, **fields) -> Charge:
+    """An unsaved charge billing ``priced``: its quantity, unit price, list amount, discount and amount
+    as the pricing path gave them; ``fields`` name the customer, the source and the description."""
+    return Charge(**priced.line_fields(), discount=priced.discount, amount=priced.amount, **fields)
 
 
 def _noon(day: datetime.date) -> datetime.datetime:
@@ -223,16 +230,13 @@ def charges_collect(*, up_to: datetime.date) -> int:
         kind=PeriodKind.PAID, start__lte=up_to, fee__gt=0
     ).select_related("contract", "tier"):
         charges.append(
-            Charge(
+            charge_from_priced(
+                price_agreed(unit_price=period.fee, quantity=Decimal(1), vat_rate=vat(period.start)),
                 customer_id=period.contract.customer_id,
                 source=ChargeSource.PERIOD_FEE,
                 source_id=period.pk,
                 description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
                 service_date=period.start,
-                unit_price=period.fee,
-                amount=period.fee,
-                tax_inclusive=True,
-                vat_rate=vat(period.start),
             )
         )
     lines = (
@@ -242,70 +246,50 @@ def charges_collect(*, up_to: datetime.date) -> int:
     )
     for line in lines:
         charges.append(
-            Charge(
+            charge_from_priced(
+                line_priced(line),
                 customer_id=line.quote.customer_id,
                 source=ChargeSource.QUOTE_LINE,
                 source_id=line.pk,
                 description=f"{line.description} ({line.quote.reference})",
                 service_date=timezone.localdate(line.quote.answered_at),
-                quantity=line.quantity,
-                unit=line.unit,
-                unit_price=line.unit_price,
-                amount=line.gross if line.tax_inclusive else line.net,
-                tax_inclusive=line.tax_inclusive,
-                vat_rate=line.vat_rate,
             )
         )
     for request in ChargeRequest.objects.filter(
         status=ChargeStatus.CONFIRMED, customer_answered_at__date__lte=up_to
     ).select_related("customer"):
-        value = charge_request_value(request)
-        day = timezone.localdate(request.customer_answered_at)
         charges.append(
-            Charge(
+            charge_from_priced(
+                charge_request_price(request),
                 customer_id=request.customer_id,
                 source=ChargeSource.CHARGE_REQUEST,
                 source_id=request.pk,
                 description=f"{request.description[:250]} ({request.ticket_ref})",
-                service_date=day,
-                unit_price=value,
-                amount=value,
-                tax_inclusive=True,
-                vat_rate=vat(day),
+                service_date=timezone.localdate(request.customer_answered_at),
             )
         )
     for expense in TravelExpense.objects.filter(approved_at__isnull=False, spent_on__lte=up_to):
         charges.append(
-            Charge(
+            charge_from_priced(
+                price_at_cost(amount=expense.amount),
                 customer_id=expense.customer_id,
                 source=ChargeSource.TRAVEL,
                 source_id=expense.pk,
                 description=f"{expense.get_category_display()} · {expense.description}",
                 service_date=expense.spent_on,
-                unit_price=expense.amount,
-                amount=expense.amount,
-                tax_inclusive=True,
-                vat_rate=Decimal(0),
-                pass_through=True,
             )
         )
     for usage in DataVolumeUsage.objects.filter(measured_on__lte=up_to):
         service = service_by_code(usage.service_code)
-        pricing = data_volume_pricing(rate_card=rate_card_in_force(on=usage.measured_on), service=service)
-        total = data_volume_amount(pricing, usage.quantity)
+        priced = price_service(service=service, quantity=usage.quantity, on=usage.measured_on)
         charges.append(
-            Charge(
+            charge_from_priced(
+                priced,
                 customer_id=usage.customer_id,
                 source=ChargeSource.DATA_VOLUME,
                 source_id=usage.pk,
-                description=f"{service.name} · {usage.quantity} {pricing.get_unit_display()}",
+                description=f"{service.name} · {usage.quantity} {priced.unit}",
                 service_date=usage.measured_on,
-                quantity=usage.quantity,
-                unit=str(pricing.get_unit_display()),
-                unit_price=money(total.amount / usage.quantity, str(total.currency)),
-                amount=total,
-                tax_inclusive=pricing.tax_inclusive,
-                vat_rate=vat(usage.measured_on),
             )
         )
     before, started = Charge.objects.count(), timezone.now()
@@ -409,24 +393,28 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             invoices[currency] = invoice
             created += is_new
         invoice = invoices[currency]
-        amounts = line_amounts(
-            amount=charge.amount.amount,
-            vat_rate=charge.vat_rate,
-            tax_inclusive=charge.tax_inclusive,
-            pass_through=charge.pass_through,
+        priced = (
+            price_agreed(  # the charge's list amount less its discount gives its amount again
+                unit_price=charge.unit_price,
+                quantity=charge.quantity,
+                vat_rate=charge.vat_rate,
+                tax_inclusive=charge.tax_inclusive,
+                discount=charge.discount,
+                list_amount=charge.list_amount,
+                slices=charge.slices,
+            )
+            if not charge.pass_through
+            else price_at_cost(amount=charge.amount)
         )
         line = InvoiceLine.objects.create(
             invoice=invoice,
             position=invoice.lines.count() + 1,
             description=charge.description,
-            quantity=charge.quantity,
-            unit=charge.unit,
-            unit_price=charge.unit_price,
-            vat_rate=amounts.vat_rate,
-            pass_through=charge.pass_through,
-            net=Money(amounts.net, currency),
-            vat=Money(amounts.vat, currency),
-            gross=Money(amounts.gross, currency),
+            **{**priced.line_fields(), "unit": charge.unit},
+            discount=priced.discount,
+            net=priced.net,
+            vat=priced.vat,
+            gross=priced.gross,
         )
         Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
     history_record(Charge.objects.filter(invoice_line__invoice__in=list(invoices.values())))

@@ -8,6 +8,11 @@ urlpatterns = [
     path("staff/invoice-runs/start", views.start_run, name="start-run"),
     path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
+    path(
+        "staff/customers/<slug:code>/consumption/<int:pk>/correct",
+        views.consumption_correct_view,
+        name="correct-consumption",
+    ),
     path("staff/quotes/", views.quotes_by_state, name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
     path("staff/charges/", finance_views.unbilled_charges, name="charges"),

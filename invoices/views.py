@@ -2,18 +2,25 @@
 app, and invoices is the last one of the chain)."""
 
 import datetime
+import uuid
 
 from dateutil.relativedelta import relativedelta
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.staff import form_errors_message, run_service
 from catalog.models import ServiceTier
-from contracts.models import Customer, PeriodKind, QuotaKind
-from contracts.selectors import PeriodStatus, customer_coverage
+from contracts.forms import CorrectionForm
+from contracts.models import ConsumptionEntry, Customer, PeriodKind, QuotaKind
+from contracts.selectors import PeriodStatus, consumption_ledger, customer_coverage
+from contracts.services import consumption_correct, consumption_may_correct
 from invoices.models import ChargeSource, Invoice, InvoiceRun
 from invoices.selectors import (
     BALANCE_PREFETCH,
@@ -104,12 +111,47 @@ def customer_page(request, code: str):
         "customer": customer,
         "coverage": coverage,
         "quotas": quotas,
+        "consumption": consumption_ledger(customer=customer),
+        "may_correct": consumption_may_correct(by=request.user, customer=customer),
+        "correction_key": uuid.uuid4(),
         "quotes": [(quote, quote_totals(quote)["gross"]) for quote in quotes],
         "invoices": invoices,
         "charge_requests": customer.charge_requests.all()[:20],
         "contracts": customer.contracts.prefetch_related("products__product", "custom_modules"),
     }
     return render(request, "invoices/customer.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("contracts.add_consumptionentry", raise_exception=True)
+def consumption_correct_view(request, code: str, pk: int):
+    """The "correct" form of a use on the customer page: its account manager gives back part or all of it."""
+    customer = get_object_or_404(Customer, code=code)
+    if not consumption_may_correct(by=request.user, customer=customer):
+        raise PermissionDenied
+    entry = get_object_or_404(ConsumptionEntry, pk=pk, customer=customer)
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        form_errors_message(request, form)
+        return redirect("invoices:customer", code=customer.code)
+    done, correction = run_service(
+        request,
+        lambda: consumption_correct(
+            entry=entry,
+            quantity=form.cleaned_data["quantity"],
+            reason=form.cleaned_data["reason"],
+            idempotency_key=f"staff:{request.user.pk}:{entry.pk}:{form.cleaned_data['idempotency_key']}",
+            by=request.user,
+        ),
+    )
+    if done:
+        messages.success(
+            request,
+            _("%(quantity)s given back of %(ticket)s.")
+            % {"quantity": -correction.quantity, "ticket": correction.ticket_ref},
+        )
+    return redirect("invoices:customer", code=customer.code)
 
 
 @login_required

@@ -14,8 +14,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from billing.documents import PricedLine
 from billing.history import audit_history
-from catalog.models import DeliveryMode, RateCard, Role, ServiceItem, ServiceTier
+from catalog.models import DeliveryMode, PricingBasis, RateCard, Role, ServiceItem, ServiceTier
+from catalog.pricing import combined_discount
 from contracts.models import Contract, Customer, ServicePeriod
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
@@ -143,7 +145,7 @@ class LineKind(models.TextChoices):
     PERIOD_FEE = "period_fee", _("service period fee")
 
 
-class QuoteLine(models.Model):
+class QuoteLine(PricedLine, models.Model):
     """One priced line; amounts are computed by catalog.pricing and stored with the line."""
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
@@ -168,6 +170,11 @@ class QuoteLine(models.Model):
         _("line discount"), max_digits=5, decimal_places=4, default=Decimal(0), validators=FRACTION
     )
     pass_through = models.BooleanField(_("passed through at cost"), default=False)
+    basis = models.CharField(_("pricing basis"), max_length=20, choices=PricingBasis.choices, blank=True)
+    list_amount = MoneyField(
+        _("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price (a data volume: its tiers).")
+    )
+    slices = models.JSONField(_("tier slices"), default=list, blank=True)  # catalog.pricing.Slice.as_dict
     net = MoneyField(_("net"), **MONEY)
     vat = MoneyField(_("VAT"), **MONEY)
     gross = MoneyField(_("gross"), **MONEY)
@@ -189,6 +196,11 @@ class QuoteLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def effective_discount(self) -> Decimal:
+        """The line's own discount with the quote's on top (catalog.pricing.combined_discount)."""
+        return Decimal(0) if self.pass_through else combined_discount(self.discount, self.quote.discount)
 
 
 class ServiceOrder(models.Model):

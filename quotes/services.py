@@ -21,17 +21,9 @@ from billing.closing import apply_closing_rule
 from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.mail import absolute_url, mail_contacts
-from billing.money import money
 from billing.signed_answer import SignedAnswer
 from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier, TaxCategory
-from catalog.pricing import (
-    combined_discount,
-    data_volume_amount,
-    data_volume_pricing,
-    line_amounts,
-    person_day_rate,
-    unit_rate,
-)
+from catalog.pricing import Priced, combined_discount, price_agreed, price_at_cost, price_service
 from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
 from contracts.selectors import periods_renewed
@@ -118,45 +110,27 @@ def quote_add_line(
     price on the quote's rate card version."""
     _check_editable(quote)
     basis = basis or service.pricing_basis
-    if basis not in service.pricing_bases or basis == PricingBasis.INCLUDED:
-        raise BillingError(
-            _("%(service)s is not priced %(basis)s."),
-            code="invalid_basis",
-            params={
-                "service": service.name,
-                "basis": PricingBasis(basis).label if basis in PricingBasis.values else basis,
-            },
-        )
-    quantity = Decimal(quantity)
-    card = quote.rate_card
+    priced = price_service(
+        service=service,
+        quantity=Decimal(quantity),
+        on=quote.quote_date,
+        basis=basis,
+        role=role,
+        delivery_mode=delivery_mode,
+        discount=combined_discount(Decimal(discount), quote.discount),
+        rate_card=quote.rate_card,
+    )
     line = QuoteLine(
         quote=quote,
         position=quote.lines.count() + 1,
         kind=BASIS_KINDS[basis],
         service=service,
         description=description or service.name,
-        quantity=quantity,
-        unit=str(PricingBasis(basis).label),
         discount=discount,
-        vat_rate=vat_rate_on(category_code=service.tax_category.code, on=quote.quote_date),
     )
     if basis == PricingBasis.PER_PERSON_DAY:
-        rate = person_day_rate(rate_card=card, role=role, delivery_mode=delivery_mode)
         line.role, line.delivery_mode = role, delivery_mode
-        line.unit_price, line.tax_inclusive = rate.unit_price, rate.tax_inclusive
-        amount = rate.unit_price.amount * quantity
-    elif basis == PricingBasis.PER_DATA_VOLUME:
-        pricing = data_volume_pricing(rate_card=card, service=service)
-        total = data_volume_amount(pricing, quantity)
-        line.unit = pricing.get_unit_display()
-        line.unit_price = money(total.amount / quantity, str(total.currency))  # the average, shown
-        line.tax_inclusive = pricing.tax_inclusive
-        amount = total.amount
-    else:
-        rate = unit_rate(rate_card=card, service=service, basis=basis)
-        line.unit_price, line.tax_inclusive = rate.unit_price, rate.tax_inclusive
-        amount = rate.unit_price.amount * quantity
-    _price(line, amount, quote.discount)
+    _apply(line, priced)
     line.save()
     return line
 
@@ -166,18 +140,9 @@ def quote_add_travel(*, quote: Quote, description: str, amount: Decimal) -> Quot
     """An estimate of travel and lodging, passed through at cost: never discounted, no VAT of ours."""
     _check_editable(quote)
     line = QuoteLine(
-        quote=quote,
-        position=quote.lines.count() + 1,
-        kind=LineKind.TRAVEL,
-        description=description,
-        quantity=Decimal(1),
-        unit=gettext("estimate"),
-        unit_price=Money(amount, quote.currency),
-        tax_inclusive=True,
-        vat_rate=Decimal(0),
-        pass_through=True,
+        quote=quote, position=quote.lines.count() + 1, kind=LineKind.TRAVEL, description=description
     )
-    _price(line, Decimal(amount), Decimal(0))
+    _apply(line, price_at_cost(amount=Money(amount, quote.currency), unit=gettext("estimate")))
     line.save()
     return line
 
@@ -189,13 +154,15 @@ def _add_period_fee(quote: Quote, fee: Money) -> QuoteLine:
         kind=LineKind.PERIOD_FEE,
         description=gettext("Service period %(start)s to %(end)s (%(tier)s)")
         % {"start": quote.renewal_start, "end": quote.renewal_end, "tier": quote.renewal_tier.name},
-        quantity=Decimal(1),
-        unit=gettext("period"),
-        unit_price=fee,
-        tax_inclusive=True,
-        vat_rate=vat_rate_on(category_code=TaxCategory.SERVICES, on=quote.quote_date),
     )
-    _price(line, fee.amount, quote.discount)
+    priced = price_agreed(
+        unit_price=fee,
+        quantity=Decimal(1),
+        vat_rate=vat_rate_on(category_code=TaxCategory.SERVICES, on=quote.quote_date),
+        discount=quote.discount,
+        unit=gettext("period"),
+    )
+    _apply(line, priced)
     line.save()
     return line
 
@@ -204,23 +171,35 @@ def _add_period_fee(quote: Quote, fee: Money) -> QuoteLine:
 AMOUNT_LIMIT = Decimal(10) ** 12
 
 
-def _price(line: QuoteLine, amount: Decimal, quote_discount: Decimal) -> None:
-    discount = Decimal(0) if line.pass_through else combined_discount(line.discount, quote_discount)
-    amounts = line_amounts(
-        amount=amount,
-        vat_rate=line.vat_rate,
-        tax_inclusive=line.tax_inclusive,
-        discount=discount,
-        pass_through=line.pass_through,
-    )
-    if abs(amounts.gross) >= AMOUNT_LIMIT or abs(amounts.net) >= AMOUNT_LIMIT:
+def _apply(line: QuoteLine, priced: Priced) -> None:
+    """Stores a priced line's quantity, unit price, list amount, VAT and amounts on ``line``."""
+    if abs(priced.gross.amount) >= AMOUNT_LIMIT or abs(priced.list_amount.amount) >= AMOUNT_LIMIT:
         raise BillingError(
             _("A line of %(amount)s is more than a quote holds."),
             code="amount_too_large",
-            params={"amount": amount},
+            params={"amount": priced.list_amount},
         )
-    currency = str(line.unit_price.currency)
-    line.net, line.vat, line.gross = (Money(v, currency) for v in (amounts.net, amounts.vat, amounts.gross))
+    for name, value in priced.line_fields().items():
+        setattr(line, name, value)
+    line.basis, line.net, line.vat, line.gross = priced.basis, priced.net, priced.vat, priced.gross
+
+
+def line_priced(line: QuoteLine, *, discount: Decimal | None = None) -> Priced:
+    """A stored line priced again at its agreed unit price and list amount, with its own discount and the
+    quote's (or ``discount``, the combined discount to apply instead): what an order line bills."""
+    if line.pass_through:
+        return price_at_cost(amount=line.list_amount, unit=line.unit)
+    return price_agreed(
+        unit_price=line.unit_price,
+        quantity=line.quantity,
+        vat_rate=line.vat_rate,
+        tax_inclusive=line.tax_inclusive,
+        discount=combined_discount(line.discount, line.quote.discount) if discount is None else discount,
+        unit=line.unit,
+        basis=line.basis,
+        list_amount=line.list_amount,
+        slices=line.slices,
+    )
 
 
 @transaction.atomic
@@ -242,19 +221,10 @@ def quote_set_discount(*, quote: Quote, discount: Decimal) -> Quote:
     _check_editable(quote)
     quote.discount = Decimal(discount)
     quote.save(update_fields=["discount"])
-    for line in quote.lines.all():
-        _price(line, _line_amount(line), quote.discount)
+    for line in quote.lines.select_related("quote"):
+        _apply(line, line_priced(line))
         line.save()
     return quote
-
-
-def _line_amount(line: QuoteLine) -> Decimal:
-    """The undiscounted amount of a stored line, priced again from its rate card version."""
-    if line.kind == LineKind.DATA_VOLUME:
-        return data_volume_amount(
-            data_volume_pricing(rate_card=line.quote.rate_card, service=line.service), line.quantity
-        ).amount
-    return line.unit_price.amount * line.quantity
 
 
 def quote_totals(quote: Quote) -> dict:
