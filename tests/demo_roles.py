@@ -3,7 +3,9 @@ the demo customers, one staff user per role (named after the role) and the demo 
 
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
+from django.db import transaction
 
+from billing.errors import BillingError
 from billing.roles import ROLES, sync_roles
 from contracts import demo as contracts_demo
 from invoices import demo as invoices_demo
@@ -41,3 +43,19 @@ def log_in(client, user):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(user)
     return client
+
+
+class _Rollback(Exception):
+    pass
+
+
+def service_accepts(action) -> bool:
+    """Whether ``action()`` (a service call) goes through without a BillingError; nothing it did is kept."""
+    try:
+        with transaction.atomic():
+            action()
+            raise _Rollback
+    except _Rollback:
+        return True
+    except BillingError:
+        return False
