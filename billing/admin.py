@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.text import format_lazy
@@ -87,6 +88,36 @@ class ServiceAdmin(AuditHistoryAdmin):
                 result = result if result is not None else document
                 status = getattr(result, "get_status_display", None)
                 self.message_user(request, f"{result}: {status()}" if status else str(result))
+
+
+class RecordedAdmin(ServiceAdmin):
+    """The admin of a record its service adds (``record``) and nothing changes after: on the add page
+    only ``readonly_fields`` are read-only, on a stored one every field; one is deleted only while
+    ``settled_field`` is empty (not yet charged or approved), or never when there is none."""
+
+    settled_field: str | None = None
+
+    def record(self, request, data: dict) -> models.Model:
+        raise NotImplementedError
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else frozen(self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        if self.settled_field is None:
+            return False
+        return super().has_delete_permission(request, obj) and (
+            obj is None or getattr(obj, self.settled_field) is None
+        )
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset.filter(**{f"{self.settled_field}__isnull": True}))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field of a stored record is read-only
+        obj.pk = self.record(request, form.cleaned_data).pk
+        obj.refresh_from_db()
 
 
 @admin.register(ApiKey)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin import AuditHistoryAdmin, ServiceAdmin, frozen
+from billing.admin import AuditHistoryAdmin, RecordedAdmin, ServiceAdmin, frozen
 from contracts import models
 from contracts.services import charge_request_approve, charge_request_reject, period_add
 
@@ -81,7 +81,7 @@ PERIOD_TERMS = ["contract", "kind", "start", "end", "tier", "calendar", "fee", "
 
 
 @admin.register(models.ServicePeriod)
-class ServicePeriodAdmin(ServiceAdmin):
+class ServicePeriodAdmin(RecordedAdmin):
     """A period is added through period_add (no overlap within a contract, no fee for a free period) and
     never changed after: its dates and fee are what was charged, renewed or let lapse."""
 
@@ -91,19 +91,10 @@ class ServicePeriodAdmin(ServiceAdmin):
     list_select_related = ["contract", "tier"]
     date_hierarchy = "end"
     fields = [*PERIOD_TERMS, "lapsed_at"]
+    readonly_fields = ["lapsed_at"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["lapsed_at"] if obj is None else frozen(self.model)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return  # every field is read-only
-        data = form.cleaned_data
-        obj.pk = period_add(**{name: data[name] for name in PERIOD_TERMS}).pk
-        obj.refresh_from_db()
+    def record(self, request, data):
+        return period_add(**{name: data[name] for name in PERIOD_TERMS})
 
 
 @admin.register(models.ConsumptionEntry)

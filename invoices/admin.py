@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
 
-from billing.admin import AuditHistoryAdmin, ServiceAdmin, as_form_error, frozen
+from billing.admin import AuditHistoryAdmin, RecordedAdmin, ServiceAdmin, as_form_error, frozen
 from billing.errors import BillingError
 from invoices import models
 from invoices.resources import WorkLogCSV, WorkLogResource, WorkLogXLSX
@@ -136,7 +136,7 @@ WORK_LOG_FIELDS = ["customer", "engineer", "role", "work_date", "days", "on_site
 
 
 @admin.register(models.WorkLog)
-class WorkLogAdmin(ServiceAdmin, ImportExportModelAdmin):
+class WorkLogAdmin(RecordedAdmin, ImportExportModelAdmin):
     """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
     until the whole file is valid. One added here is recorded by work_log_record, as through the API;
     a recorded log is read-only (what it bills was priced when it was charged), and one not charged yet
@@ -159,27 +159,14 @@ class WorkLogAdmin(ServiceAdmin, ImportExportModelAdmin):
     search_fields = ["customer__code", "engineer", "ticket_ref"]
     list_select_related = ["customer"]
     fields = [*WORK_LOG_FIELDS, "processed_at", "idempotency_key"]
+    readonly_fields = ["processed_at", "idempotency_key"]
+    settled_field = "processed_at"
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["processed_at", "idempotency_key"] if obj is None else frozen(self.model)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or obj.processed_at is None)
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset.filter(processed_at__isnull=True))
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return  # every field is read-only
-        data = form.cleaned_data
+    def record(self, request, data):
         work_log, _new = work_log_record(
-            **{name: data[name] for name in WORK_LOG_FIELDS if name != "days"},
-            days=data["days"],
-            idempotency_key=f"admin:{uuid.uuid4()}",
+            **{name: data[name] for name in WORK_LOG_FIELDS}, idempotency_key=f"admin:{uuid.uuid4()}"
         )
-        obj.pk = work_log.pk
-        obj.refresh_from_db()
+        return work_log
 
     def add_data_read_fail_error_to_form(self, form, e):
         """A file refused by our rules (encoding, columns, size) says why; other read failures as usual."""
@@ -202,7 +189,7 @@ class TravelExpenseForm(forms.ModelForm):
 
 
 @admin.register(models.TravelExpense)
-class TravelExpenseAdmin(ServiceAdmin):
+class TravelExpenseAdmin(RecordedAdmin):
     """An expense added here is recorded by travel_expense_record and approved by travel_expense_approve
     (the action), as on the pages; a recorded expense is read-only (delete one not approved yet and record
     it again)."""
@@ -215,23 +202,10 @@ class TravelExpenseAdmin(ServiceAdmin):
     readonly_fields = ["approved_by", "approved_at"]
     autocomplete_fields = ["customer"]
     actions = ["approve"]
+    settled_field = "approved_at"
 
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is None else frozen(self.model)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or obj.approved_at is None)
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset.filter(approved_at__isnull=True))
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            return  # every field is read-only
-        data = form.cleaned_data
-        expense = travel_expense_record(**{name: data[name] for name in TravelExpenseForm.Meta.fields})
-        obj.pk = expense.pk
-        obj.refresh_from_db()
+    def record(self, request, data):
+        return travel_expense_record(**{name: data[name] for name in TravelExpenseForm.Meta.fields})
 
     @admin.action(
         description=_("Approve the selected expenses (re-invoiced at cost)"), permissions=["change"]
