@@ -37,6 +37,8 @@ SCOPES = {
     "consumption:write": _("Record consumption against entitlements"),
     "charges:write": _("Request charges for out-of-scope work"),
     "work:write": _("Record delivered work (person-days)"),
+    "orders:read": _("Read service orders and what is delivered and invoiced of them"),
+    "orders:write": _("Close service orders"),
 }
 
 KEY_TYPE = "ask"

@@ -35,6 +35,7 @@ ROLES = {
             "quotes.add_quote",
             "quotes.change_quote",
             "quotes.view_serviceorder",
+            "quotes.change_serviceorder",
         ],
     ),
     "finance": (

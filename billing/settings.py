@@ -177,6 +177,9 @@ IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 # Work-log imports (command and admin): larger files are refused before they are read, not read whole.
 WORK_LOG_IMPORT_MAX_BYTES = env.int("WORK_LOG_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 WORK_LOG_IMPORT_MAX_ROWS = env.int("WORK_LOG_IMPORT_MAX_ROWS", default=20000)
+# Work logged against an order line beyond its ordered quantity: "charge_request" makes the excess an
+# out-of-scope charge request (approval and customer confirmation follow); "refuse" refuses the work log.
+ORDER_OVERRUN = env.str("ORDER_OVERRUN", default="charge_request")
 
 # How long a process keeps catalogue rows (calendars, response targets, services) before reading them
 # again; its own changes are seen at once.

@@ -207,11 +207,13 @@ def consume(
     idempotency_key: str,
     at: datetime.datetime | None = None,
     recorded_by: str = "",
+    bundle: PersonDayBundle | None = None,
 ) -> list[ConsumptionEntry]:
     """Records a use of a counted quota: a free training, or person-days of prepaid bundles (earliest
-    expiry first). Refused when the quota cannot hold it, so concurrent uses never take it below zero:
-    the quota's rows are locked and the balance read again inside the transaction. A retry with the same
-    idempotency key returns the entries first recorded and records nothing more."""
+    expiry first, or only ``bundle`` when one is named). Refused when the quota cannot hold it, so
+    concurrent uses never take it below zero: the quota's rows are locked and the balance read again inside
+    the transaction. A retry with the same idempotency key returns the entries first recorded and records
+    nothing more."""
     quantity = Decimal(quantity)
     if quantity <= 0:
         raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
@@ -230,7 +232,7 @@ def consume(
                 ]
             if service.pricing_basis == PricingBasis.PER_PERSON_DAY:
                 return _consume_person_days(
-                    customer, service, quantity, ticket_ref, idempotency_key, day, recorded_by
+                    customer, service, quantity, ticket_ref, idempotency_key, day, recorded_by, bundle
                 )
     except IntegrityError:
         existing = _entries(idempotency_key)  # a concurrent retry with the same key won the race
@@ -276,7 +278,7 @@ def _consume_training(customer, service, quantity, ticket_ref, key, at, day, rec
 
 
 def _consume_person_days(
-    customer, service, quantity, ticket_ref, key, day, recorded_by
+    customer, service, quantity, ticket_ref, key, day, recorded_by, named=None
 ) -> list[ConsumptionEntry]:
     # Lock the bundles first, then read their use: the balance cannot change under us.
     list(
@@ -284,7 +286,7 @@ def _consume_person_days(
             contract__customer=customer, valid_from__lte=day, valid_until__gte=day
         )
     )
-    bundles = bundles_with_use(customer, day)
+    bundles = [b for b in bundles_with_use(customer, day) if named is None or b.pk == named.pk]
     left = {b.pk: b.days - b.used for b in bundles}
     if sum(left.values(), Decimal(0)) < quantity:
         raise Conflict(

@@ -158,8 +158,9 @@ class WorkLogAdmin(RecordedAdmin, ImportExportModelAdmin):
     list_filter = ["role", "on_site", ("processed_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__code", "engineer", "ticket_ref"]
     list_select_related = ["customer"]
-    fields = [*WORK_LOG_FIELDS, "processed_at", "idempotency_key"]
-    readonly_fields = ["processed_at", "idempotency_key"]
+    fields = [*WORK_LOG_FIELDS, "order_line", "bundle", "processed_at", "idempotency_key"]
+    # what a log delivers is checked by invoices.services.work_log_target (the API and the import)
+    readonly_fields = ["processed_at", "idempotency_key", "order_line", "bundle"]
     settled_field = "processed_at"
 
     def record(self, request, data):

@@ -44,7 +44,12 @@ TABS = {
 @login_required
 @permission_required("invoices.view_charge", raise_exception=True)
 def unbilled_charges(request):
-    """Charges no invoice holds yet, by customer; the next invoice run bills them."""
+    """Charges no invoice holds yet, by customer; the next invoice run bills them. What is billable now
+    (period fees, accepted orders, approved travel, delivered work...) is collected first (idempotent, as
+    every run does it), so the list and its total never leave out what waits to be collected; what cannot be
+    priced is listed apart with its reason."""
+    set_aside = []
+    charges_collect(up_to=timezone.localdate(), set_aside=set_aside)
     unbilled = Charge.objects.filter(invoice_line__isnull=True)
     by_customer = (
         unbilled.values("customer").annotate(count=Count("pk"), total=Sum("amount")).order_by("customer")
@@ -54,7 +59,7 @@ def unbilled_charges(request):
     charges = unbilled.select_related("customer").order_by("customer__code", "service_date", "pk")[:300]
     total = sum((amount for _customer, _count, amount in summary), Money(0, "CNY"))
     count = sum(number for _customer, number, _amount in summary)
-    context = {"summary": summary, "charges": charges, "total": total, "count": count}
+    context = {"summary": summary, "charges": charges, "total": total, "count": count, "set_aside": set_aside}
     return render(request, "invoices/charges.html", context)
 
 

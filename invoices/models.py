@@ -19,7 +19,8 @@ from djmoney.models.validators import MinMoneyValidator
 from billing.documents import PricedLine
 from billing.history import audit_history
 from catalog.models import DeliveryMode, Role
-from contracts.models import Customer
+from contracts.models import Customer, PersonDayBundle
+from quotes.models import OrderLine
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
 
@@ -51,6 +52,15 @@ class Charge(models.Model):
     tax_inclusive = models.BooleanField(_("amount includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
     pass_through = models.BooleanField(_("passed through at cost"), default=False)
+    order_line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        verbose_name=_("order line"),
+        help_text=_("The order line this charge bills, ordered or delivered."),
+    )
     invoice_line = models.OneToOneField(
         "InvoiceLine", on_delete=models.SET_NULL, null=True, blank=True, related_name="charge"
     )
@@ -73,8 +83,10 @@ HOURS_PER_DAY = Decimal(8)
 
 
 class WorkLog(models.Model):
-    """Delivered work in person-days (人天), from a ticketing tool or an import. Prepaid person-days are
-    drawn first; the rest is billed at the rate card's rate of the work date."""
+    """Delivered work in person-days (人天), from a ticketing tool or an import. It names what it delivers:
+    an order line (billed at the line's agreed price up to its quantity, or not at all when the line was
+    billed when ordered), a prepaid bundle (drawn on, the rest billed at the rate card), or nothing
+    (prepaid person-days drawn first, the rest billed at the rate card's rate of the work date)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="work_logs")
     engineer = models.CharField(_("engineer"), max_length=100)
@@ -87,6 +99,22 @@ class WorkLog(models.Model):
     ticket_ref = models.CharField(_("ticket or order"), max_length=100)
     service_code = models.CharField(_("service"), max_length=60, default="custom-development")
     description = models.CharField(_("description"), max_length=300, blank=True)
+    order_line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_logs",
+        verbose_name=_("order line"),
+    )
+    bundle = models.ForeignKey(
+        PersonDayBundle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_logs",
+        verbose_name=_("prepaid bundle"),
+    )
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     processed_at = models.DateTimeField(_("charged"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
@@ -98,6 +126,11 @@ class WorkLog(models.Model):
         verbose_name = _("work log")
         verbose_name_plural = _("work logs")
         indexes = [models.Index(fields=["processed_at", "work_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(order_line__isnull=True) | Q(bundle__isnull=True), name="work_log_delivers_one"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.work_date} {self.engineer} {self.days}"
@@ -350,6 +383,30 @@ class InvoiceRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.up_to} ({self.get_status_display()})"
+
+
+class SetAside(models.Model):
+    """Something an invoice run could not bill (a work log no rate card prices, a usage of an unknown
+    service), with the reason; the run bills everything else. A later run tries it again."""
+
+    run = models.ForeignKey(InvoiceRun, on_delete=models.CASCADE, related_name="set_aside")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(_("source"), max_length=20, choices=ChargeSource.choices)
+    source_id = models.PositiveBigIntegerField(_("source id"))
+    code = models.CharField(_("code"), max_length=60)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "source", "source_id"]
+        verbose_name = _("charge set aside")
+        verbose_name_plural = _("charges set aside")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "source", "source_id"], name="uniq_set_aside_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} #{self.source_id}: {self.reason}"
 
 
 class InvoiceReminder(models.Model):

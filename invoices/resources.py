@@ -5,13 +5,17 @@ What a file must be (``read_work_log_file``):
 - at most WORK_LOG_IMPORT_MAX_BYTES and WORK_LOG_IMPORT_MAX_ROWS, refused before it is read whole;
 - CSV in UTF-8 (with or without the BOM Excel writes), or else GB18030, the superset of GBK that Chinese
   Excel saves "CSV" in; UTF-8 is tried first because GB18030 would misread UTF-8 text without an error;
-- with the columns customer, engineer, date, ticket and days or hours.
+- with the columns customer, engineer, date, ticket and days or hours; optional columns say what the work
+  delivers: order_line (its id), or order (the accepted quote's reference, with service), or bundle (a
+  prepaid bundle's id).
 
 What each row must be (``WorkLogResource``): no cell that a spreadsheet would run as a formula (text
 starting with =, +, -, @, a tab or a carriage return that is not a number), no key or content that an
 earlier row of the file has, and no key already imported with other values (the same row imported again
-is skipped, so a file can be imported twice). Every bad row is reported with its number (1 = the first
-row under the header) and then nothing is imported.
+is skipped, so a file can be imported twice), and what the API would refuse (``work_log_target``: a service
+not billed per person-day, work no rate card prices on its date, an order line of another customer, of a
+closed order or beyond its quantity). Every bad row is reported with its number (1 = the first row under
+the header) and then nothing is imported.
 """
 
 import csv
@@ -33,8 +37,11 @@ from import_export.widgets import DateWidget, ForeignKeyWidget
 
 from billing.errors import BillingError
 from billing.history import CREATED, history_record
-from contracts.models import Customer
+from contracts.models import Customer, PersonDayBundle
 from invoices.models import HOURS_PER_DAY, WorkLog
+from invoices.services import work_log_target
+from quotes.models import OrderLine
+from quotes.selectors import order_line_named
 
 REQUIRED_COLUMNS = ("customer", "engineer", "date", "ticket")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -182,6 +189,8 @@ COMPARED_FIELDS = (
     "ticket_ref",
     "service_code",
     "description",
+    "order_line_id",
+    "bundle_id",
 )
 
 
@@ -192,6 +201,10 @@ class WorkLogResource(resources.ModelResource):
     date = fields.Field(attribute="work_date", column_name="date", widget=DateWidget("%Y-%m-%d"))
     ticket = fields.Field(attribute="ticket_ref", column_name="ticket")
     service = fields.Field(attribute="service_code", column_name="service")
+    order_line = fields.Field(
+        attribute="order_line", column_name="order_line", widget=ForeignKeyWidget(OrderLine)
+    )
+    bundle = fields.Field(attribute="bundle", column_name="bundle", widget=ForeignKeyWidget(PersonDayBundle))
     key = fields.Field(attribute="idempotency_key", column_name="key")
 
     class Meta:
@@ -206,6 +219,8 @@ class WorkLogResource(resources.ModelResource):
             "ticket",
             "service",
             "description",
+            "order_line",
+            "bundle",
             "key",
         )
         import_id_fields = ("key",)
@@ -220,6 +235,8 @@ class WorkLogResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         """Finds the rows that are bad whatever the database holds: formulas and repeated rows."""
         self._problems: dict[int, dict[str, list[str]]] = {}
+        self._logged: dict[int, Decimal] = {}  # days earlier rows of the file log against each order line
+        self._checked: dict[tuple, str | None] = {}
         first_with_key: dict[str, int] = {}
         rows = []
         for number, values in enumerate(dataset.dict, 1):
@@ -228,6 +245,7 @@ class WorkLogResource(resources.ModelResource):
                 if isinstance(value, str) and looks_like_formula(value):
                     self._problem(number, column, FORMULA_REFUSED)
             _normalise(row)
+            self._order_line_of(number, row)
             earlier = first_with_key.setdefault(row["key"], number)
             if earlier != number:
                 self._problem(number, "key", REPEATED_ROW % {"row": earlier})
@@ -239,6 +257,15 @@ class WorkLogResource(resources.ModelResource):
         dataset.headers = headers
         for row in rows:
             dataset.append([row.get(name, "") for name in headers])
+
+    def _order_line_of(self, number: int, row: dict) -> None:
+        """An ``order`` (quote reference) column names the order's line of the row's service."""
+        if not row.get("order") or row.get("order_line"):
+            return
+        try:
+            row["order_line"] = order_line_named(quote_reference=row["order"], service_code=row["service"]).pk
+        except BillingError as error:
+            self._problem(number, "order", str(error))
 
     def _problem(self, number: int, column: str, message) -> None:
         self._problems.setdefault(number, {}).setdefault(column, []).append(str(message))
@@ -287,8 +314,35 @@ class WorkLogResource(resources.ModelResource):
             instance.full_clean(exclude=[*errors, "customer"], validate_unique=False)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        if not errors and self._stored is None:
+            problem = self._target_problem(instance)
+            if problem:
+                errors["order_line" if instance.order_line_id else "service"] = [problem]
         if errors:
             raise ValidationError(errors)
+
+    def _target_problem(self, instance: WorkLog) -> str | None:
+        """What the API would refuse of this work log (work_log_target), or None. A log against an order line
+        is checked with the days earlier rows of the file log against it; others once per kind of work."""
+        if instance.order_line_id is None:
+            kind = (instance.customer_id, instance.service_code, instance.work_date, instance.role)
+            kind += (instance.on_site, instance.bundle_id)
+            if kind not in self._checked:
+                self._checked[kind] = _refusal(instance)
+            return self._checked[kind]
+        pending = self._logged.get(instance.order_line_id, Decimal(0))
+        problem = _refusal(instance, pending=pending)
+        if problem is None:
+            self._logged[instance.order_line_id] = pending + instance.days
+        return problem
+
+
+def _refusal(instance: WorkLog, *, pending: Decimal = Decimal(0)) -> str | None:
+    try:
+        work_log_target(instance, pending=pending)
+    except BillingError as error:
+        return str(error)
+    return None
 
 
 class WorkLogFileResource(WorkLogResource):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -21,9 +21,9 @@ from billing.reminders import remind_once_per_step
 from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import Priced, price_agreed, price_at_cost, price_service
 from catalog.selectors import service_by_code, vat_rate_on
-from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, ServicePeriod
-from contracts.quotas import Quota, person_day_quota
-from contracts.services import charge_request_price, consume
+from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
+from contracts.quotas import Quota, bundles_with_use, person_day_quota
+from contracts.services import charge_request_create, charge_request_price, consume
 from invoices.models import (
     HOURS_PER_DAY,
     RECEIPT_MAX_BYTES,
@@ -38,12 +38,14 @@ from invoices.models import (
     InvoiceStatus,
     Payment,
     RunStatus,
+    SetAside,
     TravelExpense,
     WorkLog,
 )
 from invoices.selectors import invoice_balance, overdue_by_age
-from quotes.models import LineKind, QuoteLine
-from quotes.services import line_priced
+from quotes.models import InvoicingPolicy, LineKind, OrderLine
+from quotes.selectors import order_line_named, order_line_priced, quote_by_reference
+from quotes.services import OrderConflict, line_priced
 
 PAYMENT_TERMS_DAYS = 30
 _NO_QUOTA = Quota("person_days", Decimal(0), Decimal(0), datetime.date.min, datetime.date.max)
@@ -66,93 +68,247 @@ def work_log_record(
     on_site: bool = False,
     service_code: str = "custom-development",
     description: str = "",
+    order_line: OrderLine | None = None,
+    bundle: PersonDayBundle | None = None,
 ) -> tuple[WorkLog, bool]:
     """Records delivered work once per idempotency key; ``hours`` count 8 to the person-day. Returns the log
-    and whether it is new (a retry returns the first one)."""
+    and whether it is new (a retry returns the first one).
+
+    The log names what it delivers (``work_log_target`` checks it): an order line, a prepaid bundle, or
+    nothing. A log that no rate card or order line can price is refused now, not left to fail every invoice
+    run. Work beyond an order line's quantity is refused here when ORDER_OVERRUN is "refuse"; otherwise the
+    excess becomes a charge request when the log is billed."""
     existing = WorkLog.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
     if (days is None) == (hours is None):
         raise BillingError(_("Give the work in days or in hours."), code="work_days_or_hours")
-    days = Decimal(days) if days is not None else Decimal(hours) / HOURS_PER_DAY
+    days = (Decimal(days) if days is not None else Decimal(hours) / HOURS_PER_DAY).quantize(Decimal("0.001"))
     if days <= 0:
         raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
-    service = service_by_code(service_code)
-    if service is None or service.pricing_basis != PricingBasis.PER_PERSON_DAY:
-        raise BillingError(
-            _("“%(code)s” is not a service billed per person-day."),
-            code="not_person_days",
-            params={"code": service_code},
-        )
+    if order_line is None:
+        order_line = order_line_of_ticket(customer=customer, ticket_ref=ticket_ref, service_code=service_code)
+    if order_line is not None:
+        service_code = order_line.service.code
+    log = WorkLog(
+        customer=customer,
+        engineer=engineer,
+        role=role,
+        work_date=work_date,
+        days=days,
+        on_site=on_site,
+        ticket_ref=ticket_ref,
+        service_code=service_code,
+        description=description,
+        order_line=order_line,
+        bundle=bundle,
+        idempotency_key=idempotency_key,
+    )
     try:
         with transaction.atomic():
-            return (
-                WorkLog.objects.create(
-                    customer=customer,
-                    engineer=engineer,
-                    role=role,
-                    work_date=work_date,
-                    days=days.quantize(Decimal("0.001")),
-                    on_site=on_site,
-                    ticket_ref=ticket_ref,
-                    service_code=service_code,
-                    description=description,
-                    idempotency_key=idempotency_key,
-                ),
-                True,
-            )
+            work_log_target(log)
+            log.save()
+            return log, True
     except IntegrityError:
         return WorkLog.objects.get(idempotency_key=idempotency_key), False
 
 
-def _charge_work_logs(up_to: datetime.date) -> None:
-    """Each unprocessed work log draws on prepaid person-days first; the rest becomes a charge at the rate
-    of its work date. A log is processed once, under its own lock."""
-    for log_id in WorkLog.objects.filter(processed_at__isnull=True, work_date__lte=up_to).values_list(
-        "pk", flat=True
-    ):
-        with transaction.atomic():
-            log = WorkLog.objects.select_for_update().select_related("customer").get(pk=log_id)
-            if log.processed_at is not None:
-                continue
-            service = service_by_code(log.service_code)
-            drawn = min(log.days, (person_day_quota(log.customer, log.work_date) or _NO_QUOTA).left)
-            if drawn > 0:
-                try:
-                    consume(
-                        customer=log.customer,
-                        service=service,
-                        quantity=drawn,
-                        ticket_ref=log.ticket_ref,
-                        idempotency_key=f"worklog:{log.pk}",
-                        at=_noon(log.work_date),
-                        recorded_by="work log",
-                    )
-                except BillingError as error:
-                    if error.code != "quota_exhausted":
-                        raise
-                    drawn = Decimal(0)
-            rest = log.days - drawn
-            if rest > 0:
-                priced = price_service(
-                    service=service,
-                    quantity=rest,
-                    on=log.work_date,
-                    role=log.role,
-                    delivery_mode=log.delivery_mode,
+def order_line_of_ticket(*, customer: Customer, ticket_ref: str, service_code: str) -> OrderLine | None:
+    """Work logged under the reference of one of the customer's accepted quotes delivers that order's line
+    of the service (a ticketing tool often has only the ticket field to name the order)."""
+    quote = quote_by_reference(ticket_ref)
+    if quote is None or quote.customer_id != customer.pk or not hasattr(quote, "order"):
+        return None
+    return order_line_named(quote_reference=quote.reference, service_code=service_code)
+
+
+def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
+    """Checks what an unsaved work log delivers and that it can be priced. Refuses, with a clear error, an
+    order line of another customer, of a closed order or not in person-days, a bundle of another customer or
+    not valid on the day, a service not billed per person-day, work no rate card prices on its date, and
+    (when ORDER_OVERRUN is "refuse") work beyond what the order line has left, ``pending`` days of it being
+    logged already by earlier rows of the same import. Locks the order line: concurrent logs against it are
+    checked one after the other."""
+    line = _order_line_open_to(log) if log.order_line is not None else None
+    service = service_by_code(log.service_code)
+    if service is None or service.pricing_basis != PricingBasis.PER_PERSON_DAY:
+        raise BillingError(
+            _("“%(code)s” is not a service billed per person-day."),
+            code="not_person_days",
+            params={"code": log.service_code},
+        )
+    if log.order_line is not None and log.bundle is not None:
+        raise BillingError(
+            _("A work log delivers an order line or draws on a prepaid bundle, not both."),
+            code="work_log_target",
+        )
+    if log.bundle is not None:
+        if log.bundle.contract.customer_id != log.customer_id:
+            raise BillingError(_("The prepaid bundle belongs to another customer."), code="bundle_customer")
+        if not log.bundle.valid_from <= log.work_date <= log.bundle.valid_until:
+            raise BillingError(
+                _("The prepaid bundle is valid from %(start)s to %(end)s, not on %(date)s."),
+                code="bundle_not_valid",
+                params={"start": log.bundle.valid_from, "end": log.bundle.valid_until, "date": log.work_date},
+            )
+    if log.order_line is None:
+        _price_at_rate_card(log, log.days)  # raises what would make every invoice run fail
+        return
+    logged = (line.work_logs.aggregate(total=Sum("days"))["total"] or Decimal(0)) + pending
+    left = max(line.quantity - logged, Decimal(0))
+    if log.days > left and settings.ORDER_OVERRUN == "refuse":
+        raise OrderConflict(
+            _(
+                "Order line “%(line)s” has %(left)s of %(ordered)s person-days left; %(days)s are more. "
+                "Ask for a new order or a charge request for the rest."
+            ),
+            code="order_overrun",
+            params={"line": line.description, "left": left, "ordered": line.quantity, "days": log.days},
+        )
+
+
+def _order_line_open_to(log: WorkLog) -> OrderLine:
+    """The order line a log names, locked, if it may take the log: the customer's, open, in person-days."""
+    line = OrderLine.objects.select_for_update().select_related("order").get(pk=log.order_line.pk)
+    if line.order.customer_id != log.customer_id:
+        raise BillingError(
+            _("The order line belongs to another customer's order."), code="order_line_customer"
+        )
+    if not line.order.is_open:
+        raise OrderConflict(
+            _("Order %(order)s is closed: no more work is logged against it."),
+            code="order_closed",
+            params={"order": str(line.order)},
+        )
+    if line.kind != LineKind.PERSON_DAYS:
+        raise BillingError(
+            _("Order line “%(line)s” is not in person-days: work logs deliver person-day lines only."),
+            code="order_line_not_person_days",
+            params={"line": line.description},
+        )
+    return line
+
+
+def _overrun_charge_request(log: WorkLog, line: OrderLine, excess: Decimal) -> None:
+    """The person-days beyond an order line's quantity, at the line's agreed price, as an out-of-scope charge
+    request: the account manager approves it and the customer confirms it before it is billed."""
+    priced = order_line_priced(line, excess)
+    charge_request_create(
+        customer=log.customer,
+        contract=line.order.quote.contract,
+        ticket_ref=log.ticket_ref,
+        description=gettext(
+            "%(days)s person-days beyond order line “%(line)s” of %(order)s (work log %(log)s)"
+        )
+        % {"days": excess, "line": line.description, "order": line.order, "log": log.pk},
+        requested_by=f"work log {log.pk}: {log.engineer}"[:150],
+        estimated_amount=priced.gross,
+        service_code=line.service.code,
+    )
+
+
+def _price_at_rate_card(log: WorkLog, quantity: Decimal):
+    return price_service(
+        service=service_by_code(log.service_code),
+        quantity=quantity,
+        on=log.work_date,
+        basis=PricingBasis.PER_PERSON_DAY,
+        role=log.role,
+        delivery_mode=log.delivery_mode,
+    )
+
+
+def _charge_work_logs(up_to: datetime.date, set_aside: list) -> None:
+    """Each unprocessed work log, oldest first, becomes at most one charge, under its own lock: against a
+    line billed when ordered, nothing; against a line billed as delivered, its days up to what the line has
+    left, at the line's agreed price; days beyond the line's quantity become a charge request. Otherwise
+    prepaid person-days (the named bundle's, or any) are drawn first and the rest is billed at the rate of
+    its work date. A log that cannot be billed is set aside with its reason; the next run tries it again."""
+    logs = WorkLog.objects.filter(processed_at__isnull=True, work_date__lte=up_to).order_by("work_date", "pk")
+    for log_id, customer_id in logs.values_list("pk", "customer_id"):
+        try:
+            with transaction.atomic():
+                log = WorkLog.objects.select_for_update().select_related("customer").get(pk=log_id)
+                if log.processed_at is not None:
+                    continue
+                charge = _work_log_charge(log)
+                if (
+                    charge is not None
+                    and not Charge.objects.filter(source=charge.source, source_id=log.pk).exists()
+                ):
+                    charge.save()
+                log.processed_at = timezone.now()
+                log.save(update_fields=["processed_at"])
+        except BillingError as error:
+            set_aside.append(
+                _set_aside(
+                    source=ChargeSource.WORK_LOG, source_id=log_id, customer_id=customer_id, error=error
                 )
-                charge = charge_from_priced(
-                    priced,
-                    customer=log.customer,
-                    source=ChargeSource.WORK_LOG,
-                    source_id=log.pk,
-                    description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
-                    service_date=log.work_date,
-                )
-                if not Charge.objects.filter(source=ChargeSource.WORK_LOG, source_id=log.pk).exists():
-                    charge.save()  # the log is locked: nobody else charges it meanwhile
-            log.processed_at = timezone.now()
-            log.save(update_fields=["processed_at"])
+            )
+
+
+def _work_log_charge(log: WorkLog) -> Charge | None:
+    fields = {
+        "customer": log.customer,
+        "source": ChargeSource.WORK_LOG,
+        "source_id": log.pk,
+        "service_date": log.work_date,
+    }
+    if log.order_line_id is not None:
+        line = OrderLine.objects.select_for_update().select_related("order__quote").get(pk=log.order_line_id)
+        before = line.work_logs.filter(processed_at__isnull=False).aggregate(total=Sum("days"))["total"]
+        quantity = min(log.days, max(line.quantity - (before or Decimal(0)), Decimal(0)))
+        if log.days > quantity:
+            _overrun_charge_request(log, line, log.days - quantity)
+        if quantity <= 0 or line.invoicing_policy == InvoicingPolicy.ORDERED:
+            return None  # an ordered line was billed once, when the order was accepted
+        return charge_from_priced(
+            order_line_priced(line, quantity),
+            **fields,
+            order_line=line,
+            description=f"{line.description} · {log.engineer} · {line.order}",
+        )
+    service = service_by_code(log.service_code)
+    drawn = min(log.days, (person_day_quota(log.customer, log.work_date) or _NO_QUOTA).left)
+    if log.bundle_id is not None:
+        drawn = min(log.days, _bundle_left(log))
+    if drawn > 0:
+        try:
+            consume(
+                customer=log.customer,
+                service=service,
+                quantity=drawn,
+                ticket_ref=log.ticket_ref,
+                idempotency_key=f"worklog:{log.pk}",
+                at=_noon(log.work_date),
+                recorded_by="work log",
+                bundle=log.bundle,
+            )
+        except BillingError as error:
+            if error.code != "quota_exhausted":
+                raise
+            drawn = Decimal(0)
+    rest = log.days - drawn
+    if rest <= 0:
+        return None
+    return charge_from_priced(
+        _price_at_rate_card(log, rest),
+        **fields,
+        description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
+    )
+
+
+def _bundle_left(log: WorkLog) -> Decimal:
+    """The person-days the bundle a log names has left on the log's day (its uses less their corrections)."""
+    bundle = next((b for b in bundles_with_use(log.customer, log.work_date) if b.pk == log.bundle_id), None)
+    return max(bundle.days - bundle.used, Decimal(0)) if bundle else Decimal(0)
+
+
+def _set_aside(*, source: str, source_id: int, customer_id: int, error: BillingError) -> SetAside:
+    """What a run could not bill and why (saved on the run's report by charges_set_aside)."""
+    return SetAside(
+        source=source, source_id=source_id, customer_id=customer_id, code=error.code, reason=str(error)
+    )
 
 
 def charge_from_priced(priced: Priced, **fields) -> Charge:
@@ -213,11 +369,14 @@ def travel_expense_approve(*, expense: TravelExpense, by) -> TravelExpense:
     return expense
 
 
-def charges_collect(*, up_to: datetime.date) -> int:
+def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> int:
     """Adds to the ledger every billable thing up to ``up_to`` not charged yet: paid period fees (billed
-    from the period start), lines of accepted services quotes (travel estimates excluded: actual travel is
-    billed from expenses) and confirmed charge requests. The unique (source, source id) makes it safe to run
-    any number of times, also concurrently. Returns how many charges were added."""
+    from the period start), order lines billed when ordered (from the day the quote was accepted), confirmed
+    charge requests, approved travel, data-volume usage and delivered work. The unique (source, source id)
+    makes it safe to run any number of times, also concurrently. What cannot be priced is left out and, when
+    ``set_aside`` is a list, added to it with its reason (unsaved ``SetAside`` rows): one bad row never
+    stops the rest. Returns how many charges were added."""
+    set_aside = [] if set_aside is None else set_aside
     services_vat = {}
 
     def vat(day: datetime.date) -> Decimal:
@@ -226,48 +385,62 @@ def charges_collect(*, up_to: datetime.date) -> int:
         return services_vat[day]
 
     charges = []
-    for period in ServicePeriod.objects.filter(
-        kind=PeriodKind.PAID, start__lte=up_to, fee__gt=0
-    ).select_related("contract", "tier"):
-        charges.append(
-            charge_from_priced(
+
+    def collect(source: str, item, make) -> None:
+        try:
+            charges.append(make(item))
+        except BillingError as error:
+            set_aside.append(
+                _set_aside(source=source, source_id=item.pk, customer_id=item.customer_id, error=error)
+            )
+
+    periods = ServicePeriod.objects.filter(kind=PeriodKind.PAID, start__lte=up_to, fee__gt=0).select_related(
+        "contract", "tier"
+    )
+    for period in periods.annotate(customer_id=F("contract__customer_id")):
+        collect(
+            ChargeSource.PERIOD_FEE,
+            period,
+            lambda period: charge_from_priced(
                 price_agreed(unit_price=period.fee, quantity=Decimal(1), vat_rate=vat(period.start)),
-                customer_id=period.contract.customer_id,
+                customer_id=period.customer_id,
                 source=ChargeSource.PERIOD_FEE,
                 source_id=period.pk,
                 description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
                 service_date=period.start,
-            )
+            ),
         )
-    lines = (
-        QuoteLine.objects.filter(quote__order__isnull=False, quote__answered_at__date__lte=up_to)
-        .exclude(kind=LineKind.TRAVEL)
-        .select_related("quote")
-    )
-    for line in lines:
+    ordered = OrderLine.objects.filter(
+        invoicing_policy=InvoicingPolicy.ORDERED, order__quote__answered_at__date__lte=up_to
+    ).select_related("order__quote", "quote_line__quote")
+    for line in ordered.annotate(customer_id=F("order__customer_id")):
+        # keyed by the quote line, as before order lines existed, so that no order is billed twice
         charges.append(
             charge_from_priced(
-                line_priced(line),
-                customer_id=line.quote.customer_id,
+                line_priced(line.quote_line, discount=line.discount),  # its slices too, for a data volume
+                customer_id=line.customer_id,
                 source=ChargeSource.QUOTE_LINE,
-                source_id=line.pk,
-                description=f"{line.description} ({line.quote.reference})",
-                service_date=timezone.localdate(line.quote.answered_at),
+                source_id=line.quote_line_id,
+                order_line=line,
+                description=f"{line.description} ({line.order.quote.reference})",
+                service_date=timezone.localdate(line.order.quote.answered_at),
             )
         )
+
+    def request_charge(request):
+        return charge_from_priced(
+            charge_request_price(request),
+            customer_id=request.customer_id,
+            source=ChargeSource.CHARGE_REQUEST,
+            source_id=request.pk,
+            description=f"{request.description[:250]} ({request.ticket_ref})",
+            service_date=timezone.localdate(request.customer_answered_at),
+        )
+
     for request in ChargeRequest.objects.filter(
         status=ChargeStatus.CONFIRMED, customer_answered_at__date__lte=up_to
-    ).select_related("customer"):
-        charges.append(
-            charge_from_priced(
-                charge_request_price(request),
-                customer_id=request.customer_id,
-                source=ChargeSource.CHARGE_REQUEST,
-                source_id=request.pk,
-                description=f"{request.description[:250]} ({request.ticket_ref})",
-                service_date=timezone.localdate(request.customer_answered_at),
-            )
-        )
+    ):
+        collect(ChargeSource.CHARGE_REQUEST, request, request_charge)
     for expense in TravelExpense.objects.filter(approved_at__isnull=False, spent_on__lte=up_to):
         charges.append(
             charge_from_priced(
@@ -279,19 +452,25 @@ def charges_collect(*, up_to: datetime.date) -> int:
                 service_date=expense.spent_on,
             )
         )
-    for usage in DataVolumeUsage.objects.filter(measured_on__lte=up_to):
+
+    def usage_charge(usage):
         service = service_by_code(usage.service_code)
-        priced = price_service(service=service, quantity=usage.quantity, on=usage.measured_on)
-        charges.append(
-            charge_from_priced(
-                priced,
-                customer_id=usage.customer_id,
-                source=ChargeSource.DATA_VOLUME,
-                source_id=usage.pk,
-                description=f"{service.name} · {usage.quantity} {priced.unit}",
-                service_date=usage.measured_on,
+        if service is None:
+            raise BillingError(
+                _("Unknown service “%(code)s”."), code="unknown_service", params={"code": usage.service_code}
             )
+        priced = price_service(service=service, quantity=usage.quantity, on=usage.measured_on)
+        return charge_from_priced(
+            priced,
+            customer_id=usage.customer_id,
+            source=ChargeSource.DATA_VOLUME,
+            source_id=usage.pk,
+            description=f"{service.name} · {usage.quantity} {priced.unit}",
+            service_date=usage.measured_on,
         )
+
+    for usage in DataVolumeUsage.objects.filter(measured_on__lte=up_to):
+        collect(ChargeSource.DATA_VOLUME, usage, usage_charge)
     before, started = Charge.objects.count(), timezone.now()
     Charge.objects.bulk_create(charges, ignore_conflicts=True)
     # With ignore_conflicts the new rows come back without keys: they are the ones just added that have no
@@ -302,8 +481,16 @@ def charges_collect(*, up_to: datetime.date) -> int:
         ),
         history_type=CREATED,
     )
-    _charge_work_logs(up_to)
+    _charge_work_logs(up_to, set_aside)
     return Charge.objects.count() - before
+
+
+def charges_set_aside(*, run: InvoiceRun, set_aside: list) -> None:
+    """Records on the run's report what it could not bill, once per run and thing (a retried run adds
+    nothing twice)."""
+    for row in set_aside:
+        row.run = run
+    SetAside.objects.bulk_create(set_aside, ignore_conflicts=True)
 
 
 def invoice_run_start(
@@ -345,7 +532,8 @@ def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
     and is retried goes on where it stopped and bills nothing twice."""
     InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, error="")
     history_record(InvoiceRun.objects.filter(pk=run.pk))
-    charges_collect(up_to=run.up_to)
+    set_aside: list[SetAside] = []
+    charges_collect(up_to=run.up_to, set_aside=set_aside)
     unbilled = Charge.objects.filter(invoice_line__isnull=True, service_date__lte=run.up_to)
     if run.customer_id:
         unbilled = unbilled.filter(customer_id=run.customer_id)
@@ -358,6 +546,7 @@ def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
         InvoiceRun.objects.filter(pk=run.pk).update(
             customers_done=F("customers_done") + 1, invoices_created=F("invoices_created") + created
         )
+    charges_set_aside(run=run, set_aside=set_aside)
     InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=timezone.now())
     history_record(InvoiceRun.objects.filter(pk=run.pk))  # the progress counters in between are not history
     run.refresh_from_db()
@@ -380,8 +569,30 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
     )
     created = 0
     invoices: dict[str, Invoice] = {}
+    set_aside: list[SetAside] = []
     for charge in charges:
         currency = str(charge.amount.currency)
+        try:
+            priced = (
+                price_agreed(  # the charge's list amount less its discount gives its amount again
+                    unit_price=charge.unit_price,
+                    quantity=charge.quantity,
+                    vat_rate=charge.vat_rate,
+                    tax_inclusive=charge.tax_inclusive,
+                    discount=charge.discount,
+                    list_amount=charge.list_amount,
+                    slices=charge.slices,
+                )
+                if not charge.pass_through
+                else price_at_cost(amount=charge.amount)
+            )
+        except BillingError as error:
+            set_aside.append(
+                _set_aside(
+                    source=charge.source, source_id=charge.source_id, customer_id=customer_id, error=error
+                )
+            )
+            continue
         if currency not in invoices:
             invoice, is_new = Invoice.objects.get_or_create(
                 customer_id=customer_id,
@@ -393,19 +604,6 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             invoices[currency] = invoice
             created += is_new
         invoice = invoices[currency]
-        priced = (
-            price_agreed(  # the charge's list amount less its discount gives its amount again
-                unit_price=charge.unit_price,
-                quantity=charge.quantity,
-                vat_rate=charge.vat_rate,
-                tax_inclusive=charge.tax_inclusive,
-                discount=charge.discount,
-                list_amount=charge.list_amount,
-                slices=charge.slices,
-            )
-            if not charge.pass_through
-            else price_at_cost(amount=charge.amount)
-        )
         line = InvoiceLine.objects.create(
             invoice=invoice,
             position=invoice.lines.count() + 1,
@@ -418,6 +616,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
         )
         Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
     history_record(Charge.objects.filter(invoice_line__invoice__in=list(invoices.values())))
+    charges_set_aside(run=run, set_aside=set_aside)
     return created
 
 

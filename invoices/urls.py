@@ -8,6 +8,8 @@ urlpatterns = [
     path("staff/invoice-runs/start", views.start_run, name="start-run"),
     path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
+    path("staff/orders/<int:pk>/", views.order_page, name="order"),
+    path("staff/orders/<int:pk>/close", views.order_close_view, name="close-order"),
     path(
         "staff/customers/<slug:code>/consumption/<int:pk>/correct",
         views.consumption_correct_view,
@@ -36,4 +38,6 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("work-logs", api.WorkLogView.as_view(), name="work-logs"),
+    path("orders/<int:pk>", api.OrderView.as_view(), name="order"),
+    path("orders/<int:pk>/close", api.OrderCloseView.as_view(), name="order-close"),
 ]

@@ -26,22 +26,23 @@ from invoices.selectors import (
     BALANCE_PREFETCH,
     invoice_balance,
     invoice_totals,
+    order_lines_progress,
+    order_progress,
     overdue_by_age,
     revenue_by_group,
     revenue_by_month,
 )
 from invoices.services import invoice_run_start
-from quotes.models import Quote, QuoteStatus
+from quotes.models import OrderLine, Quote, QuoteStatus, ServiceOrder
 from quotes.selectors import renewal_pipeline
-from quotes.services import largest_discount, quote_can_approve, quote_totals
+from quotes.services import largest_discount, order_close, quote_can_approve, quote_totals
 
 
 @login_required
 @permission_required("invoices.view_invoicerun", raise_exception=True)
 def runs(request):
-    return render(
-        request, "invoices/runs.html", {"runs": InvoiceRun.objects.all()[:20], "today": timezone.localdate()}
-    )
+    runs = InvoiceRun.objects.prefetch_related("set_aside__customer")[:20]
+    return render(request, "invoices/runs.html", {"runs": runs, "today": timezone.localdate()})
 
 
 @require_POST
@@ -69,6 +70,10 @@ def run_progress(request, pk: int):
             "customers_done": run.customers_done,
             "invoices_created": run.invoices_created,
             "error": run.error,
+            "set_aside": [
+                {"source": row.source, "source_id": row.source_id, "code": row.code, "reason": row.reason}
+                for row in run.set_aside.all()
+            ],
         }
     )
 
@@ -118,8 +123,49 @@ def customer_page(request, code: str):
         "invoices": invoices,
         "charge_requests": customer.charge_requests.all()[:20],
         "contracts": customer.contracts.prefetch_related("products__product", "custom_modules"),
+        "order_lines": order_lines_progress(
+            OrderLine.objects.filter(order__customer=customer)
+            .select_related("order__quote", "service")
+            .order_by("-order__created_at", "quote_line__position")[:100]
+        ),
     }
     return render(request, "invoices/customer.html", context)
+
+
+def _may_close(user, order: ServiceOrder) -> bool:
+    """An account manager closes the orders of his customers (and of customers without one)."""
+    return user.has_perm("quotes.change_serviceorder") and (
+        user.is_superuser or order.customer.account_manager_id in (None, user.pk)
+    )
+
+
+@require_GET
+@login_required
+@permission_required("quotes.view_serviceorder", raise_exception=True)
+def order_page(request, pk: int):
+    """A service order: each line's ordered, delivered, invoiced and remaining quantities and amounts."""
+    order = get_object_or_404(ServiceOrder.objects.select_related("quote", "customer", "closed_by"), pk=pk)
+    context = {
+        "order": order,
+        "progress": order_progress(order),
+        "can_close": order.is_open and _may_close(request.user, order),
+    }
+    return render(request, "invoices/order.html", context)
+
+
+@require_POST
+@login_required
+@permission_required("quotes.change_serviceorder", raise_exception=True)
+def order_close_view(request, pk: int):
+    order = get_object_or_404(ServiceOrder.objects.select_related("customer"), pk=pk)
+    if not _may_close(request.user, order):
+        raise PermissionDenied
+    done, _order = run_service(
+        request, lambda: order_close(order=order, by=request.user, reason=request.POST.get("reason", ""))
+    )
+    if done:
+        messages.success(request, _("The order is closed; what was left undelivered is released."))
+    return redirect("invoices:order", pk=pk)
 
 
 @require_POST

@@ -280,9 +280,10 @@ class QuoteAdmin(ServiceAdmin):
 
 @admin.register(models.ServiceOrder)
 class ServiceOrderAdmin(ServiceAdmin):
-    """Orders come from accepted quotes (quote_customer_answer) and are shown here, never changed."""
+    """Orders come from accepted quotes (quote_customer_answer) and are shown here, never changed: closing
+    goes through quotes.services.order_close (the staff order page and the API)."""
 
-    list_display = ["__str__", "customer", "created_at"]
+    list_display = ["__str__", "customer", "status", "created_at"]
     list_select_related = ["customer", "quote"]
 
     def get_readonly_fields(self, request, obj=None):

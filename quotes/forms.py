@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.forms import IsoDateInput
 from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem
 from contracts.models import Contract, Customer
+from quotes.models import InvoicingPolicy
 
 PAID_BASES = [(basis.value, basis.label) for basis in PricingBasis if basis != PricingBasis.INCLUDED]
 PERCENT = {"min_value": 0, "max_value": 100, "decimal_places": 2, "max_digits": 5}
@@ -55,6 +56,11 @@ class QuoteLineForm(forms.Form):
         label=_("Delivery"), choices=DeliveryMode.choices, initial=DeliveryMode.REMOTE
     )
     discount = PercentField(label=_("Line discount (%)"))
+    invoicing_policy = forms.ChoiceField(
+        label=_("Invoicing"),
+        choices=[("", _("person-days as delivered, the rest when ordered")), *InvoicingPolicy.choices],
+        required=False,
+    )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
 

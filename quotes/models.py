@@ -145,6 +145,13 @@ class LineKind(models.TextChoices):
     PERIOD_FEE = "period_fee", _("service period fee")
 
 
+class InvoicingPolicy(models.TextChoices):
+    """When an order line is billed: all at once when the order is accepted, or as the work is logged."""
+
+    ORDERED = "ordered", _("billed when ordered")
+    DELIVERED = "delivered", _("billed as delivered")
+
+
 class QuoteLine(PricedLine, models.Model):
     """One priced line; amounts are computed by catalog.pricing and stored with the line."""
 
@@ -170,6 +177,9 @@ class QuoteLine(PricedLine, models.Model):
         _("line discount"), max_digits=5, decimal_places=4, default=Decimal(0), validators=FRACTION
     )
     pass_through = models.BooleanField(_("passed through at cost"), default=False)
+    invoicing_policy = models.CharField(
+        _("invoicing"), max_length=10, choices=InvoicingPolicy.choices, default=InvoicingPolicy.ORDERED
+    )
     basis = models.CharField(_("pricing basis"), max_length=20, choices=PricingBasis.choices, blank=True)
     list_amount = MoneyField(
         _("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price (a data volume: its tiers).")
@@ -192,6 +202,10 @@ class QuoteLine(PricedLine, models.Model):
             models.CheckConstraint(
                 condition=Q(pass_through=False) | Q(discount=0), name="pass_through_undiscounted"
             ),
+            models.CheckConstraint(
+                condition=Q(invoicing_policy=InvoicingPolicy.ORDERED) | Q(kind=LineKind.PERSON_DAYS),
+                name="only_person_days_billed_as_delivered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -203,12 +217,26 @@ class QuoteLine(PricedLine, models.Model):
         return Decimal(0) if self.pass_through else combined_discount(self.discount, self.quote.discount)
 
 
+class OrderStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+
+
 class ServiceOrder(models.Model):
-    """What an accepted services quote becomes: its lines are billable work ordered by the customer."""
+    """What an accepted services quote becomes: its lines are billable work ordered by the customer.
+    Closing it releases what is left undelivered: nothing more is logged or billed against it."""
 
     quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="order")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="service_orders")
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.OPEN
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    close_reason = models.TextField(_("reason for closing"), blank=True)
 
     history = audit_history()
 
@@ -219,3 +247,51 @@ class ServiceOrder(models.Model):
 
     def __str__(self) -> str:
         return f"SO-{self.quote.reference}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OrderStatus.OPEN
+
+
+class OrderLine(models.Model):
+    """One ordered service of a service order, at the agreed price of its quote line (unit price, the line's
+    and the quote's discounts combined, VAT): an ``ordered`` line is billed once when the order is accepted,
+    a ``delivered`` one as work logged against it, at this price, up to its quantity."""
+
+    order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="lines")
+    quote_line = models.OneToOneField(QuoteLine, on_delete=models.PROTECT, related_name="order_line")
+    service = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=LineKind.choices)
+    invoicing_policy = models.CharField(_("invoicing"), max_length=10, choices=InvoicingPolicy.choices)
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("ordered quantity"), max_digits=12, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit_price = MoneyField(_("unit price"), **MONEY)
+    discount = models.DecimalField(
+        _("discount"), max_digits=10, decimal_places=8, default=Decimal(0), validators=FRACTION
+    )
+    vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
+    tax_inclusive = models.BooleanField(_("price includes VAT"), default=True)
+    basis = models.CharField(_("pricing basis"), max_length=20, choices=PricingBasis.choices, blank=True)
+    list_amount = MoneyField(
+        _("list amount"), **MONEY, help_text=_("Quantity x unit price (a data volume: its tiers).")
+    )
+    amount = MoneyField(
+        _("agreed amount"), **MONEY, help_text=_("The quote line's gross, or its net when priced before VAT.")
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["order", "quote_line__position", "pk"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(invoicing_policy=InvoicingPolicy.ORDERED) | Q(kind=LineKind.PERSON_DAYS),
+                name="order_line_delivered_in_person_days",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} · {self.description}"

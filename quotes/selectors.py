@@ -2,13 +2,17 @@
 
 import datetime
 from collections import defaultdict
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from billing.errors import BillingError
+from catalog.pricing import Priced, price_agreed
 from contracts.models import ServicePeriod
 from contracts.selectors import period_status
-from quotes.models import Quote
+from quotes.models import OrderLine, Quote
 
 
 def renewal_pipeline(*, today: datetime.date, months_back: int = 3, months_ahead: int = 12) -> list[dict]:
@@ -44,3 +48,62 @@ def renewal_pipeline(*, today: datetime.date, months_back: int = 3, months_ahead
         )
         row["fees"] += period.fee
     return [months[month] for month in sorted(months)]
+
+
+def quote_by_reference(reference: str) -> Quote | None:
+    """The quote a reference names: its number, with ``-R<revision>`` after the first revision."""
+    number, _sep, revision = reference.strip().partition("-R")
+    if not revision:
+        revision = "1"
+    if not revision.isdigit():
+        return None
+    return Quote.objects.filter(number=number, revision=int(revision)).first()
+
+
+def order_line_named(*, order_line_id: int | None = None, quote_reference: str = "", service_code: str = ""):
+    """The order line a work log names: by its id, or by the reference of the accepted quote plus the
+    service (refused when the order has no such line, or several: then the id is needed). None when
+    nothing is named."""
+    lines = OrderLine.objects.select_related("order__quote", "service")
+    if order_line_id is not None:
+        line = lines.filter(pk=order_line_id).first()
+        if line is None:
+            raise BillingError(
+                _("There is no order line %(line)s."),
+                code="unknown_order_line",
+                params={"line": order_line_id},
+            )
+        return line
+    if not quote_reference:
+        return None
+    quote = quote_by_reference(quote_reference)
+    if quote is None or not hasattr(quote, "order"):
+        raise BillingError(
+            _("“%(reference)s” is not an accepted quote with a service order."),
+            code="unknown_order",
+            params={"reference": quote_reference},
+        )
+    matching = list(lines.filter(order__quote=quote, service__code=service_code))
+    if len(matching) != 1:
+        raise BillingError(
+            _("Order %(reference)s has %(count)s lines for “%(service)s”: name the order line by its id."),
+            code="unknown_order_line" if not matching else "ambiguous_order_line",
+            params={"reference": quote.reference, "count": len(matching), "service": service_code},
+        )
+    return matching[0]
+
+
+def order_line_priced(line: OrderLine, quantity: Decimal) -> Priced:
+    """``quantity`` of an order line at its agreed price (unit price, discount, VAT), not the rate card's:
+    what delivered work against it is billed. The whole quantity is its agreed list amount (a data
+    volume's tier total), so that it bills exactly what the quote said."""
+    return price_agreed(
+        unit_price=line.unit_price,
+        quantity=quantity,
+        vat_rate=line.vat_rate,
+        tax_inclusive=line.tax_inclusive,
+        discount=line.discount,
+        unit=line.unit,
+        basis=line.basis,
+        list_amount=line.list_amount if quantity == line.quantity else None,
+    )

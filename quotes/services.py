@@ -28,7 +28,17 @@ from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
 from contracts.selectors import periods_renewed
 from contracts.services import contract_customer_check, period_renew
-from quotes.models import LineKind, Quote, QuoteKind, QuoteLine, QuoteStatus, ServiceOrder
+from quotes.models import (
+    InvoicingPolicy,
+    LineKind,
+    OrderLine,
+    OrderStatus,
+    Quote,
+    QuoteKind,
+    QuoteLine,
+    QuoteStatus,
+    ServiceOrder,
+)
 
 CUSTOMER_LINK_SALT = "quotes.customer"
 BASIS_KINDS = {
@@ -105,9 +115,10 @@ def quote_add_line(
     delivery_mode: str = DeliveryMode.REMOTE,
     discount: Decimal = Decimal(0),
     description: str = "",
+    invoicing_policy: str | None = None,
 ) -> QuoteLine:
     """A line picked from the catalogue: the service's pricing basis (or its alternative) chooses the
-    price on the quote's rate card version."""
+    price on the quote's rate card version, and the invoicing policy (invoicing_policy_for)."""
     _check_editable(quote)
     basis = basis or service.pricing_basis
     priced = price_service(
@@ -128,6 +139,7 @@ def quote_add_line(
         description=description or service.name,
         discount=discount,
     )
+    line.invoicing_policy = invoicing_policy_for(kind=line.kind, asked=invoicing_policy)
     if basis == PricingBasis.PER_PERSON_DAY:
         line.role, line.delivery_mode = role, delivery_mode
     _apply(line, priced)
@@ -422,8 +434,81 @@ def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | No
             tier=quote.renewal_tier,
         )
     elif accept:
-        ServiceOrder.objects.create(quote=quote, customer=quote.customer)
+        order_create(quote=quote)
     return quote
+
+
+def invoicing_policy_for(*, kind: str, asked: str | None = None) -> str:
+    """Person-days are billed as delivered unless the quote says they are billed when ordered (a fixed
+    number of days at a fixed price); everything else (fixed prices, courses, units, data volumes) is
+    billed when ordered."""
+    if asked is None or asked == "":
+        return InvoicingPolicy.DELIVERED if kind == LineKind.PERSON_DAYS else InvoicingPolicy.ORDERED
+    if asked not in InvoicingPolicy.values:
+        raise BillingError(
+            _("Unknown invoicing policy “%(policy)s”."), code="invalid_policy", params={"policy": asked}
+        )
+    if asked == InvoicingPolicy.DELIVERED and kind != LineKind.PERSON_DAYS:
+        raise BillingError(
+            _("Only person-days are billed as delivered; this line is billed when ordered."),
+            code="invalid_policy",
+        )
+    return asked
+
+
+def order_create(*, quote: Quote) -> ServiceOrder:
+    """The service order of an accepted services quote, with one order line per quote line (travel
+    estimates excluded: actual travel is billed from expenses) keeping the line's agreed price."""
+    order = ServiceOrder.objects.create(quote=quote, customer=quote.customer)
+    lines = [
+        order_line_from(line, order=order, discount=combined_discount(line.discount, quote.discount))
+        for line in quote.lines.exclude(kind=LineKind.TRAVEL)
+    ]
+    bulk_create_with_history(lines, OrderLine)
+    return order
+
+
+def order_line_from(
+    line: QuoteLine, *, order: ServiceOrder, discount: Decimal, policy: str = ""
+) -> OrderLine:
+    """An order line at the agreed price of ``line``; ``policy`` replaces the line's own (the data migration
+    keeps orders accepted before invoicing policies billed when ordered, as they were)."""
+    return OrderLine(
+        order=order,
+        quote_line=line,
+        service_id=line.service_id,
+        kind=line.kind,
+        invoicing_policy=policy or line.invoicing_policy,
+        description=line.description,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=line.unit_price,
+        discount=discount,
+        vat_rate=line.vat_rate,
+        tax_inclusive=line.tax_inclusive,
+        basis=line.basis,
+        list_amount=line.list_amount,
+        amount=line.amount,
+    )
+
+
+class OrderConflict(BillingError):
+    status = 409
+
+
+@transaction.atomic
+def order_close(*, order: ServiceOrder, by=None, reason: str = "") -> ServiceOrder:
+    """Closes an open order: what is left undelivered is released (its remaining quantity becomes 0) and no
+    more work is logged against it. What was delivered and not billed yet is still billed."""
+    order = ServiceOrder.objects.select_for_update().get(pk=order.pk)
+    if order.status != OrderStatus.OPEN:
+        raise OrderConflict(
+            _("Order %(order)s is closed already."), code="order_closed", params={"order": str(order)}
+        )
+    order.status, order.closed_at, order.closed_by = OrderStatus.CLOSED, timezone.now(), by
+    order.close_reason = reason.strip()
+    order.save()
+    return order
 
 
 def quotes_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[int, int]:

@@ -119,6 +119,7 @@ def quote_line_add(request, pk: int):
             delivery_mode=data["delivery_mode"],
             discount=data["discount"],
             description=data["description"],
+            invoicing_policy=data["invoicing_policy"] or None,
         )
 
     return _edit(request, pk, QuoteLineForm, add)

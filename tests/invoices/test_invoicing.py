@@ -37,11 +37,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def billable(catalogue):
-    """A customer with a paid period fee, an accepted quote (two lines) and a confirmed charge request."""
+    """A customer with a paid period fee, an accepted quote (two lines billed when ordered) and a confirmed
+    charge request."""
     customer = CustomerFactory(code="ACME")
     ServicePeriodFactory(contract__customer=customer, start=D(2026, 1, 1), end=D(2026, 12, 31), fee=50000)
     quote = quote_create(customer=customer, valid_until=timezone.localdate() + datetime.timedelta(days=30))
-    quote_add_line(quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=3)
+    quote_add_line(
+        quote=quote,
+        service=ServiceItem.objects.get(code="custom-development"),
+        quantity=3,
+        invoicing_policy="ordered",  # three days at a fixed price, billed when ordered
+    )
     quote_add_line(quote=quote, service=ServiceItem.objects.get(code="health-check"), quantity=1)
     quote_customer_answer(quote=quote_send(quote=quote), accept=True, name="王芳", ip=None)
     request = charge_request_create(

@@ -33,6 +33,7 @@ def test_finance_starts_a_run_and_follows_its_progress(
         "customers_done": 1,
         "invoices_created": 1,
         "error": "",
+        "set_aside": [],
     }
     page = admin_client.get(reverse("invoices:runs")).content.decode()
     assert "<progress" in page
