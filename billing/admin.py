@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +48,76 @@ class AuditHistoryAdmin(SimpleHistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["hide_history"] = not self.has_view_history_or_change_history_permission(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+def frozen(model) -> list[str]:
+    """Every field of ``model``: the read-only fields of a document its services alone change."""
+    return [field.name for field in model._meta.fields]
+
+
+def as_form_error(check, *args, **kwargs) -> None:
+    """Runs a service's check in a form's ``clean()``: its BillingError becomes the form's error."""
+    try:
+        check(*args, **kwargs)
+    except BillingError as error:
+        raise ValidationError(str(error), code=error.code) from error
+
+
+class ServiceAdmin(AuditHistoryAdmin):
+    """The admin of a document that only its services move (STYLE: services are the one write path).
+    Its actions call the services the staff pages call; a BillingError raised by a service while a form is
+    saved rolls the whole save back (the change form runs in one transaction) and comes back as an error
+    message on the same page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except BillingError as error:
+            self.message_user(request, str(error), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def apply_service(self, request, queryset, service) -> None:
+        """Calls ``service(document)`` for each selected document: one message per document, its result's
+        status or the service's refusal."""
+        for document in queryset:
+            try:
+                result = service(document)
+            except BillingError as error:
+                self.message_user(request, f"{document}: {error}", level=messages.ERROR)
+            else:
+                result = result if result is not None else document
+                status = getattr(result, "get_status_display", None)
+                self.message_user(request, f"{result}: {status()}" if status else str(result))
+
+
+class RecordedAdmin(ServiceAdmin):
+    """The admin of a record its service adds (``record``) and nothing changes after: on the add page
+    only ``readonly_fields`` are read-only, on a stored one every field; one is deleted only while
+    ``settled_field`` is empty (not yet charged or approved), or never when there is none."""
+
+    settled_field: str | None = None
+
+    def record(self, request, data: dict) -> models.Model:
+        raise NotImplementedError
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else frozen(self.model)
+
+    def has_delete_permission(self, request, obj=None):
+        if self.settled_field is None:
+            return False
+        return super().has_delete_permission(request, obj) and (
+            obj is None or getattr(obj, self.settled_field) is None
+        )
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset.filter(**{f"{self.settled_field}__isnull": True}))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field of a stored record is read-only
+        obj.pk = self.record(request, form.cleaned_data).pk
+        obj.refresh_from_db()
 
 
 @admin.register(ApiKey)

@@ -1,11 +1,9 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin import AuditHistoryAdmin
-from billing.errors import BillingError
+from billing.admin import AuditHistoryAdmin, RecordedAdmin, ServiceAdmin, frozen
 from contracts import models
-from contracts.models import ChargeStatus
-from contracts.services import charge_request_approve, charge_request_reject
+from contracts.services import charge_request_approve, charge_request_reject, period_add
 
 
 class ContactInline(admin.TabularInline):
@@ -40,8 +38,12 @@ class CustomModuleInline(admin.TabularInline):
 
 
 class ServicePeriodInline(admin.TabularInline):
+    """Shown here; a period is added on its own page (through period_add) and never changed after."""
+
     model = models.ServicePeriod
     extra = 0
+    can_delete = False
+    show_change_link = True
     fields = [
         "kind",
         "start",
@@ -53,7 +55,10 @@ class ServicePeriodInline(admin.TabularInline):
         "retroactive",
         "lapsed_at",
     ]
-    readonly_fields = ["lapsed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class PersonDayBundleInline(admin.TabularInline):
@@ -71,13 +76,25 @@ class ContractAdmin(AuditHistoryAdmin):
     inlines = [LicensedProductInline, CustomModuleInline, ServicePeriodInline, PersonDayBundleInline]
 
 
+PERIOD_TERMS = ["contract", "kind", "start", "end", "tier", "calendar", "fee", "trainings_per_year",
+                "retroactive"]  # fmt: skip
+
+
 @admin.register(models.ServicePeriod)
-class ServicePeriodAdmin(AuditHistoryAdmin):
+class ServicePeriodAdmin(RecordedAdmin):
+    """A period is added through period_add (no overlap within a contract, no fee for a free period) and
+    never changed after: its dates and fee are what was charged, renewed or let lapse."""
+
     list_display = ["contract", "kind", "start", "end", "tier", "fee", "lapsed_at"]
     list_filter = ["kind", "tier", "lapsed_at"]
     search_fields = ["contract__number", "contract__customer__code"]
     list_select_related = ["contract", "tier"]
     date_hierarchy = "end"
+    fields = [*PERIOD_TERMS, "lapsed_at"]
+    readonly_fields = ["lapsed_at"]
+
+    def record(self, request, data):
+        return period_add(**{name: data[name] for name in PERIOD_TERMS})
 
 
 @admin.register(models.ConsumptionEntry)
@@ -114,7 +131,10 @@ class ChargeRequestEventInline(admin.TabularInline):
 
 
 @admin.register(models.ChargeRequest)
-class ChargeRequestAdmin(AuditHistoryAdmin):
+class ChargeRequestAdmin(ServiceAdmin):
+    """Charge requests are read here and move only through charge_request_approve and _reject (the
+    actions): their scope and estimate are what the approvers and the customer see, never edited."""
+
     list_display = [
         "id",
         "customer",
@@ -127,17 +147,6 @@ class ChargeRequestAdmin(AuditHistoryAdmin):
     list_filter = ["status"]
     search_fields = ["customer__code", "ticket_ref", "description"]
     list_select_related = ["customer"]
-    readonly_fields = [
-        "status",
-        "requested_by",
-        "approved_by",
-        "finance_approved_by",
-        "sent_to_customer_at",
-        "customer_answer_name",
-        "customer_answer_ip",
-        "customer_answered_at",
-        "closed_at",
-    ]
     exclude = ["requested_by_user"]
     inlines = [ChargeRequestEventInline]
     actions = ["approve", "reject"]
@@ -145,25 +154,19 @@ class ChargeRequestAdmin(AuditHistoryAdmin):
     def has_add_permission(self, request):
         return False  # requests come from tickets, through the API, with their requester
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def get_readonly_fields(self, request, obj=None):
-        """Nothing that was approved can change: the customer confirms what the approvers saw."""
-        if obj is not None and obj.status != ChargeStatus.PENDING_APPROVAL:
-            return [f.name for f in self.model._meta.fields]
-        return self.readonly_fields
+        return [name for name in frozen(self.model) if name != "requested_by_user"]
 
-    @admin.action(description=_("Approve the selected charge requests"))
+    @admin.action(description=_("Approve the selected charge requests"), permissions=["change"])
     def approve(self, request, queryset):
-        self._apply(request, queryset, charge_request_approve)
+        self._decide(request, queryset, charge_request_approve)
 
-    @admin.action(description=_("Reject the selected charge requests"))
+    @admin.action(description=_("Reject the selected charge requests"), permissions=["change"])
     def reject(self, request, queryset):
-        self._apply(request, queryset, charge_request_reject)
+        self._decide(request, queryset, charge_request_reject)
 
-    def _apply(self, request, queryset, service):
-        for charge in queryset:
-            try:
-                charge = service(request=charge, by=request.user)
-            except BillingError as error:
-                self.message_user(request, f"#{charge.pk}: {error}", level=messages.ERROR)
-            else:
-                self.message_user(request, f"#{charge.pk}: {charge.get_status_display()}")
+    def _decide(self, request, queryset, service):
+        self.apply_service(request, queryset, lambda charge: service(request=charge, by=request.user))

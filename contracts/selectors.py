@@ -3,6 +3,8 @@
 import datetime
 from decimal import Decimal
 
+from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, QuerySet
+
 from contracts.models import ConsumptionEntry, Contact, Customer, CustomModule, LicensedProduct, ServicePeriod
 from contracts.quotas import person_day_quota, training_quota
 
@@ -14,13 +16,53 @@ class PeriodStatus:
     LAPSED = "lapsed"
 
 
+# Is this period renewed? The terms (服务有效期) promise service only within a period, free or paid, so a
+# period is renewed when the service goes on without a day's gap: another period of the same customer (on
+# the same contract or on the customer's renewal contract that continues it) starts no later than the day
+# after this one ends and ends after it. A renewal that starts later leaves a gap in which the vendor
+# promises nothing: the period has lapsed (a retroactive renewal, period_renew, closes the gap and so
+# renews it). Lapse marking, renewal reminders, renewal drafts and the renewals page all ask this.
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def continues(later: ServicePeriod, period: ServicePeriod) -> bool:
+    """Whether ``later`` renews ``period`` (same customer, no gap, ends later); both loaded."""
+    return (
+        later.pk != period.pk
+        and later.contract.customer_id == period.contract.customer_id
+        and later.end > period.end
+        and later.start <= period.end + ONE_DAY
+    )
+
+
+def _continuations() -> QuerySet:
+    return ServicePeriod.objects.filter(
+        contract__customer_id=OuterRef("contract__customer_id"),
+        end__gt=OuterRef("end"),
+        start__lte=ExpressionWrapper(OuterRef("end") + ONE_DAY, output_field=DateField()),
+    )
+
+
+def periods_renewed(periods: QuerySet, *, renewed: bool = True) -> QuerySet:
+    """The periods of ``periods`` that are renewed (or, with ``renewed=False``, that are not)."""
+    condition = Exists(_continuations())
+    return periods.filter(condition if renewed else ~condition)
+
+
+def period_renewed(period: ServicePeriod) -> bool:
+    """Whether another period of the customer continues ``period`` without a gap (see above)."""
+    return periods_renewed(ServicePeriod.objects.filter(pk=period.pk)).exists()
+
+
 def period_status(period: ServicePeriod, periods: list[ServicePeriod], today: datetime.date) -> str:
-    """Upcoming, active, renewed (ended with a later period) or lapsed (ended unrenewed)."""
+    """Upcoming, active, renewed (ended and continued by a later period, see ``continues``) or lapsed
+    (ended unrenewed). ``periods`` are the customer's periods, loaded with their contracts."""
     if period.start > today:
         return PeriodStatus.UPCOMING
     if period.end >= today:
         return PeriodStatus.ACTIVE
-    return PeriodStatus.RENEWED if any(p.end > period.end for p in periods) else PeriodStatus.LAPSED
+    renewed = any(continues(other, period) for other in periods)
+    return PeriodStatus.RENEWED if renewed else PeriodStatus.LAPSED
 
 
 def customer_coverage(*, customer: Customer, today: datetime.date) -> dict:

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -14,12 +13,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from billing.closing import apply_closing_rule, reopenable
+from billing.closing import apply_closing_rule
 from billing.errors import BillingError
 from billing.history import api_key_reason, history_record
 from billing.idempotency import IdempotencyConflict
 from billing.mail import absolute_url, mail_contacts
 from billing.models import ApiKey
+from billing.reminders import remind_once_per_step
+from billing.signed_answer import SignedAnswer
 from catalog.models import (
     BusinessCalendar,
     DeliveryMode,
@@ -47,7 +48,7 @@ from contracts.models import (
     overlapping_periods,
 )
 from contracts.quotas import HUNDREDTH, bundles_with_use
-from contracts.selectors import consumption_left
+from contracts.selectors import consumption_left, periods_renewed
 
 CUSTOMER_LINK_SALT = "contracts.charge-request.customer"
 # The terms' closing rule: unanswered for a month, closed; not reopened within a further month, final.
@@ -57,6 +58,12 @@ class Conflict(BillingError):
     """A request that clashes with what is recorded (HTTP 409)."""
 
     status = 409
+
+
+def contract_customer_check(*, contract: Contract | None, customer: Customer) -> None:
+    """A document of ``customer`` names none of another customer's contracts."""
+    if contract is not None and contract.customer_id != customer.pk:
+        raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
 
 
 @transaction.atomic
@@ -129,67 +136,66 @@ def period_renew(
 
 
 def periods_mark_lapsed(*, today: datetime.date) -> int:
-    """Marks periods that ended before ``today`` with no later period of the customer as lapsed."""
+    """Marks periods that ended before ``today`` and are not renewed (contracts.selectors.period_renewed)
+    as lapsed."""
     marked = 0
-    for period in ServicePeriod.objects.filter(end__lt=today, lapsed_at__isnull=True).select_related(
-        "contract"
-    ):
-        renewed = ServicePeriod.objects.filter(
-            contract__customer_id=period.contract.customer_id, end__gt=period.end
-        ).exists()
-        if not renewed:
-            with transaction.atomic():
-                if ServicePeriod.objects.filter(pk=period.pk, lapsed_at__isnull=True).update(
-                    lapsed_at=timezone.now()
-                ):
-                    history_record(
-                        ServicePeriod.objects.filter(pk=period.pk), reason=gettext("lapsed: not renewed")
-                    )
-                    marked += 1
+    ended = ServicePeriod.objects.filter(end__lt=today, lapsed_at__isnull=True)
+    for period in periods_renewed(ended, renewed=False):
+        with transaction.atomic():
+            if ServicePeriod.objects.filter(pk=period.pk, lapsed_at__isnull=True).update(
+                lapsed_at=timezone.now()
+            ):
+                history_record(
+                    ServicePeriod.objects.filter(pk=period.pk), reason=gettext("lapsed: not renewed")
+                )
+                marked += 1
     return marked
 
 
 def renewal_reminders_send(*, today: datetime.date) -> list[RenewalReminder]:
     """E-mails the account manager about periods ending within a reminder step (RENEWAL_REMINDER_DAYS) and
-    not renewed; each step of a period is recorded once (a unique row), so a rerun sends nothing twice.
-    When several steps are due at once (the task did not run for a while) one e-mail covers them."""
+    not renewed (contracts.selectors.period_renewed), once per step (billing.reminders)."""
     steps = sorted(settings.RENEWAL_REMINDER_DAYS, reverse=True)
     sent = []
     due = ServicePeriod.objects.filter(end__gte=today, end__lte=today + datetime.timedelta(days=steps[0]))
-    for period in due.select_related("contract__customer__account_manager", "tier"):
-        customer = period.contract.customer
-        if ServicePeriod.objects.filter(contract__customer=customer, start__gt=period.end).exists():
-            continue
+    for period in periods_renewed(due, renewed=False).select_related(
+        "contract__customer__account_manager", "tier"
+    ):
         days_left = (period.end - today).days
-        new = []
-        for step in (s for s in steps if days_left <= s):
-            try:
-                with transaction.atomic():
-                    new.append(RenewalReminder.objects.create(period=period, days_before=step))
-            except IntegrityError:
-                continue  # this step was sent before
-        manager = customer.account_manager
-        if new and manager is not None and manager.email:
-            send_mail(
-                gettext("Renewal due: %(customer)s, service ends %(end)s")
-                % {"customer": customer.legal_name, "end": period.end},
-                gettext(
-                    "The %(kind)s of %(customer)s (contract %(contract)s, fee %(fee)s) ends on %(end)s, "
-                    "in %(days)s days. A renewal quote is drafted for it."
-                )
-                % {
-                    "kind": period.get_kind_display(),
-                    "customer": customer.legal_name,
-                    "contract": period.contract.number,
-                    "fee": period.fee,
-                    "end": period.end,
-                    "days": days_left,
-                },
-                None,
-                [manager.email],
-            )
-        sent.extend(new)
+        sent += remind_once_per_step(
+            model=RenewalReminder,
+            document_field="period",
+            step_field="days_before",
+            document=period,
+            steps_due=[step for step in steps if days_left <= step],
+            send=lambda _new, period=period, days_left=days_left: _mail_renewal_due(period, days_left),
+        )
     return sent
+
+
+def _mail_renewal_due(period: ServicePeriod, days_left: int) -> None:
+    customer = period.contract.customer
+    manager = customer.account_manager
+    if manager is None or not manager.email:
+        return
+    send_mail(
+        gettext("Renewal due: %(customer)s, service ends %(end)s")
+        % {"customer": customer.legal_name, "end": period.end},
+        gettext(
+            "The %(kind)s of %(customer)s (contract %(contract)s, fee %(fee)s) ends on %(end)s, "
+            "in %(days)s days. A renewal quote is drafted for it."
+        )
+        % {
+            "kind": period.get_kind_display(),
+            "customer": customer.legal_name,
+            "contract": period.contract.number,
+            "fee": period.fee,
+            "end": period.end,
+            "days": days_left,
+        },
+        None,
+        [manager.email],
+    )
 
 
 def consume(
@@ -447,8 +453,7 @@ def charge_request_create(
         raise BillingError(
             _("Give estimated person-days or an estimated amount."), code="charge_needs_estimate"
         )
-    if contract is not None and contract.customer_id != customer.pk:
-        raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
+    contract_customer_check(contract=contract, customer=customer)
     with transaction.atomic():
         request = ChargeRequest.objects.create(
             customer=customer,
@@ -497,42 +502,82 @@ def charge_request_value(request: ChargeRequest) -> Money:
     return charge_request_price(request).gross
 
 
+def _approval_refusal(request: ChargeRequest, user) -> BillingError | None:
+    """Why ``user`` may not approve ``request`` now, or None when they may. Nobody approves their own
+    request; the customer's own account manager (or a superuser) gives the first approval, finance the
+    second (above CHARGE_FINANCE_APPROVAL_ABOVE), and one person never gives both (four eyes)."""
+    if request.requested_by_user_id is not None and request.requested_by_user_id == user.pk:
+        return BillingError(_("The requester cannot approve their own request."), code="own_request")
+    if request.status == ChargeStatus.PENDING_APPROVAL:
+        if not user.has_perm("contracts.approve_chargerequest"):
+            return BillingError(
+                _("Only an account manager approves charge requests."), code="forbidden_approval"
+            )
+        manager_id = request.customer.account_manager_id
+        if manager_id is not None and manager_id != user.pk and not user.is_superuser:
+            return BillingError(
+                _("Only the customer's own account manager approves its charge requests."),
+                code="forbidden_approval",
+            )
+        return None
+    if request.status == ChargeStatus.PENDING_FINANCE:
+        if not user.has_perm("contracts.finance_approve_chargerequest"):
+            return BillingError(
+                _("Finance approves charge requests of this size."), code="forbidden_approval"
+            )
+        if request.approved_by_id == user.pk:
+            return BillingError(_("A second approval needs a second person."), code="same_approver")
+        return None
+    return Conflict(
+        _("A request that is %(status)s cannot be approved."),
+        code="charge_status",
+        params={"status": request.get_status_display()},
+    )
+
+
+def charge_request_can_approve(request: ChargeRequest, user) -> bool:
+    """Whether charge_request_approve would accept ``user``'s approval of ``request`` now: what the pages
+    ask before they list a request as waiting for the user."""
+    return _approval_refusal(request, user) is None
+
+
+def _rejection_refusal(request: ChargeRequest, user) -> BillingError | None:
+    if request.status not in (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE):
+        return Conflict(
+            _("A request that is %(status)s cannot be rejected."),
+            code="charge_status",
+            params={"status": request.get_status_display()},
+        )
+    if not (
+        user.has_perm("contracts.approve_chargerequest")
+        or user.has_perm("contracts.finance_approve_chargerequest")
+    ):
+        return BillingError(_("Only an approver rejects charge requests."), code="forbidden_approval")
+    return None
+
+
+def charge_request_can_reject(request: ChargeRequest, user) -> bool:
+    """Whether charge_request_reject would accept ``user``'s rejection of ``request`` now."""
+    return _rejection_refusal(request, user) is None
+
+
 @transaction.atomic
 def charge_request_approve(*, request: ChargeRequest, by, note: str = "") -> ChargeRequest:
     """The account manager approves; above CHARGE_FINANCE_APPROVAL_ABOVE finance approves too. Nobody
     approves their own request, and one person never gives both approvals."""
     request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
-    if request.requested_by_user_id is not None and request.requested_by_user_id == by.pk:
-        raise BillingError(_("The requester cannot approve their own request."), code="own_request")
+    refusal = _approval_refusal(request, by)
+    if refusal is not None:
+        raise refusal
     if request.status == ChargeStatus.PENDING_APPROVAL:
-        if not by.has_perm("contracts.approve_chargerequest"):
-            raise BillingError(
-                _("Only an account manager approves charge requests."), code="forbidden_approval"
-            )
-        manager_id = request.customer.account_manager_id
-        if manager_id is not None and manager_id != by.pk and not by.is_superuser:
-            raise BillingError(
-                _("Only the customer's own account manager approves its charge requests."),
-                code="forbidden_approval",
-            )
         request.approved_by = by
         threshold = Money(settings.CHARGE_FINANCE_APPROVAL_ABOVE, "CNY")
         value = charge_request_value(request)
         needs_finance = str(value.currency) != "CNY" or value > threshold
         request.status = ChargeStatus.PENDING_FINANCE if needs_finance else ChargeStatus.AWAITING_CUSTOMER
-    elif request.status == ChargeStatus.PENDING_FINANCE:
-        if not by.has_perm("contracts.finance_approve_chargerequest"):
-            raise BillingError(_("Finance approves charge requests of this size."), code="forbidden_approval")
-        if request.approved_by_id == by.pk:
-            raise BillingError(_("A second approval needs a second person."), code="same_approver")
+    else:
         request.finance_approved_by = by
         request.status = ChargeStatus.AWAITING_CUSTOMER
-    else:
-        raise Conflict(
-            _("A request that is %(status)s cannot be approved."),
-            code="charge_status",
-            params={"status": request.get_status_display()},
-        )
     if request.status == ChargeStatus.AWAITING_CUSTOMER:
         request.sent_to_customer_at = timezone.now()
     request.save()
@@ -545,55 +590,57 @@ def charge_request_approve(*, request: ChargeRequest, by, note: str = "") -> Cha
 @transaction.atomic
 def charge_request_reject(*, request: ChargeRequest, by, note: str = "") -> ChargeRequest:
     request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
-    if request.status not in (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE):
-        raise Conflict(
-            _("A request that is %(status)s cannot be rejected."),
-            code="charge_status",
-            params={"status": request.get_status_display()},
-        )
-    if not (
-        by.has_perm("contracts.approve_chargerequest")
-        or by.has_perm("contracts.finance_approve_chargerequest")
-    ):
-        raise BillingError(_("Only an approver rejects charge requests."), code="forbidden_approval")
+    refusal = _rejection_refusal(request, by)
+    if refusal is not None:
+        raise refusal
     request.status = ChargeStatus.REJECTED
     request.save(update_fields=["status"])
     _event(request, by.get_username(), note)
     return request
 
 
+def _not_answerable(request: ChargeRequest) -> BillingError:
+    return Conflict(
+        _("This request is %(status)s and cannot be answered any more."),
+        code="charge_status",
+        params={"status": request.get_status_display()},
+    )
+
+
+# Links expire CHARGE_REQUEST_LINK_MAX_AGE_DAYS after they are made (the closing rule's month to answer
+# plus a month to reopen).
+CUSTOMER_ANSWER = SignedAnswer(
+    model=ChargeRequest,
+    salt=CUSTOMER_LINK_SALT,
+    key="charge_request",
+    max_age_setting="CHARGE_REQUEST_LINK_MAX_AGE_DAYS",
+    waiting=ChargeStatus.AWAITING_CUSTOMER,
+    closed=ChargeStatus.CLOSED,
+    accepted=ChargeStatus.CONFIRMED,
+    declined=ChargeStatus.DECLINED,
+    name_field="customer_answer_name",
+    ip_field="customer_answer_ip",
+    at_field="customer_answered_at",
+    refusal=_not_answerable,
+)
+
+
 @transaction.atomic
 def charge_request_customer_answer(
     *, request: ChargeRequest, accept: bool, name: str, ip: str | None
 ) -> ChargeRequest:
-    """The customer confirms or declines through the signed link; a closed request may be reopened (and
-    answered) within a month of closing."""
-    request = ChargeRequest.objects.select_for_update().get(pk=request.pk)
-    now = timezone.now()
-    if not charge_request_answerable(request, now=now):
-        raise Conflict(
-            _("This request is %(status)s and cannot be answered any more."),
-            code="charge_status",
-            params={"status": request.get_status_display()},
-        )
-    if not name.strip():
-        raise BillingError(_("Please give your name."), code="name_required")
-    if request.status == ChargeStatus.CLOSED:
-        _event(request, name, gettext("reopened by the customer"))
-    request.status = ChargeStatus.CONFIRMED if accept else ChargeStatus.DECLINED
-    request.customer_answer_name = name.strip()[:100]
-    request.customer_answer_ip = ip
-    request.customer_answered_at = now
-    request.save()
+    """The customer confirms or declines through the signed link (billing.signed_answer); a closed request
+    may be reopened (and answered) within a month of closing."""
+    request, before = CUSTOMER_ANSWER.record(request, accept=accept, name=name, ip=ip)
+    if before == ChargeStatus.CLOSED:
+        _event(request, name, gettext("reopened by the customer"), status=before)
     _event(request, f"{name.strip()[:100]} ({ip or '-'})")
     return request
 
 
 def charge_request_answerable(request: ChargeRequest, *, now: datetime.datetime) -> bool:
     """Waiting for the customer, or closed unanswered less than a month ago (so it may be reopened)."""
-    if request.status == ChargeStatus.AWAITING_CUSTOMER:
-        return True
-    return reopenable(request, closed=ChargeStatus.CLOSED, now=now)
+    return CUSTOMER_ANSWER.answerable(request, now=now)
 
 
 def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[int, int]:
@@ -617,24 +664,18 @@ def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) 
 
 
 def customer_link_token(request: ChargeRequest) -> str:
-    return signing.dumps({"charge_request": request.pk}, salt=CUSTOMER_LINK_SALT)
+    return CUSTOMER_ANSWER.token(request)
 
 
 def charge_request_from_token(token: str) -> ChargeRequest:
-    """The request a customer link points at; links expire CHARGE_REQUEST_LINK_MAX_AGE_DAYS after they are
-    made (the closing rule's month to answer plus a month to reopen). The salt keeps other signed values
-    (quote links) from opening a charge request."""
-    max_age = datetime.timedelta(days=settings.CHARGE_REQUEST_LINK_MAX_AGE_DAYS)
-    try:
-        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=max_age)
-        return ChargeRequest.objects.select_related("customer").get(pk=payload["charge_request"])
-    # ValueError: a value signed with this salt but without a timestamp, or an id that is not a number
-    except (signing.BadSignature, KeyError, TypeError, ValueError, ChargeRequest.DoesNotExist) as error:
-        raise BillingError(_("This link is invalid or has expired."), code="bad_link") from error
+    """The request a customer link points at (billing.signed_answer)."""
+    return CUSTOMER_ANSWER.document(token)
 
 
-def _event(request: ChargeRequest, actor: str, note: str = "") -> None:
-    ChargeRequestEvent.objects.create(request=request, status=request.status, actor=actor[:150], note=note)
+def _event(request: ChargeRequest, actor: str, note: str = "", *, status: str | None = None) -> None:
+    ChargeRequestEvent.objects.create(
+        request=request, status=status or request.status, actor=actor[:150], note=note
+    )
 
 
 def _mail_customer(request: ChargeRequest, *, closed: bool = False) -> None:

@@ -3,20 +3,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.errors import BillingError
+from billing.signed_answer import answer_page
 from billing.staff import run_service
 from contracts.entitlements import decide
 from contracts.forms import EntitlementLookupForm
 from contracts.models import ChargeRequest, ChargeStatus, Customer
 from contracts.services import (
-    charge_request_answerable,
+    CUSTOMER_ANSWER,
     charge_request_approve,
+    charge_request_can_approve,
     charge_request_customer_answer,
-    charge_request_from_token,
     charge_request_price,
     charge_request_reject,
 )
@@ -25,27 +25,13 @@ from contracts.services import (
 @require_http_methods(["GET", "POST"])
 def charge_request_answer(request, token: str):
     """The customer confirms or declines an out-of-scope charge (or reopens a closed one)."""
-    try:
-        charge = charge_request_from_token(token)
-    except BillingError as error:
-        return render(request, "contracts/charge_request_answer.html", {"error": error}, status=404)
-    error = None
-    if request.method == "POST" and request.POST.get("answer") in ("accept", "decline"):
-        try:
-            charge = charge_request_customer_answer(
-                request=charge,
-                accept=request.POST["answer"] == "accept",
-                name=request.POST.get("name", ""),
-                ip=request.META.get("REMOTE_ADDR"),
-            )
-        except BillingError as failure:
-            error = failure
-    answerable = charge_request_answerable(charge, now=timezone.now())
-    return render(
+    return answer_page(
         request,
-        "contracts/charge_request_answer.html",
-        {"charge": charge, "error": error, "answerable": answerable, "price": charge_request_price(charge)},
-        status=400 if error else 200,
+        token,
+        link=CUSTOMER_ANSWER,
+        template="contracts/charge_request_answer.html",
+        answer=lambda document, **answer: charge_request_customer_answer(request=document, **answer),
+        context=lambda charge: {"charge": charge, "price": charge_request_price(charge)},
     )
 
 
@@ -78,21 +64,13 @@ def entitlement_lookup(request):
 @login_required
 @permission_required("contracts.view_chargerequest", raise_exception=True)
 def charge_requests(request):
-    """Charge requests waiting for the user's approval (an account manager's own customers; finance's
-    large ones), with the rest of the open ones below."""
+    """Charge requests waiting for the user's approval (those charge_request_approve would accept from
+    them: an account manager's own customers, finance's large ones), with the rest below."""
     waiting = ChargeRequest.objects.filter(
         status__in=[ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE]
     ).select_related("customer")
     user = request.user
-    can_approve = user.has_perm("contracts.approve_chargerequest")
-    can_approve_large = user.has_perm("contracts.finance_approve_chargerequest")
-
-    def waits_for_user(charge: ChargeRequest) -> bool:
-        if charge.status == ChargeStatus.PENDING_FINANCE:
-            return can_approve_large
-        return can_approve and charge.customer.account_manager_id in (None, user.pk)
-
-    mine = [charge for charge in waiting if waits_for_user(charge)]
+    mine = [charge for charge in waiting if charge_request_can_approve(charge, user)]
     others = ChargeRequest.objects.exclude(pk__in=[c.pk for c in mine]).select_related("customer")[:50]
     customers = Customer.objects.filter(account_manager=user).select_related("account_manager")
     own_customers = customers.exists()

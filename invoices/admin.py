@@ -1,22 +1,26 @@
+import uuid
+
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
 
-from billing.admin import AuditHistoryAdmin
+from billing.admin import AuditHistoryAdmin, RecordedAdmin, ServiceAdmin, as_form_error, frozen
 from billing.errors import BillingError
 from invoices import models
 from invoices.resources import WorkLogCSV, WorkLogResource, WorkLogXLSX
 from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import (
+    invoice_delete_draft,
     invoice_issue,
     receipt_check,
     travel_expense_approve,
     travel_expense_cap,
     travel_expense_record,
+    work_log_record,
 )
 
 
@@ -59,7 +63,11 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(models.Invoice)
-class InvoiceAdmin(AuditHistoryAdmin):
+class InvoiceAdmin(ServiceAdmin):
+    """Invoices and credit notes, their lines and payments are read here; they change only through
+    invoices.services, as on the finance pages: a draft is issued (the action) or deleted (its charges
+    unbilled again), an issued one is only ever credited."""
+
     list_display = ["__str__", "kind", "customer", "status", "issue_date", "due_date", "gross", "balance"]
     list_filter = ["kind", "status", "series"]
     search_fields = ["number", "customer__code", "customer__legal_name"]
@@ -68,13 +76,20 @@ class InvoiceAdmin(AuditHistoryAdmin):
     actions = ["issue"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]  # changed only through invoices.services
+        return frozen(self.model)
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return obj is not None and obj.status == models.InvoiceStatus.DRAFT
+
+    def delete_model(self, request, obj):
+        invoice_delete_draft(invoice=obj)
+
+    def delete_queryset(self, request, queryset):
+        for invoice in queryset:
+            invoice_delete_draft(invoice=invoice)
 
     @admin.display(description=_("gross"))
     def gross(self, obj):
@@ -84,15 +99,9 @@ class InvoiceAdmin(AuditHistoryAdmin):
     def balance(self, obj):
         return invoice_balance(obj) if obj.status == models.InvoiceStatus.ISSUED else "—"
 
-    @admin.action(description=_("Issue the selected drafts"))
+    @admin.action(description=_("Issue the selected drafts"), permissions=["change"])
     def issue(self, request, queryset):
-        for invoice in queryset:
-            try:
-                issued = invoice_issue(invoice=invoice, by=request.user)
-            except BillingError as error:
-                self.message_user(request, f"{invoice}: {error}", level=messages.ERROR)
-            else:
-                self.message_user(request, str(issued))
+        self.apply_service(request, queryset, lambda invoice: invoice_issue(invoice=invoice, by=request.user))
 
 
 @admin.register(models.InvoiceRun)
@@ -123,10 +132,16 @@ class WorkLogImportForm(ImportForm):
         return upload
 
 
+WORK_LOG_FIELDS = ["customer", "engineer", "role", "work_date", "days", "on_site", "ticket_ref",
+                   "service_code", "description"]  # fmt: skip
+
+
 @admin.register(models.WorkLog)
-class WorkLogAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
+class WorkLogAdmin(RecordedAdmin, ImportExportModelAdmin):
     """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
-    until the whole file is valid."""
+    until the whole file is valid. One added here is recorded by work_log_record, as through the API;
+    a recorded log is read-only (what it bills was priced when it was charged), and one not charged yet
+    may be deleted and recorded again."""
 
     resource_classes = [WorkLogResource]
     import_formats = [WorkLogCSV, WorkLogXLSX]
@@ -144,8 +159,16 @@ class WorkLogAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
     list_filter = ["role", "on_site", ("processed_at", admin.EmptyFieldListFilter)]
     search_fields = ["customer__code", "engineer", "ticket_ref"]
     list_select_related = ["customer"]
+    fields = [*WORK_LOG_FIELDS, "order_line", "bundle", "processed_at", "idempotency_key"]
     # what a log delivers is checked by invoices.services.work_log_target (the API and the import)
     readonly_fields = ["processed_at", "idempotency_key", "order_line", "bundle"]
+    settled_field = "processed_at"
+
+    def record(self, request, data):
+        work_log, _new = work_log_record(
+            **{name: data[name] for name in WORK_LOG_FIELDS}, idempotency_key=f"admin:{uuid.uuid4()}"
+        )
+        return work_log
 
     def add_data_read_fail_error_to_form(self, form, e):
         """A file refused by our rules (encoding, columns, size) says why; other read failures as usual."""
@@ -172,10 +195,7 @@ class TravelExpenseForm(forms.ModelForm):
     def clean_receipt(self):
         receipt = self.cleaned_data["receipt"]
         if receipt and "receipt" in self.changed_data:
-            try:
-                receipt_check(receipt)
-            except BillingError as error:
-                raise forms.ValidationError(str(error), code=error.code) from error
+            as_form_error(receipt_check, receipt)
         return receipt
 
     def clean(self):
@@ -194,9 +214,10 @@ class TravelExpenseForm(forms.ModelForm):
 
 
 @admin.register(models.TravelExpense)
-class TravelExpenseAdmin(AuditHistoryAdmin):
-    """Recorded and approved through invoices.services: a recorded expense is not edited here, and the
-    page shows the amount claimed beside what is billed (up to the policy's cap)."""
+class TravelExpenseAdmin(RecordedAdmin):
+    """An expense added here is recorded by travel_expense_record and approved by travel_expense_approve
+    (the action), as on the pages; a recorded expense is read-only (delete one not approved yet and record
+    it again), and the page shows the amount claimed beside what is billed (up to the policy's cap)."""
 
     form = TravelExpenseForm
     list_display = [
@@ -217,46 +238,31 @@ class TravelExpenseAdmin(AuditHistoryAdmin):
     list_select_related = ["customer", "recorded_by"]
     autocomplete_fields = ["customer"]
     actions = ["approve"]
+    settled_field = "approved_at"
+
+    readonly_fields = ["cap", "excess", "recorded_by", "approved_by", "approved_at"]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return ["cap", "excess", "recorded_by", "approved_by", "approved_at"]
-        return [*TravelExpenseForm.Meta.fields, "cap", "excess", "billed_amount", "recorded_by",
-                "approved_by", "approved_at"]  # fmt: skip
+            return self.readonly_fields
+        return [*super().get_readonly_fields(request, obj), "billed_amount"]
 
     @admin.display(description=_("billed"))
     def billed_amount(self, obj):
         return obj.billed_amount
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            return  # every field is read-only once recorded
-        data = form.cleaned_data
-        expense = travel_expense_record(
-            customer=data["customer"],
-            category=data["category"],
-            spent_on=data["spent_on"],
-            amount=data["amount"],
-            quantity=data["quantity"],
-            description=data["description"],
-            ticket_ref=data["ticket_ref"],
-            receipt=data["receipt"],
-            by=request.user,
+    def record(self, request, data):
+        return travel_expense_record(
+            **{name: data[name] for name in TravelExpenseForm.Meta.fields}, by=request.user
         )
-        obj.pk = expense.pk
 
-    @admin.action(description=_("Approve the selected expenses (re-invoiced at cost)"))
+    @admin.action(
+        description=_("Approve the selected expenses (re-invoiced at cost)"), permissions=["change"]
+    )
     def approve(self, request, queryset):
-        approved = 0
-        for expense in queryset:
-            try:
-                travel_expense_approve(expense=expense, by=request.user)
-            except BillingError as error:
-                self.message_user(request, f"{expense}: {error}", level=messages.ERROR)
-            else:
-                approved += 1
-        if approved:
-            self.message_user(request, _("Approved."))
+        self.apply_service(
+            request, queryset, lambda expense: travel_expense_approve(expense=expense, by=request.user)
+        )
 
 
 @admin.register(models.DataVolumeUsage)

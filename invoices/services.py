@@ -18,6 +18,7 @@ from billing.errors import BillingError
 from billing.history import CREATED, history_record
 from billing.mail import mail_contacts
 from billing.money import round_fen
+from billing.reminders import remind_once_per_step
 from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import Priced, price_agreed, price_at_cost, price_service, travel_cap
 from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
@@ -926,33 +927,35 @@ REMINDER_STEPS = (1, 30, 60, 90)
 
 def overdue_reminders_send(*, today: datetime.date) -> list[InvoiceReminder]:
     """E-mails the customer's contacts about invoices past due with money open, once at each step (1, 30,
-    60 and 90 days overdue); a rerun sends nothing twice. Steps missed meanwhile make one e-mail."""
+    60 and 90 days overdue; billing.reminders)."""
     sent = []
     for bucket in overdue_by_age(today=today).values():
         for invoice, open_amount, days in bucket:
-            new = []
-            for step in (s for s in REMINDER_STEPS if days >= s):
-                try:
-                    with transaction.atomic():
-                        new.append(InvoiceReminder.objects.create(invoice=invoice, days_overdue=step))
-                except IntegrityError:
-                    continue
-            if new:
-                mail_contacts(
-                    invoice.customer.contacts.all(),
-                    gettext("Invoice %(number)s is overdue") % {"number": invoice.number},
-                    gettext(
-                        "Invoice %(number)s of %(date)s was due on %(due)s; %(open)s is still open. "
-                        "Please pay to %(bank)s, account %(account)s, quoting the invoice number."
-                    )
-                    % {
-                        "number": invoice.number,
-                        "date": invoice.issue_date,
-                        "due": invoice.due_date,
-                        "open": open_amount,
-                        "bank": settings.VENDOR["bank"],
-                        "account": settings.VENDOR["bank_account"],
-                    },
-                )
-            sent.extend(new)
+            sent += remind_once_per_step(
+                model=InvoiceReminder,
+                document_field="invoice",
+                step_field="days_overdue",
+                document=invoice,
+                steps_due=[step for step in REMINDER_STEPS if days >= step],
+                send=lambda _new, invoice=invoice, due=open_amount: _mail_overdue(invoice, due),
+            )
     return sent
+
+
+def _mail_overdue(invoice: Invoice, open_amount: Money) -> None:
+    mail_contacts(
+        invoice.customer.contacts.all(),
+        gettext("Invoice %(number)s is overdue") % {"number": invoice.number},
+        gettext(
+            "Invoice %(number)s of %(date)s was due on %(due)s; %(open)s is still open. "
+            "Please pay to %(bank)s, account %(account)s, quoting the invoice number."
+        )
+        % {
+            "number": invoice.number,
+            "date": invoice.issue_date,
+            "due": invoice.due_date,
+            "open": open_amount,
+            "bank": settings.VENDOR["bank"],
+            "account": settings.VENDOR["bank_account"],
+        },
+    )

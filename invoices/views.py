@@ -38,7 +38,7 @@ from invoices.services import invoice_run_start
 from invoices.statement_views import may_see_statement
 from quotes.models import OrderLine, Quote, QuoteStatus, ServiceOrder
 from quotes.selectors import renewal_pipeline
-from quotes.services import largest_discount, order_close, quote_totals
+from quotes.services import largest_discount, order_close, quote_can_approve, quote_totals
 
 
 @login_required
@@ -211,8 +211,8 @@ def consumption_correct_view(request, code: str, pk: int):
 @login_required
 @permission_required("quotes.view_quote", raise_exception=True)
 def quotes_by_state(request):
-    """Sales: quotes by state with their value (the latest 200); those waiting for a discount approval, all
-    of them, first."""
+    """Sales: quotes by state with their value (the latest 200); first, all those whose discount waits for
+    this user's approval (quotes.services.quote_can_approve)."""
     quotes = Quote.objects.select_related("customer").prefetch_related("lines")
     by_state = {}
     for quote in quotes.order_by("-created_at")[:200]:
@@ -220,6 +220,7 @@ def quotes_by_state(request):
     waiting = [
         (quote, quote_totals(quote)["gross"], largest_discount(quote))
         for quote in quotes.filter(status=QuoteStatus.PENDING_APPROVAL).order_by("created_at")
+        if quote_can_approve(quote, request.user)
     ]
     return render(request, "quotes/quotes.html", {"by_state": by_state, "waiting": waiting})
 

@@ -1,7 +1,10 @@
 """Quotes in the admin: build one from the catalogue, submit, approve a large discount, send, revise.
 
-New lines go through quotes.services, which prices them from the quote's rate card version; stored lines
-are shown read-only. The customer answers through the signed link shown on the quote.
+Every change goes through quotes.services, as on the staff pages: a quote is created by quote_create (the
+contract of another customer refused), new lines are priced by quote_add_line from the quote's rate card
+version, the discount by quote_set_discount, the approval by quote_approve_discount. The customer, the
+contract, the date, the status and the prices of a stored quote are read-only. The customer answers
+through the signed link shown on the quote.
 """
 
 from django import forms
@@ -10,20 +13,24 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin import AuditHistoryAdmin
+from billing.admin import ServiceAdmin, as_form_error, frozen
 from billing.errors import BillingError
 from billing.mail import absolute_url
 from catalog.models import PricingBasis
+from contracts.services import contract_customer_check
 from quotes import models
 from quotes.services import (
     customer_link_token,
     quote_add_line,
     quote_add_travel,
     quote_approve_discount,
+    quote_can_approve,
     quote_create,
+    quote_fingerprint,
     quote_revise,
     quote_send,
     quote_set_discount,
+    quote_set_terms,
     quote_submit,
     quote_totals,
 )
@@ -99,18 +106,13 @@ class NewLineInline(admin.TabularInline):
 
 
 class QuoteForm(forms.ModelForm):
+    approval_reason = forms.CharField(
+        label=_("reason for the approval"), required=False, widget=forms.Textarea
+    )  # read by quote_approve_discount only, never saved as typed
+
     class Meta:
         model = models.Quote
-        fields = [
-            "customer",
-            "contract",
-            "quote_date",
-            "valid_until",
-            "discount",
-            "notes",
-            "terms",
-            "approval_reason",
-        ]
+        fields = ["customer", "contract", "quote_date", "valid_until", "discount", "notes", "terms"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,9 +120,19 @@ class QuoteForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].required = False
 
+    def clean(self):
+        data = super().clean()
+        if "customer" in self.fields and data.get("customer"):
+            as_form_error(contract_customer_check, contract=data.get("contract"), customer=data["customer"])
+        return data
+
+
+# Set when the quote is created (quote_create) and never changed in place: a revision copies them.
+SET_AT_CREATION = ["customer", "contract", "quote_date"]
+
 
 @admin.register(models.Quote)
-class QuoteAdmin(AuditHistoryAdmin):
+class QuoteAdmin(ServiceAdmin):
     form = QuoteForm
     change_form_template = "admin/quotes/quote/change_form.html"
     list_display = ["number", "revision", "kind", "customer", "quote_date", "valid_until", "status"]
@@ -140,6 +152,7 @@ class QuoteAdmin(AuditHistoryAdmin):
         "customer_link",
         "approved_by",
         "approved_at",
+        "given_reason",
         "sent_at",
         "answered_at",
         "answer_name",
@@ -153,16 +166,32 @@ class QuoteAdmin(AuditHistoryAdmin):
         return False  # numbers are gapless: a quote is declined or closed, never deleted
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.locked:
-            return [f.name for f in self.model._meta.fields] + ["totals", "customer_link"]
-        return self.readonly_fields
+        if obj is None:
+            return self.readonly_fields
+        if obj.locked:
+            return [*frozen(self.model), "totals", "customer_link", "given_reason"]
+        return [*SET_AT_CREATION, *self.readonly_fields]
 
     def get_exclude(self, request, obj=None):
         return None if obj is not None else ["approval_reason"]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        quote = self.get_object(request, object_id)
+        if quote is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "can_approve": quote_can_approve(quote, request.user),
+                "seen": quote_fingerprint(quote),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description=_("totals"))
     def totals(self, obj):
         return quote_totals(obj)["gross"] if obj.pk else "—"
+
+    @admin.display(description=_("reason for the approval"))
+    def given_reason(self, obj):
+        return obj.approval_reason or "—"
 
     @admin.display(description=_("customer's link"))
     def customer_link(self, obj):
@@ -172,6 +201,7 @@ class QuoteAdmin(AuditHistoryAdmin):
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("open"))
 
     def save_model(self, request, obj, form, change):
+        """Through the services only; a refusal rolls the whole save back (ServiceAdmin)."""
         data = form.cleaned_data
         if not change:
             created = quote_create(
@@ -186,20 +216,31 @@ class QuoteAdmin(AuditHistoryAdmin):
             )
             obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
             return
+        if {"valid_until", "notes", "terms"} & set(form.changed_data):
+            quote_set_terms(
+                quote=obj,
+                valid_until=data.get("valid_until") or obj.valid_until,
+                notes=data.get("notes", ""),
+                terms=data.get("terms", ""),
+            )
         if "discount" in form.changed_data:
             quote_set_discount(quote=obj, discount=data["discount"])
-        obj.save()
         if "_approve_discount" in request.POST:
             try:
-                quote_approve_discount(quote=obj, by=request.user, reason=data.get("approval_reason", ""))
+                quote_approve_discount(
+                    quote=obj,
+                    by=request.user,
+                    reason=data.get("approval_reason", ""),
+                    seen=request.POST.get("_seen") or None,
+                )
             except BillingError as error:
                 self.message_user(request, str(error), level=messages.ERROR)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not models.QuoteLine or not issubclass(formset.form, NewLineForm):
-            return super().save_formset(request, form, formset, change)
-        quote = form.instance
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # for the history
+        if not issubclass(formset.form, NewLineForm):
+            return None  # stored lines are read-only: they change through the services only
+        quote = form.instance
         for line_form in formset.forms:
             data = getattr(line_form, "cleaned_data", None)
             if not data or not line_form.has_changed():
@@ -224,34 +265,29 @@ class QuoteAdmin(AuditHistoryAdmin):
                 self.message_user(request, str(error), level=messages.ERROR)
         return None
 
-    @admin.action(description=_("Submit (a large discount goes to a sales manager)"))
+    @admin.action(description=_("Submit (a large discount goes to a sales manager)"), permissions=["change"])
     def submit(self, request, queryset):
-        self._apply(request, queryset, lambda q: quote_submit(quote=q))
+        self.apply_service(request, queryset, lambda quote: quote_submit(quote=quote))
 
-    @admin.action(description=_("Send to the customer"))
+    @admin.action(description=_("Send to the customer"), permissions=["change"])
     def send(self, request, queryset):
-        self._apply(request, queryset, lambda q: quote_send(quote=q))
+        self.apply_service(request, queryset, lambda quote: quote_send(quote=quote))
 
-    @admin.action(description=_("Make a new revision"))
+    @admin.action(description=_("Make a new revision"), permissions=["change"])
     def revise(self, request, queryset):
-        self._apply(request, queryset, lambda q: quote_revise(quote=q, by=request.user))
-
-    def _apply(self, request, queryset, action):
-        for quote in queryset:
-            try:
-                result = action(quote)
-            except BillingError as error:
-                self.message_user(request, f"{quote.reference}: {error}", level=messages.ERROR)
-            else:
-                self.message_user(request, f"{result.reference}: {result.get_status_display()}")
+        self.apply_service(request, queryset, lambda quote: quote_revise(quote=quote, by=request.user))
 
 
 @admin.register(models.ServiceOrder)
-class ServiceOrderAdmin(AuditHistoryAdmin):
+class ServiceOrderAdmin(ServiceAdmin):
+    """Orders come from accepted quotes (quote_customer_answer) and are shown here, never changed: closing
+    goes through quotes.services.order_close (the staff order page and the API)."""
+
     list_display = ["__str__", "customer", "status", "created_at"]
     list_select_related = ["customer", "quote"]
-    # closing goes through quotes.services.order_close (the staff order page and the API)
-    readonly_fields = ["quote", "customer", "status", "closed_at", "closed_by", "close_reason"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return frozen(self.model)
 
     def has_add_permission(self, request):
         return False

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -17,15 +17,17 @@ from djmoney.money import Money
 from sequences import get_next_value
 from simple_history.utils import bulk_create_with_history
 
-from billing.closing import apply_closing_rule, reopenable
+from billing.closing import apply_closing_rule
 from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.mail import absolute_url, mail_contacts
+from billing.signed_answer import SignedAnswer
 from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier, TaxCategory
 from catalog.pricing import Priced, combined_discount, price_agreed, price_at_cost, price_service
 from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
-from contracts.services import period_renew
+from contracts.selectors import periods_renewed
+from contracts.services import contract_customer_check, period_renew
 from quotes.models import (
     InvoicingPolicy,
     LineKind,
@@ -81,8 +83,7 @@ def quote_create(
     """A draft quote numbered from the year's gapless series (the number is taken in this transaction,
     so a rolled-back creation leaves no hole). Prices and the currency come from the rate card in force on
     the quote date."""
-    if contract is not None and contract.customer_id != customer.pk:
-        raise BillingError(_("The contract belongs to another customer."), code="contract_customer")
+    contract_customer_check(contract=contract, customer=customer)
     quote_date = quote_date or timezone.localdate()
     rate_card = rate_card_in_force(on=quote_date)
     number = f"Q{quote_date.year}-{get_next_value(f'quotes-{quote_date.year}'):05d}"
@@ -217,6 +218,18 @@ def line_priced(line: QuoteLine, *, discount: Decimal | None = None) -> Priced:
 
 
 @transaction.atomic
+def quote_set_terms(*, quote: Quote, valid_until: datetime.date, notes: str, terms: str) -> Quote:
+    """Changes the validity, notes and terms of a quote not sent yet; its prices and status stay."""
+    current = Quote.objects.select_for_update().get(pk=quote.pk)
+    if current.locked:
+        raise _locked_error(current)
+    current.valid_until, current.notes, current.terms = valid_until, notes, terms
+    current.save(update_fields=["valid_until", "notes", "terms"])
+    quote.valid_until, quote.notes, quote.terms = valid_until, notes, terms
+    return current
+
+
+@transaction.atomic
 def quote_set_discount(*, quote: Quote, discount: Decimal) -> Quote:
     """Sets the quote-wide discount and reprices every line; a discount approval given earlier no longer
     holds."""
@@ -277,22 +290,37 @@ def quote_submit(*, quote: Quote) -> Quote:
     return quote
 
 
+def _discount_approval_refusal(quote: Quote, user) -> BillingError | None:
+    """Why ``user`` may not approve the discount of ``quote`` now, or None when they may: the quote waits
+    for an approval, the user is a sales manager and not the quote's author (four eyes)."""
+    if quote.status != QuoteStatus.PENDING_APPROVAL:
+        return QuoteConflict(_("This quote is not waiting for a discount approval."), code="quote_status")
+    if not user.has_perm("quotes.approve_discount"):
+        return BillingError(_("Only a sales manager approves large discounts."), code="forbidden_approval")
+    if quote.created_by_id == user.pk:
+        return BillingError(_("Nobody approves the discount of their own quote."), code="own_request")
+    return None
+
+
+def quote_can_approve(quote: Quote, user) -> bool:
+    """Whether quote_approve_discount would accept ``user``'s approval (a reason given): what the pages ask
+    before they show the approval button."""
+    return _discount_approval_refusal(quote, user) is None
+
+
 @transaction.atomic
 def quote_approve_discount(*, quote: Quote, by, reason: str, seen: str | None = None) -> Quote:
     """A sales manager approves a large discount; who, when and why are recorded. ``seen`` is the
     fingerprint of the quote as the approver saw it: a quote changed since is refused."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    if quote.status != QuoteStatus.PENDING_APPROVAL:
-        raise QuoteConflict(_("This quote is not waiting for a discount approval."), code="quote_status")
+    refusal = _discount_approval_refusal(quote, by)
+    if refusal is not None:
+        raise refusal
     if seen is not None and seen != quote_fingerprint(quote):
         raise QuoteConflict(
             _("The quote has changed since you opened it: look at it again before approving."),
             code="quote_changed",
         )
-    if not by.has_perm("quotes.approve_discount"):
-        raise BillingError(_("Only a sales manager approves large discounts."), code="forbidden_approval")
-    if quote.created_by_id == by.pk:
-        raise BillingError(_("Nobody approves the discount of their own quote."), code="own_request")
     if not reason.strip():
         raise BillingError(_("Say why the discount is approved."), code="reason_required")
     quote.status = QuoteStatus.APPROVED
@@ -362,30 +390,42 @@ def quote_revise(*, quote: Quote, by=None) -> Quote:
     return new
 
 
+def _not_answerable(quote: Quote) -> BillingError:
+    return QuoteConflict(
+        _("Quote %(quote)s is %(status)s and cannot be answered any more."),
+        code="quote_status",
+        params={"quote": quote.reference, "status": quote.get_status_display()},
+    )
+
+
+# Links expire after QUOTE_LINK_MAX_AGE_DAYS (the validity plus the closing rule's months).
+CUSTOMER_ANSWER = SignedAnswer(
+    model=Quote,
+    salt=CUSTOMER_LINK_SALT,
+    key="quote",
+    max_age_setting="QUOTE_LINK_MAX_AGE_DAYS",
+    waiting=QuoteStatus.SENT,
+    closed=QuoteStatus.CLOSED,
+    accepted=QuoteStatus.ACCEPTED,
+    declined=QuoteStatus.DECLINED,
+    name_field="answer_name",
+    ip_field="answer_ip",
+    at_field="answered_at",
+    refusal=_not_answerable,
+    valid_until_field="valid_until",
+)
+
+
 def quote_answerable(quote: Quote, *, now: datetime.datetime) -> bool:
     """Sent and still valid, or closed unanswered less than a month ago (the customer may reopen it)."""
-    if quote.status == QuoteStatus.SENT:
-        return timezone.localdate(now) <= quote.valid_until
-    return reopenable(quote, closed=QuoteStatus.CLOSED, now=now)
+    return CUSTOMER_ANSWER.answerable(quote, now=now)
 
 
 @transaction.atomic
 def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | None) -> Quote:
-    """The customer accepts or declines through the signed link; name, time and IP are recorded. An
-    accepted services quote becomes a service order; an accepted renewal quote a new paid period."""
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
-    now = timezone.now()
-    if not quote_answerable(quote, now=now):
-        raise QuoteConflict(
-            _("Quote %(quote)s is %(status)s and cannot be answered any more."),
-            code="quote_status",
-            params={"quote": quote.reference, "status": quote.get_status_display()},
-        )
-    if not name.strip():
-        raise BillingError(_("Please give your name."), code="name_required")
-    quote.status = QuoteStatus.ACCEPTED if accept else QuoteStatus.DECLINED
-    quote.answer_name, quote.answer_ip, quote.answered_at = name.strip()[:100], ip, now
-    quote.save()
+    """The customer accepts or declines through the signed link (billing.signed_answer). An accepted
+    services quote becomes a service order; an accepted renewal quote a new paid period."""
+    quote, _before = CUSTOMER_ANSWER.record(quote, accept=accept, name=name, ip=ip)
     if accept and quote.kind == QuoteKind.RENEWAL:
         first = Quote.objects.get(number=quote.number, revision=1)
         renewed = first.renewal_of
@@ -489,21 +529,16 @@ def quotes_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[
 
 
 def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
-    """Drafts one renewal quote per period ending within the first reminder window and not renewed yet:
+    """Drafts one renewal quote per period ending within the first reminder window and not renewed yet
+    (contracts.selectors.period_renewed):
     the same tier and length, starting the day after, at the same fee. The unique constraint on the
     renewed period keeps it to one even when this runs twice at once."""
     horizon = today + datetime.timedelta(days=max(settings.RENEWAL_REMINDER_DAYS))
     drafted = []
-    candidates = ServicePeriod.objects.filter(end__gte=today, end__lte=horizon).select_related(
-        "contract", "tier"
+    ending = ServicePeriod.objects.filter(end__gte=today, end__lte=horizon).exclude(
+        Exists(Quote.objects.filter(renewal_of=OuterRef("pk")))
     )
-    for period in candidates:
-        if Quote.objects.filter(renewal_of=period).exists():
-            continue
-        if ServicePeriod.objects.filter(
-            contract__customer_id=period.contract.customer_id, start__gt=period.end
-        ).exists():
-            continue
+    for period in periods_renewed(ending, renewed=False).select_related("contract", "tier"):
         start = period.end + datetime.timedelta(days=1)
         months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
         try:
@@ -528,19 +563,12 @@ def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
 
 
 def customer_link_token(quote: Quote) -> str:
-    return signing.dumps({"quote": quote.pk}, salt=CUSTOMER_LINK_SALT)
+    return CUSTOMER_ANSWER.token(quote)
 
 
 def quote_from_token(token: str) -> Quote:
-    """The quote a customer link names; links expire after QUOTE_LINK_MAX_AGE_DAYS (the validity plus the
-    closing rule's months). The salt keeps other signed values (charge-request links) from opening a quote."""
-    max_age = datetime.timedelta(days=settings.QUOTE_LINK_MAX_AGE_DAYS)
-    try:
-        payload = signing.loads(token, salt=CUSTOMER_LINK_SALT, max_age=max_age)
-        return Quote.objects.select_related("customer").get(pk=payload["quote"])
-    # ValueError: a value signed with this salt but without a timestamp, or an id that is not a number
-    except (signing.BadSignature, KeyError, TypeError, ValueError, Quote.DoesNotExist) as error:
-        raise BillingError(_("This link is invalid or has expired."), code="bad_link") from error
+    """The quote a customer link names (billing.signed_answer)."""
+    return CUSTOMER_ANSWER.document(token)
 
 
 def _check_editable(quote: Quote) -> None:

@@ -24,6 +24,7 @@ from quotes.services import (
     quote_add_line,
     quote_add_travel,
     quote_approve_discount,
+    quote_can_approve,
     quote_create,
     quote_fingerprint,
     quote_needs_approval,
@@ -77,9 +78,7 @@ def quote_builder(request, pk: int):
         **quote_context(quote),
         "editable": not quote.locked and request.user.has_perm("quotes.change_quote"),
         "needs_approval": quote_needs_approval(quote),
-        "can_approve": quote.status == QuoteStatus.PENDING_APPROVAL
-        and request.user.has_perm("quotes.approve_discount")
-        and quote.created_by_id != request.user.pk,
+        "can_approve": quote_can_approve(quote, request.user),
         "line_form": QuoteLineForm(),
         "travel_form": QuoteTravelForm(),
         "discount_form": QuoteDiscountForm(initial={"discount": (quote.discount * 100).quantize(CENT)}),
