@@ -200,7 +200,7 @@ class TravelExpenseForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if not self.errors:
+        if not self.errors and self.instance.pk is None:  # a stored expense is read-only
             try:
                 travel_expense_cap(
                     category=data["category"],
