@@ -42,7 +42,8 @@ class Charge(models.Model):
     source_id = models.PositiveBigIntegerField(_("source id"))
     description = models.CharField(_("description"), max_length=300)
     service_date = models.DateField(_("service date"))
-    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2, default=Decimal(1))
+    # three decimals, as work logs count person-days (0.125 is an hour)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=Decimal(1))
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     unit_price = MoneyField(_("unit price"), **MONEY)
     list_amount = MoneyField(_("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price."))
@@ -315,7 +316,7 @@ class InvoiceLine(PricedLine, models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     description = models.CharField(_("description"), max_length=300)
-    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     unit_price = MoneyField(_("unit price"), **MONEY)
     list_amount = MoneyField(_("list amount"), **MONEY, default=0, help_text=_("Quantity x unit price."))
@@ -333,7 +334,7 @@ class InvoiceLine(PricedLine, models.Model):
     credited_quantity = models.DecimalField(
         _("quantity credited"),
         max_digits=12,
-        decimal_places=2,
+        decimal_places=3,
         null=True,
         blank=True,
         help_text=_("On a credit note: how much of the credited line's quantity it takes back; empty for a "

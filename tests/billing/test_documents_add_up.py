@@ -204,3 +204,22 @@ def test_a_data_volume_line_prints_its_tiers_so_each_part_adds_up(customer):
     assert invoice_line.slices == line.slices
     assert invoice_line.list_amount == line.list_amount
     assert invoice_line.gross == line.gross
+
+
+def test_an_hour_of_work_is_billed_and_printed_as_an_eighth_of_a_day(customer):
+    """Work logs count person-days to the thousandth; the charge and the invoice line keep that quantity,
+    so quantity x unit price is the printed amount (0.125 x 1,800.00 = 225.00, not 0.13 x 1,800.00)."""
+    from invoices.services import work_log_record
+
+    work_log_record(
+        customer=customer,
+        engineer="李工",
+        work_date=timezone.localdate(),
+        ticket_ref="TK-HOUR",
+        idempotency_key="hour-1",
+        hours=Decimal(1),
+    )
+    invoice_run_execute(run=InvoiceRun.objects.create(up_to=timezone.localdate()))
+    line = Charge.objects.get(source=ChargeSource.WORK_LOG).invoice_line
+    assert line.quantity == Decimal("0.125")
+    assert line.list_amount == CNY(225) == line.unit_price * line.quantity
