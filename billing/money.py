@@ -41,3 +41,11 @@ def sums_by_currency(amounts: Iterable[Money]) -> dict[str, Money]:
         currency = str(amount.currency)
         sums[currency] = sums.get(currency, Money(0, currency)) + amount
     return dict(sorted(sums.items()))
+
+
+def quantity_text(value) -> str:
+    """A quantity as documents and messages print it: two decimals, three when it has thousandths (work
+    is counted to the thousandth of a person-day): 1 -> "1.00", 0.125 -> "0.125". The same on every
+    database (SQLite sums decimals as floats)."""
+    quantity = Decimal(value).quantize(Decimal("0.001"))
+    return f"{quantity:.2f}" if quantity == quantity.quantize(FEN) else f"{quantity:.3f}"

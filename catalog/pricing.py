@@ -12,7 +12,7 @@ apply once when the quantity reaches that tier (graduated) or is priced by it (v
 
 import datetime
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -423,20 +423,34 @@ def price_agreed(
     basis: str = "",
     list_amount: Money | None = None,
     slices: tuple = (),
+    before: Decimal = ZERO,
 ) -> Priced:
     """An agreed price: an order line's unit price and discount, a period fee, a confirmed charge.
     ``list_amount`` is the agreed list total of ``quantity`` when it is not quantity x unit price (the
-    tier total of a data volume, made up of ``slices``)."""
-    return _priced(
-        unit_price=unit_price,
-        quantity=quantity,
-        vat_rate=vat_rate,
-        tax_inclusive=tax_inclusive,
-        discount=discount,
+    tier total of a data volume, made up of ``slices``).
+
+    ``before``: how much of the same agreed line was priced already (work delivered in pieces). The piece
+    is then the difference of the cumulative amounts (``list_amount`` being the cumulative one), so the
+    pieces of a line always add up to the whole line to the fen, whatever the discount's rounding."""
+    terms = {"unit_price": unit_price, "vat_rate": vat_rate, "tax_inclusive": tax_inclusive}
+    terms |= {"discount": discount, "unit": unit, "basis": basis}
+    after = _priced(
+        quantity=Decimal(before) + Decimal(quantity),
         list_amount=None if list_amount is None else list_amount.amount,
-        unit=unit,
-        basis=basis,
         slices=tuple(Slice.of(part) for part in slices),
+        **terms,
+    )
+    if not before:
+        return after
+    earlier = _priced(quantity=Decimal(before), **terms)
+    return replace(
+        after,
+        quantity=Decimal(quantity),
+        slices=(),
+        **{
+            name: getattr(after, name) - getattr(earlier, name)
+            for name in ("list_amount", "discount_amount", "amount", "net", "vat", "gross")
+        },
     )
 
 

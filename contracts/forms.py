@@ -29,7 +29,7 @@ class CorrectionForm(forms.Form):
     the page is shown, so a form sent twice corrects once."""
 
     quantity = forms.DecimalField(
-        label=_("Give back"), min_value=Decimal("0.01"), decimal_places=2, max_digits=8
+        label=_("Give back"), min_value=Decimal("0.001"), decimal_places=3, max_digits=9
     )
     reason = forms.CharField(label=_("Reason"), max_length=500)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)

@@ -295,7 +295,8 @@ class ConsumptionEntry(models.Model):
         PersonDayBundle, on_delete=models.PROTECT, null=True, blank=True, related_name="consumption"
     )
     service_code = models.CharField(_("service"), max_length=60)
-    quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2)
+    # thousandths, as work logs count person-days (an hour is 0.125 day)
+    quantity = models.DecimalField(_("quantity"), max_digits=9, decimal_places=3)
     used_on = models.DateField(_("used on"))
     ticket_ref = models.CharField(_("ticket"), max_length=100)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)

@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from contracts.models import ConsumptionEntry, Customer, PersonDayBundle, QuotaKind, ServicePeriod
 
-HUNDREDTH = Decimal("0.01")
+THOUSANDTH = Decimal("0.001")
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,9 @@ class Quota:
 
 
 def _used(total: Decimal | None) -> Decimal:
-    """A sum of ledger quantities, to the hundredth: SQLite sums decimals as floats, and with corrections
+    """A sum of ledger quantities, to the thousandth: SQLite sums decimals as floats, and with corrections
     (negative entries) a sum such as 0.30 - 0.20 comes back as 0.0999..."""
-    return (total or Decimal(0)).quantize(HUNDREDTH)
+    return (total or Decimal(0)).quantize(THOUSANDTH)
 
 
 def training_quota(period: ServicePeriod, day: datetime.date) -> Quota:

@@ -152,7 +152,7 @@ class ConsumeInput(serializers.Serializer):
 class ConsumptionEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=8, decimal_places=2)
+    quantity = serializers.DecimalField(max_digits=9, decimal_places=2)
     used_on = serializers.DateField()
     ticket = serializers.CharField(source="ticket_ref")
     bundle = serializers.IntegerField(source="bundle_id", allow_null=True)
@@ -170,9 +170,9 @@ class CorrectionInput(serializers.Serializer):
         help_text=_("The code of the customer whose use is corrected (a guard against a wrong id)."),
     )
     quantity = DecimalInput(
-        max_digits=8,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
         help_text=_(
             "How much of the use to give back: at most what is left of it after earlier corrections."
         ),

@@ -47,7 +47,7 @@ from contracts.models import (
     ServicePeriod,
     overlapping_periods,
 )
-from contracts.quotas import HUNDREDTH, bundles_with_use
+from contracts.quotas import THOUSANDTH, bundles_with_use
 from contracts.selectors import consumption_left, periods_renewed
 
 CUSTOMER_LINK_SALT = "contracts.charge-request.customer"
@@ -355,9 +355,9 @@ def consumption_correct(
     the same correction returns the first one; the same key for anything else is a conflict. Invoices
     are not touched: person-days a work log drew are given back to the bundle only."""
     quantity = Decimal(quantity)
-    if quantity <= 0 or quantity != quantity.quantize(HUNDREDTH):
+    if quantity <= 0 or quantity != quantity.quantize(THOUSANDTH):
         raise BillingError(
-            _("The quantity must be positive, in hundredths at most."), code="invalid_quantity"
+            _("The quantity must be positive, in thousandths at most."), code="invalid_quantity"
         )
     reason = (reason or "").strip()
     if not reason:

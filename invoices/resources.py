@@ -39,7 +39,7 @@ from billing.errors import BillingError
 from billing.history import CREATED, history_record
 from contracts.models import Customer, PersonDayBundle
 from invoices.models import HOURS_PER_DAY, WorkLog
-from invoices.services import work_log_target
+from invoices.services import order_line_of_ticket, work_log_target
 from quotes.models import OrderLine
 from quotes.selectors import order_line_named
 
@@ -237,6 +237,7 @@ class WorkLogResource(resources.ModelResource):
         self._problems: dict[int, dict[str, list[str]]] = {}
         self._logged: dict[int, Decimal] = {}  # days earlier rows of the file log against each order line
         self._checked: dict[tuple, str | None] = {}
+        self._customers: dict[str, Customer | None] = {}
         first_with_key: dict[str, int] = {}
         rows = []
         for number, values in enumerate(dataset.dict, 1):
@@ -259,13 +260,27 @@ class WorkLogResource(resources.ModelResource):
             dataset.append([row.get(name, "") for name in headers])
 
     def _order_line_of(self, number: int, row: dict) -> None:
-        """An ``order`` (quote reference) column names the order's line of the row's service."""
-        if not row.get("order") or row.get("order_line"):
+        """An ``order`` (quote reference) column names the order's line of the row's service; without one,
+        a ticket that is the reference of one of the customer's accepted quotes does, as in
+        ``work_log_record`` (``order_line_of_ticket``)."""
+        if row.get("order_line"):
             return
         try:
-            row["order_line"] = order_line_named(quote_reference=row["order"], service_code=row["service"]).pk
+            if row.get("order"):
+                line = order_line_named(quote_reference=row["order"], service_code=row["service"])
+            else:
+                code = row.get("customer") or ""
+                if code not in self._customers:
+                    self._customers[code] = Customer.objects.filter(code=code).first()
+                customer = self._customers[code]
+                line = customer and order_line_of_ticket(
+                    customer=customer, ticket_ref=str(row.get("ticket") or ""), service_code=row["service"]
+                )
         except BillingError as error:
             self._problem(number, "order", str(error))
+            return
+        if line:
+            row["order_line"] = line.pk
 
     def _problem(self, number: int, column: str, message) -> None:
         self._problems.setdefault(number, {}).setdefault(column, []).append(str(message))

@@ -17,7 +17,7 @@ from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.history import CREATED, history_record
 from billing.mail import mail_contacts
-from billing.money import round_fen
+from billing.money import quantity_text, round_fen
 from billing.reminders import remind_once_per_step
 from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import Priced, price_agreed, price_at_cost, price_service, travel_cap
@@ -164,7 +164,12 @@ def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
                 "Ask for a new order or a charge request for the rest."
             ),
             code="order_overrun",
-            params={"line": line.description, "left": left, "ordered": line.quantity, "days": log.days},
+            params={
+                "line": line.description,
+                "left": quantity_text(left),
+                "ordered": quantity_text(line.quantity),
+                "days": quantity_text(log.days),
+            },
         )
 
 
@@ -264,7 +269,7 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
         if quantity <= 0 or line.invoicing_policy == InvoicingPolicy.ORDERED:
             return None  # an ordered line was billed once, when the order was accepted
         return charge_from_priced(
-            order_line_priced(line, quantity),
+            order_line_priced(line, quantity, before=before or Decimal(0)),
             **fields,
             order_line=line,
             description=f"{line.description} · {log.engineer} · {line.order}",

@@ -94,10 +94,11 @@ def order_line_named(*, order_line_id: int | None = None, quote_reference: str =
     return matching[0]
 
 
-def order_line_priced(line: OrderLine, quantity: Decimal) -> Priced:
+def order_line_priced(line: OrderLine, quantity: Decimal, *, before: Decimal = Decimal(0)) -> Priced:
     """``quantity`` of an order line at its agreed price (unit price, discount, VAT), not the rate card's:
     what delivered work against it is billed. The whole quantity is its agreed list amount (a data
-    volume's tier total), so that it bills exactly what the quote said."""
+    volume's tier total), so that it bills exactly what the quote said; ``before`` (what was billed of it
+    already) makes delivered pieces add up to the whole line to the fen."""
     return price_agreed(
         unit_price=line.unit_price,
         quantity=quantity,
@@ -106,5 +107,6 @@ def order_line_priced(line: OrderLine, quantity: Decimal) -> Priced:
         discount=line.discount,
         unit=line.unit,
         basis=line.basis,
-        list_amount=line.list_amount if quantity == line.quantity else None,
+        list_amount=line.list_amount if before + quantity == line.quantity else None,
+        before=before,
     )

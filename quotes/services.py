@@ -555,7 +555,10 @@ def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
                     # open until the period ends, at least: renewing late still makes sense
                     valid_until=max(today + datetime.timedelta(days=settings.QUOTE_VALID_DAYS), period.end),
                 )
-                _add_period_fee(quote, period.fee if period.fee.amount else Money(0, "CNY"))
+                # a renewal quote bills the period's fee alone: it is in the fee's currency
+                quote.currency = str(period.fee.currency)
+                quote.save(update_fields=["currency"])
+                _add_period_fee(quote, period.fee)
         except IntegrityError:
             continue  # drafted meanwhile by a concurrent run
         drafted.append(quote)

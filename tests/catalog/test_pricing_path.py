@@ -202,3 +202,27 @@ def test_a_tiered_amount_is_the_sum_of_its_printed_slices(tiers, model, quantity
     )
     if model == VolumeModel.GRADUATED:
         assert sum(part.quantity for part in slices if not part.flat_fee) == quantity
+
+
+@SETTINGS
+@given(
+    price=prices,
+    discount=st.decimals(min_value=0, max_value=1, places=4),
+    pieces=st.lists(
+        st.decimals(min_value=Decimal("0.001"), max_value=Decimal(5), places=3), min_size=1, max_size=12
+    ),
+    tax_inclusive=st.booleans(),
+)
+def test_an_agreed_line_priced_in_pieces_adds_up_to_the_whole_line(price, discount, pieces, tax_inclusive):
+    terms = {"unit_price": Money(price, "CNY"), "vat_rate": Decimal("0.06"), "tax_inclusive": tax_inclusive}
+    terms["discount"] = discount
+    whole = price_agreed(quantity=sum(pieces), **terms)
+    before, parts = Decimal(0), []
+    for piece in pieces:
+        parts.append(price_agreed(quantity=piece, before=before, **terms))
+        before += piece
+    for name in ("list_amount", "amount", "net", "vat", "gross"):
+        assert sum((getattr(part, name) for part in parts), Money(0, "CNY")) == getattr(whole, name)
+    for part in parts:
+        assert part.net + part.vat == part.gross
+        assert part.list_amount - part.discount_amount == part.amount

@@ -140,7 +140,7 @@ def test_a_correction_of_a_correction_is_refused(customer, manager):
     [
         (0, "mistake", "invalid_quantity"),
         (-1, "mistake", "invalid_quantity"),
-        (Decimal("0.001"), "mistake", "invalid_quantity"),
+        (Decimal("0.0005"), "mistake", "invalid_quantity"),
         (1, "", "reason_required"),
         (1, "   ", "reason_required"),
         (1, "x" * 501, "reason_too_long"),

@@ -421,3 +421,50 @@ def test_an_order_line_always_reconciles_ordered_delivered_and_remaining_to_the_
     assert progress.beyond.quantity == max(sum(logs) - 3, 0)
     if sum(logs) >= 3:
         assert progress.remaining.amount == Money(0, "CNY")
+
+
+def test_delivered_work_billed_in_many_pieces_adds_up_to_the_order_line_to_the_fen(customer):
+    """Each piece is the difference of the cumulative amounts: 24 logs of an hour bill exactly the line's
+    5,220.18 (3 days at 1,800.00, 3.33% off), not 24 x 217.51 = 5,220.24."""
+    line = accepted_order(customer, ("custom-development", 3, {}), discount=Decimal("0.0333")).lines.get()
+    assert line.amount == Money("5220.18", "CNY")
+    for hour in range(24):
+        log(customer, "0.125", f"hour-{hour}", order_line=line)
+    run()
+    charges = Charge.objects.filter(order_line=line)
+    assert charges.count() == 24
+    assert sum((c.amount for c in charges), Money(0, "CNY")) == line.amount
+    assert sum((c.list_amount for c in charges), Money(0, "CNY")) == Money(5400, "CNY")
+    progress = progress_of(line)
+    assert progress.remaining.quantity == 0
+    assert progress.remaining.amount == Money(0, "CNY")
+
+
+def test_hours_drawn_from_a_prepaid_bundle_use_it_to_the_thousandth(customer):
+    from contracts.quotas import person_day_quota
+    from tests.factories import PersonDayBundleFactory
+
+    PersonDayBundleFactory(contract=customer.contracts.get(), days=1)
+    for hour in range(8):
+        log(customer, "0.125", f"prepaid-{hour}")
+    run()
+    quota = person_day_quota(customer, WORK_DAY)
+    assert (quota.used, quota.left) == (Decimal("1.000"), Decimal("0.000"))
+    assert not Charge.objects.filter(source=ChargeSource.WORK_LOG).exists()
+
+
+def test_an_import_row_whose_ticket_is_the_quote_reference_delivers_the_order_line(customer, tmp_path):
+    """The issue's double billing through the import: the ticket names the accepted quote, as in the API."""
+    order = accepted_order(customer, ("custom-development", 3, {}), discount=Decimal("0.1"))
+    path = tmp_path / "logs.csv"
+    path.write_text(
+        f"customer,engineer,date,days,ticket,service\nACME,李雷,2026-03-10,3,{order.quote.reference},"
+        "custom-development\n",
+        encoding="utf-8",
+    )
+    call_command("import_work_logs", str(path), stdout=StringIO())
+    assert WorkLog.objects.get().order_line == order.lines.get()
+    run()
+    (charge,) = Charge.objects.filter(source=ChargeSource.WORK_LOG)
+    assert charge.amount == Money(4860, "CNY")
+    assert progress_of(order.lines.get()).remaining.quantity == 0

@@ -124,3 +124,23 @@ def test_the_renewal_pipeline_lists_periods_by_month_with_their_quote(ending):
     assert december["periods"][0]["status"] == "active"
     assert december["periods"][0]["quote"].status == QuoteStatus.DRAFT
     assert RenewalReminder.objects.count() == 0
+
+
+def test_a_renewal_quote_of_a_period_paid_in_dollars_is_in_dollars(catalogue):
+    import datetime as dt
+
+    from djmoney.money import Money
+
+    from quotes.services import quote_totals, quotes_draft_renewals
+    from tests.factories import CustomerFactory, ServicePeriodFactory
+
+    today = dt.date(2026, 6, 10)
+    ServicePeriodFactory(
+        contract__customer=CustomerFactory(code="USD-CO"),
+        start=dt.date(2025, 7, 1),
+        end=dt.date(2026, 6, 30),
+        fee=Money(8000, "USD"),
+    )
+    (quote,) = quotes_draft_renewals(today=today)
+    assert quote.currency == "USD"
+    assert quote_totals(quote)["gross"] == Money(8000, "USD")
