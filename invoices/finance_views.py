@@ -54,7 +54,7 @@ def unbilled_charges(request):
     unbilled = Charge.objects.filter(invoice_line__isnull=True)
     by_customer = (  # per customer and currency: two currencies are never added
         unbilled.values("customer", "amount_currency")
-        .annotate(count=Count("pk"), total=Sum("amount"))
+        .annotate(count=Count("pk"), total=Sum("gross"))  # with VAT, whatever the price's terms
         .order_by("customer", "amount_currency")
     )
     customers = Customer.objects.in_bulk([row["customer"] for row in by_customer])

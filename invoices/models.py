@@ -50,6 +50,9 @@ class Charge(models.Model):
     discount = models.DecimalField(_("discount"), max_digits=5, decimal_places=4, default=Decimal(0))
     slices = models.JSONField(_("tier slices"), default=list, blank=True)  # catalog.pricing.Slice.as_dict
     amount = MoneyField(_("amount"), **MONEY, help_text=_("Quantity x unit price after discounts."))
+    gross = MoneyField(
+        _("gross"), **MONEY, default=0, help_text=_("The amount with VAT: what the invoice bills.")
+    )
     tax_inclusive = models.BooleanField(_("amount includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
     pass_through = models.BooleanField(_("passed through at cost"), default=False)

@@ -320,7 +320,9 @@ def _set_aside(*, source: str, source_id: int, customer_id: int, error: BillingE
 def charge_from_priced(priced: Priced, **fields) -> Charge:
     """An unsaved charge billing ``priced``: its quantity, unit price, list amount, discount and amount
     as the pricing path gave them; ``fields`` name the customer, the source and the description."""
-    return Charge(**priced.line_fields(), discount=priced.discount, amount=priced.amount, **fields)
+    return Charge(
+        **priced.line_fields(), discount=priced.discount, amount=priced.amount, gross=priced.gross, **fields
+    )
 
 
 def _noon(day: datetime.date) -> datetime.datetime:

@@ -10,9 +10,10 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from billing.roles import sync_roles
+from catalog.models import PersonDayRate
 from invoices.models import Charge, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus, Payment
-from invoices.services import invoice_issue, invoice_run_execute, payment_record
-from tests.factories import CustomerFactory, ServicePeriodFactory
+from invoices.services import invoice_issue, invoice_run_execute, payment_record, work_log_record
+from tests.factories import CustomerFactory, ServicePeriodFactory, user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +227,23 @@ def test_finance_credits_an_agreed_amount_and_a_credit_of_0_00_is_refused(client
     client.post(url, {"reason": "协商", f"amount_{line.pk}": "150.00"})
     note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
     assert note.lines.get().gross == Money("-150.00", "CNY")
+
+
+def test_the_unbilled_total_is_with_vat_whatever_the_price_terms(catalogue, client, django_user_model):
+    """A rate card priced without VAT: the page's total is what the invoice will bill, VAT included."""
+    PersonDayRate.objects.filter(role="engineer", delivery_mode="remote").update(
+        price=1000, tax_inclusive=False
+    )
+    customer = CustomerFactory(code="NETCO")
+    ServicePeriodFactory(contract__customer=customer, fee=0)
+    work_log_record(
+        customer=customer,
+        engineer="李工",
+        work_date=datetime.date(2026, 3, 10),
+        ticket_ref="T",
+        idempotency_key="net-1",
+        days=Decimal(1),
+    )
+    client.force_login(user_with(django_user_model, "finance-net", "view_charge"))
+    page = client.get(reverse("invoices:charges")).content.decode()
+    assert "1,060.00" in page  # 1,000.00 and 6% VAT
