@@ -154,7 +154,7 @@ class WorkLogView(APIView):
 class CreditLineInput(serializers.Serializer):
     position = serializers.IntegerField(min_value=1, help_text="The line's position on the invoice.")
     quantity = DecimalInput(
-        max_digits=12, decimal_places=2, required=False, min_value=Decimal(0), help_text="Quantity to credit."
+        max_digits=12, decimal_places=3, required=False, min_value=Decimal(0), help_text="Quantity to credit."
     )
     amount = DecimalInput(
         max_digits=14,

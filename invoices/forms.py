@@ -27,7 +27,7 @@ class CreditNoteForm(forms.Form):
         self.lines = list(lines)
         for line in self.lines:
             self.fields[f"line_{line.pk}"] = forms.DecimalField(
-                label=line.description, required=False, min_value=0, decimal_places=2, max_digits=12
+                label=line.description, required=False, min_value=0, decimal_places=3, max_digits=12
             )
             self.fields[f"amount_{line.pk}"] = forms.DecimalField(
                 label=_("%(line)s: or an agreed amount (VAT included)") % {"line": line.description},

@@ -18,9 +18,15 @@ from billing.errors import BillingError
 from billing.money import round_fen
 from catalog.pricing import price_agreed
 from invoices.exports import invoices_dataset, issued
-from invoices.models import Invoice, InvoiceKind, InvoiceLine
+from invoices.models import Charge, ChargeSource, Invoice, InvoiceKind, InvoiceLine, InvoiceRun
 from invoices.selectors import invoice_balance, invoice_totals
-from invoices.services import LineCredit, credit_note_issue, invoice_issue
+from invoices.services import (
+    LineCredit,
+    credit_note_issue,
+    invoice_issue,
+    invoice_run_execute,
+    work_log_record,
+)
 from invoices.tasks import render_invoice_pdf
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
@@ -344,3 +350,26 @@ def test_an_agreed_amount_credited_on_an_order_line_takes_back_its_amount_and_no
     assert progress.credited.quantity == Decimal(1)
     assert progress.credited.amount == Money("150.00", "CNY") + billed.gross / 2
     assert progress.invoiced.amount - progress.credited.amount == invoice_balance(invoice)
+
+
+def test_an_hour_billed_is_credited_by_its_quantity_to_the_thousandth(catalogue):
+    """Work is billed to the thousandth of a person-day, so a credit by quantity takes thousandths too."""
+    customer = CustomerFactory(code="HOURS")
+    ServicePeriodFactory(contract__customer=customer, fee=0)
+    work_log_record(
+        customer=customer,
+        engineer="李工",
+        work_date=datetime.date(2026, 3, 10),
+        ticket_ref="T",
+        idempotency_key="hours-3",
+        hours=Decimal(3),
+    )
+    invoice_run_execute(run=InvoiceRun.objects.create(up_to=datetime.date(2026, 3, 31)))
+    line = Charge.objects.get(source=ChargeSource.WORK_LOG).invoice_line
+    invoice = invoice_issue(invoice=line.invoice, issue_date=datetime.date(2026, 4, 1))
+    assert line.quantity == Decimal("0.375")
+    note = credit_note_issue(invoice=invoice, reason="一小时不计", lines={line.pk: Decimal("0.125")})
+    credited = note.lines.get()
+    assert credited.gross == Money(-225, "CNY")
+    rest = credit_note_issue(invoice=invoice, reason="其余", lines={line.pk: Decimal("0.25")})
+    assert credited.gross + rest.lines.get().gross == -line.gross
