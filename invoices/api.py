@@ -28,7 +28,7 @@ from invoices.selectors import (
     statement_of_account,
     statement_period,
 )
-from invoices.services import LineCredit, credit_note_issue, work_log_record
+from invoices.services import LineCredit, credit_note_issue, order_cancel, work_log_record
 from quotes.models import InvoicingPolicy, ServiceOrder
 from quotes.selectors import order_line_named
 from quotes.services import order_close
@@ -294,7 +294,12 @@ class OrderOutput(serializers.Serializer):
     reference = serializers.CharField(source="quote.reference")
     customer = serializers.CharField(source="customer.code")
     # text, not an enum: a second enum of "status" fields would rename the charge requests' one in the schema
-    status = serializers.CharField(help_text=_("open, or closed (nothing more is delivered or billed)"))
+    status = serializers.CharField(
+        help_text=_(
+            "open; closed (nothing more is delivered or billed); or cancelled (what was billed when ordered "
+            "is credited)"
+        )
+    )
     currency = serializers.CharField(source="quote.currency")
     created_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
@@ -340,6 +345,33 @@ class OrderCloseView(APIView):
         order = order_close(
             order=get_object_or_404(ORDERS, pk=pk), reason=serializer.validated_data["reason"]
         )
+        return Response(OrderOutput(get_object_or_404(ORDERS, pk=order.pk)).data)
+
+
+class OrderCancelInput(serializers.Serializer):
+    reason = TextInput(max_length=500, help_text=_("Why the order is cancelled."))
+
+
+class OrderCancelView(APIView):
+    """Cancels an open order: what its lines billed when ordered is credited (credit notes), what is not
+    billed yet is dropped; work delivered stays billed."""
+
+    required_scopes = ["orders:write"]
+
+    @extend_schema(
+        request=OrderCancelInput,
+        responses={200: OrderOutput, **problem_responses(400, 401, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
+        operation_id="orders_cancel",
+    )
+    def post(self, request, pk: int):
+        return idempotent(request, scope="order-cancel", run=lambda: self._cancel(request, pk))
+
+    def _cancel(self, request, pk: int):
+        serializer = OrderCancelInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = get_object_or_404(ORDERS, pk=pk)
+        order_cancel(order=order, reason=serializer.validated_data["reason"])
         return Response(OrderOutput(get_object_or_404(ORDERS, pk=order.pk)).data)
 
 

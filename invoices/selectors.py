@@ -27,7 +27,7 @@ from invoices.models import (
     InvoiceStatus,
     WorkLog,
 )
-from quotes.models import InvoicingPolicy, LineKind, OrderLine, QuoteLine, ServiceOrder
+from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, QuoteLine, ServiceOrder
 from quotes.selectors import order_line_priced
 
 AGE_BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
@@ -422,8 +422,9 @@ def _progress(
             order_line_priced(line, pending).amount.amount if pending > 0 else zero
         )
     else:
-        if closed and line.kind != LineKind.PERSON_DAYS:
-            delivered_quantity = line.quantity  # a course, a fixed price: delivered when the order is closed
+        if closed and line.kind != LineKind.PERSON_DAYS and line.order.status == OrderStatus.CLOSED:
+            # a course, a fixed price: delivered when the order is closed (a cancelled order delivers none)
+            delivered_quantity = line.quantity
         if delivered_quantity == line.quantity:
             delivered_amount = line.amount.amount
         elif delivered_quantity:

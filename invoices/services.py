@@ -44,7 +44,7 @@ from invoices.models import (
     WorkLog,
 )
 from invoices.selectors import invoice_balance, overdue_by_age
-from quotes.models import InvoicingPolicy, LineKind, OrderLine
+from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, ServiceOrder
 from quotes.selectors import order_line_named, order_line_priced, quote_by_reference
 from quotes.services import OrderConflict, line_priced
 
@@ -473,9 +473,13 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
                 service_date=period.start,
             ),
         )
-    ordered = OrderLine.objects.filter(
-        invoicing_policy=InvoicingPolicy.ORDERED, order__quote__answered_at__date__lte=up_to
-    ).select_related("order__quote", "quote_line__quote")
+    ordered = (
+        OrderLine.objects.filter(
+            invoicing_policy=InvoicingPolicy.ORDERED, order__quote__answered_at__date__lte=up_to
+        )
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .select_related("order__quote", "quote_line__quote")
+    )
     for line in ordered.annotate(customer_id=F("order__customer_id")):
         # keyed by the quote line, as before order lines existed, so that no order is billed twice
         charges.append(
@@ -966,3 +970,43 @@ def _mail_overdue(invoice: Invoice, open_amount: Money) -> None:
             "account": settings.VENDOR["bank_account"],
         },
     )
+
+
+@transaction.atomic
+def order_cancel(*, order: ServiceOrder, reason: str, by=None) -> list[Invoice]:
+    """Cancels an open order (the customer withdrew it): no more work is logged against it, and what its
+    ``ordered`` lines were to bill is reversed. A charge no issued invoice holds is dropped (taken off a
+    draft first); what issued invoices billed is credited, one credit note per invoice, for what is left to
+    credit of each line. Work delivered against its ``delivered`` lines was done and stays billed. Returns
+    the credit notes."""
+    order = ServiceOrder.objects.select_for_update().get(pk=order.pk)
+    if not order.is_open:
+        raise OrderConflict(
+            _("Order %(order)s is closed already."), code="order_closed", params={"order": str(order)}
+        )
+    if not reason.strip():
+        raise BillingError(_("Say why the order is cancelled."), code="reason_required")
+    order.status, order.closed_at, order.closed_by = OrderStatus.CANCELLED, timezone.now(), by
+    order.close_reason = reason.strip()
+    order.save()
+    charges = Charge.objects.select_for_update().filter(
+        order_line__order=order, order_line__invoicing_policy=InvoicingPolicy.ORDERED
+    )
+    for charge in charges.filter(invoice_line__invoice__status=InvoiceStatus.DRAFT).select_related(
+        "invoice_line"
+    ):
+        invoice_draft_remove_line(line=charge.invoice_line)
+    charges.filter(invoice_line__isnull=True).delete()
+    to_credit: dict[int, dict[int, LineCredit]] = {}
+    for charge in charges.filter(invoice_line__invoice__status=InvoiceStatus.ISSUED).select_related(
+        "invoice_line"
+    ):
+        line = charge.invoice_line
+        left = line.gross.amount - _credited_so_far(line).gross
+        if left > 0:
+            to_credit.setdefault(line.invoice_id, {})[line.pk] = LineCredit(amount=left)
+    reason = gettext("Order %(order)s cancelled: %(reason)s") % {"order": order, "reason": order.close_reason}
+    return [
+        credit_note_issue(invoice=Invoice.objects.get(pk=invoice_id), reason=reason, lines=lines, by=by)
+        for invoice_id, lines in sorted(to_credit.items())
+    ]

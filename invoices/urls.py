@@ -10,6 +10,7 @@ urlpatterns = [
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
     path("staff/orders/<int:pk>/", views.order_page, name="order"),
     path("staff/orders/<int:pk>/close", views.order_close_view, name="close-order"),
+    path("staff/orders/<int:pk>/cancel", views.order_cancel_view, name="cancel-order"),
     path(
         "staff/customers/<slug:code>/consumption/<int:pk>/correct",
         views.consumption_correct_view,
@@ -52,5 +53,6 @@ api_urlpatterns = [
     path("invoices/<str:number>/credit-notes", api.CreditNoteView.as_view(), name="credit-notes"),
     path("orders/<int:pk>", api.OrderView.as_view(), name="order"),
     path("orders/<int:pk>/close", api.OrderCloseView.as_view(), name="order-close"),
+    path("orders/<int:pk>/cancel", api.OrderCancelView.as_view(), name="order-cancel"),
     path("customers/<slug:code>/statement", api.StatementView.as_view(), name="customer-statement"),
 ]

@@ -34,7 +34,7 @@ from invoices.selectors import (
     revenue_by_group,
     revenue_by_month,
 )
-from invoices.services import invoice_run_start
+from invoices.services import invoice_run_start, order_cancel
 from invoices.statement_views import may_see_statement
 from quotes.models import OrderLine, Quote, QuoteStatus, ServiceOrder
 from quotes.selectors import renewal_pipeline
@@ -165,14 +165,30 @@ def order_page(request, pk: int):
 @login_required
 @permission_required("quotes.change_serviceorder", raise_exception=True)
 def order_close_view(request, pk: int):
+    return _order_step(
+        request, pk, order_close, _("The order is closed; what was left undelivered is released.")
+    )
+
+
+@require_POST
+@login_required
+@permission_required("quotes.change_serviceorder", raise_exception=True)
+def order_cancel_view(request, pk: int):
+    return _order_step(
+        request, pk, order_cancel, _("The order is cancelled; what it billed when ordered is credited.")
+    )
+
+
+def _order_step(request, pk: int, service, done_message):
+    """Closing or cancelling an order from its page: the customer's account manager, through the service."""
     order = get_object_or_404(ServiceOrder.objects.select_related("customer"), pk=pk)
     if not _may_close(request.user, order):
         raise PermissionDenied
-    done, _order = run_service(
-        request, lambda: order_close(order=order, by=request.user, reason=request.POST.get("reason", ""))
+    done, _result = run_service(
+        request, lambda: service(order=order, by=request.user, reason=request.POST.get("reason", ""))
     )
     if done:
-        messages.success(request, _("The order is closed; what was left undelivered is released."))
+        messages.success(request, done_message)
     return redirect("invoices:order", pk=pk)
 
 

@@ -220,6 +220,7 @@ class QuoteLine(PricedLine, models.Model):
 class OrderStatus(models.TextChoices):
     OPEN = "open", _("open")
     CLOSED = "closed", _("closed")
+    CANCELLED = "cancelled", _("cancelled")
 
 
 class ServiceOrder(models.Model):

@@ -21,12 +21,13 @@ from catalog.models import PersonDayRate, ServiceItem
 from catalog.services import rate_card_new_version
 from contracts.models import ChargeRequest
 from invoices.models import Charge, ChargeSource, Invoice, InvoiceRun, RunStatus, SetAside, WorkLog
-from invoices.selectors import order_progress
+from invoices.selectors import invoice_totals, order_progress
 from invoices.services import (
     charges_collect,
     credit_note_issue,
     invoice_issue,
     invoice_run_execute,
+    order_cancel,
     work_log_record,
 )
 from quotes.models import InvoicingPolicy, OrderStatus, ServiceOrder
@@ -468,3 +469,70 @@ def test_an_import_row_whose_ticket_is_the_quote_reference_delivers_the_order_li
     (charge,) = Charge.objects.filter(source=ChargeSource.WORK_LOG)
     assert charge.amount == Money(4860, "CNY")
     assert progress_of(order.lines.get()).remaining.quantity == 0
+
+
+def test_a_cancelled_order_credits_what_it_billed_when_ordered_and_keeps_delivered_work(customer):
+    order = accepted_order(
+        customer, ("health-check", 1, {}), ("custom-development", 3, {}), discount=Decimal("0.1")
+    )
+    checks = order.lines.get(invoicing_policy=InvoicingPolicy.ORDERED)
+    days = order.lines.get(invoicing_policy=InvoicingPolicy.DELIVERED)
+    log(customer, 1, "d1", order_line=days)
+    run()
+    invoice = invoice_issue(invoice=Invoice.objects.get(), issue_date=D(2026, 4, 1))
+    assert invoice_totals(invoice)["gross"] == Money(22500 + 1620, "CNY")
+    (note,) = order_cancel(order=order, reason="客户撤单")
+    assert invoice_totals(note)["gross"] == Money(-22500, "CNY")  # the health check, not the day delivered
+    assert ServiceOrder.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
+    health, work = progress_of(checks), progress_of(days)
+    assert (health.invoiced.amount, health.credited.amount) == (Money(22500, "CNY"), Money(22500, "CNY"))
+    assert (health.delivered.quantity, health.released.quantity) == (0, 1)
+    assert (work.delivered.quantity, work.released.quantity, work.credited.quantity) == (1, 2, 0)
+    for item in (health, work):
+        assert (
+            item.ordered.quantity
+            == item.delivered.quantity + item.remaining.quantity + item.released.quantity
+        )
+    run()  # nothing of the cancelled order is billed again
+    assert Invoice.objects.filter(kind="invoice").count() == 1
+    with pytest.raises(BillingError) as refused:
+        log(customer, 1, "d2", order_line=days)
+    assert refused.value.code == "order_closed"
+
+
+def test_cancelling_an_order_drops_what_no_issued_invoice_holds(customer):
+    order = accepted_order(customer, ("health-check", 1, {}))
+    run()  # a draft holds the health check
+    assert order_cancel(order=order, reason="撤单") == []
+    assert not Charge.objects.filter(order_line__order=order).exists()
+    assert not Invoice.objects.filter(lines__isnull=False).exists()
+    run()
+    assert not Charge.objects.filter(order_line__order=order).exists()
+
+
+def test_an_order_is_cancelled_once_with_a_reason_through_the_api(customer):
+    order = accepted_order(customer, ("health-check", 1, {}))
+    client = client_with("orders:write", "orders:read")
+    url = f"/api/v1/orders/{order.pk}/cancel"
+    refused = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="c0")
+    assert refused.status_code == 422
+    answer = client.post(url, {"reason": "客户撤单"}, format="json", HTTP_IDEMPOTENCY_KEY="c1")
+    assert (answer.status_code, answer.json()["status"]) == (200, "cancelled")
+    again = client.post(url, {"reason": "again"}, format="json", HTTP_IDEMPOTENCY_KEY="c2")
+    assert (again.status_code, again.json()["code"]) == (409, "order_closed")
+
+
+def test_the_customers_account_manager_cancels_an_order_on_its_page(customer, client, django_user_model):
+    from tests.factories import user_with
+
+    manager = user_with(django_user_model, "am", "view_serviceorder", "change_serviceorder", "view_customer")
+    other = user_with(django_user_model, "am2", "view_serviceorder", "change_serviceorder", "view_customer")
+    customer.account_manager = manager
+    customer.save()
+    order = accepted_order(customer, ("health-check", 1, {}))
+    client.force_login(other)
+    assert client.post(reverse("invoices:cancel-order", args=[order.pk]), {"reason": "x"}).status_code == 403
+    client.force_login(manager)
+    assert "cancel-order" in client.get(reverse("invoices:order", args=[order.pk])).content.decode()
+    client.post(reverse("invoices:cancel-order", args=[order.pk]), {"reason": "客户撤单"})
+    assert ServiceOrder.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
