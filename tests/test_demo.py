@@ -1,15 +1,17 @@
 """`manage.py load_demo`: demo customers that show every case of the decision, on the day they load."""
 
 import datetime
+import re
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import ApiKey
+from billing.roles import ROLES
 from contracts import demo
 from contracts.entitlements import decide
 from contracts.models import Customer
@@ -73,3 +75,69 @@ def test_no_demo_api_key_without_debug(catalogue, settings):
     settings.DEBUG = False
     call_command("load_demo", stdout=StringIO())
     assert not ApiKey.objects.exists()
+
+
+def demo_logins(role_passwords: dict[str, str]) -> dict[str, bool]:
+    """Whether each demo user signs in with the given password."""
+    users = get_user_model().objects
+    return {
+        name: users.get(username=name).check_password(password) for name, password in role_passwords.items()
+    }
+
+
+KNOWN = {"admin": "admin", **{role: f"{role}-demo" for role in ROLES}}
+
+
+def test_load_demo_without_debug_gives_no_user_a_known_password(catalogue, settings, monkeypatch):
+    settings.DEBUG = False
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert not any(demo_logins(KNOWN).values())
+    printed = dict(re.findall(r"(\w+) / (\S+)$", out.getvalue(), re.MULTILINE))
+    assert set(printed) == set(KNOWN)
+    assert all(demo_logins(printed).values())
+    assert len(set(printed.values())) == len(printed)
+
+
+@pytest.mark.parametrize(("debug", "flag"), [(True, []), (False, ["--known-passwords"])])
+def test_load_demo_sets_the_known_passwords_with_debug_on_or_when_told(
+    catalogue, settings, monkeypatch, debug, flag
+):
+    settings.DEBUG = debug
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    call_command("load_demo", *flag, stdout=StringIO())
+    assert all(demo_logins(KNOWN).values())
+
+
+def test_load_demo_without_debug_replaces_the_known_passwords_an_earlier_load_set(
+    catalogue, settings, monkeypatch
+):
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    settings.DEBUG = True
+    call_command("load_demo", stdout=StringIO())
+    settings.DEBUG = False
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert not any(demo_logins(KNOWN).values())
+    printed = dict(
+        re.findall(r"^(\w+) had its known demo password; now: (\S+)$", out.getvalue(), re.MULTILINE)
+    )
+    assert set(printed) == set(KNOWN)
+    assert all(demo_logins(printed).values())
+    assert ApiKey.objects.get().is_revoked
+
+
+def test_load_demo_without_debug_refuses_a_weak_demo_admin_password(catalogue, settings, monkeypatch):
+    settings.DEBUG = False
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "admin")
+    with pytest.raises(CommandError, match="DEMO_ADMIN_PASSWORD"):
+        call_command("load_demo", stdout=StringIO())
+    assert not get_user_model().objects.exists()
+
+
+def test_load_demo_without_debug_takes_a_strong_demo_admin_password(catalogue, settings, monkeypatch):
+    settings.DEBUG = False
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "Tr0ub4dor&3-horse-staple")
+    call_command("load_demo", stdout=StringIO())
+    assert demo_logins({"admin": "Tr0ub4dor&3-horse-staple"}) == {"admin": True}

@@ -30,7 +30,7 @@ def browser_context_args(browser_context_args):
 def demo_data():
     """What `make run` loads: the catalogue, the demo customers, one user per role and their work."""
     load_catalog()
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--known-passwords", stdout=StringIO())
 
 
 @pytest.mark.parametrize("role", list(HOMES))
