@@ -68,6 +68,27 @@ ROLES = {
     "administrator": (_("Administrator"), "__all__"),
 }
 
+# Permissions that approve, bill or collect money or grant a discount: who holds any of them (account
+# managers, sales managers, finance, administrators, superusers) signs in with a second factor; plain sales
+# does not.
+MONEY_POWERS = [
+    "contracts.approve_chargerequest",
+    "contracts.finance_approve_chargerequest",
+    "quotes.approve_discount",
+    "invoices.add_invoicerun",
+    "invoices.change_invoice",
+    "invoices.delete_invoice",
+    "invoices.add_payment",
+    "invoices.change_travelexpense",
+]
+
+
+def has_money_powers(user) -> bool:
+    """Whether ``user`` may move money or grant a discount, and so must pass a second factor."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or any(user.has_perm(permission) for permission in MONEY_POWERS)
+
 
 @transaction.atomic
 def sync_roles() -> dict[str, int]:

@@ -31,6 +31,9 @@ INSTALLED_APPS = [
     "sequences",
     "axes",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "billing",
     "catalog",
     "contracts",
@@ -48,9 +51,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Staff with money powers pass the second factor before any page but the sign-in ones (billing.roles).
+    "billing.second_factor.SecondFactorMiddleware",
     # Audit history records the user of the request that made each change.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -113,6 +120,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# Second factor (TOTP apps, recovery codes) for staff with money powers (billing.roles.has_money_powers).
+# Only `make run`'s demo may turn it off: `check --deploy` refuses OTP_REQUIRED=false with DEBUG off.
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="After-sales billing")
+# Wrong codes wait 1, 2, 4, 8 ... seconds (django-otp's back-off, per device; 0 would turn it off).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# The admin of devices shows no secret: an administrator resets a user's devices, never reads them.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -38,6 +38,8 @@ urlpatterns = [
     path("api/", include(api_urlpatterns)),
     path("", views.home, name="home"),
     path("staff/", views.staff_home, name="staff-home"),
+    path("staff/second-factor/", views.second_factor_verify_page, name="second-factor-verify"),
+    path("staff/second-factor/enrol", views.second_factor_enrol_page, name="second-factor-enrol"),
     path("catalogue/", include("catalog.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -21,3 +21,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+
+# Most tests sign staff in with force_login; tests/billing/test_second_factor.py turns the second factor on.
+OTP_REQUIRED = False

@@ -39,3 +39,14 @@ def test_the_development_key_fails_the_deployment_checks():
     )
     assert result.returncode != 0
     assert "security.W009" in result.stderr + result.stdout
+
+
+def test_check_deploy_refuses_staff_without_a_second_factor_in_production():
+    env = production_env(
+        SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="billing.example.com", OTP_REQUIRED="false"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "billing.E001" in result.stderr + result.stdout
