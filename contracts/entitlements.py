@@ -35,6 +35,7 @@ from catalog.selectors import (
     response_target,
     service_by_code,
     tier_by_id,
+    version_released_on,
 )
 from catalog.versions import UpgradeKind, Version, upgrade_kind
 from contracts.models import Customer, CustomModule, LicensedProduct, PeriodKind, ServicePeriod
@@ -356,9 +357,21 @@ def _upgrade(decision, licensed, module, from_version, to_version) -> None:
     if from_version and Version.parse(from_version).major <= current.major:
         current = Version.parse(from_version)
     target = Version.parse(to_version)
+    params = {"product": licensed.product.code, "old": str(current), "new": str(target)}
+    released_on = version_released_on(product_code=licensed.product.code, version=target)
+    day = timezone.localtime(decision.at).date()
+    if released_on is None or released_on > day:
+        # The terms count upgrades from the versions the vendor's R&D centre has released; a version not
+        # released on the day asked about is nobody's to install.
+        decision.because(
+            "unreleased_version",
+            _("%(product)s %(new)s is not a released version on %(day)s: nothing to upgrade to."),
+            day=day.isoformat(),
+            **params,
+        )
+        return
     kind = upgrade_kind(current, target)
     decision.upgrade = kind
-    params = {"product": licensed.product.code, "old": str(current), "new": str(target)}
     if kind == UpgradeKind.DOWNGRADE:
         decision.outcome = Outcome.NEEDS_APPROVAL
         decision.because(
