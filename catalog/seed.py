@@ -15,7 +15,17 @@ PRODUCTS = [
     ("KK", "蓝凌即时通讯 KK", "Landray KK instant messaging"),
 ]
 
-PRODUCT_VERSIONS = [("KMS", "8.5.2"), ("KMS", "8.6.0"), ("KMS", "9.0.0"), ("EIS", "5.2.0"), ("KK", "6.1.0")]
+# (product, version, released on). Only a released version is an upgrade target (the terms count upgrades
+# from the R&D centre's releases); the dates are the demo's, for the vendor to replace with its own.
+PRODUCT_VERSIONS = [
+    ("KMS", "8.4.0", datetime.date(2023, 8, 18)),
+    ("KMS", "8.5.2", datetime.date(2024, 3, 15)),
+    ("KMS", "8.5.3", datetime.date(2024, 11, 22)),
+    ("KMS", "8.6.0", datetime.date(2025, 6, 20)),
+    ("KMS", "9.0.0", datetime.date(2026, 1, 16)),
+    ("EIS", "5.2.0", datetime.date(2024, 5, 24)),
+    ("KK", "6.1.0", datetime.date(2025, 3, 28)),
+]
 
 TAX_CATEGORIES = [
     ("services", "现代服务", "Services"),

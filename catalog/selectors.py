@@ -11,12 +11,14 @@ from catalog.models import (
     ArrivalCommitment,
     BusinessCalendar,
     HolidayScheduleDay,
+    ProductVersion,
     RateCard,
     ResponseTarget,
     ServiceItem,
     ServiceTier,
     VatRate,
 )
+from catalog.versions import Version
 
 # The State Council publishes next year's schedule late in the year: from this month on, a missing
 # schedule for next year is worth a warning.
@@ -91,6 +93,19 @@ def response_target(*, tier_id: int, severity: str) -> ResponseTarget | None:
         ("response_targets",), lambda: {(t.tier_id, t.severity): t for t in ResponseTarget.objects.all()}
     )
     return targets.get((tier_id, severity))
+
+
+def version_released_on(*, product_code: str, version: Version) -> datetime.date | None:
+    """The day a product's version was released, or None for a version the catalogue does not list as
+    released (never published, or no release date recorded yet); from the catalogue snapshot."""
+    released = snapshot.cached(
+        ("released_versions",),
+        lambda: {
+            (row.product.code.upper(), row.version): row.released_on
+            for row in ProductVersion.objects.filter(released_on__isnull=False).select_related("product")
+        },
+    )
+    return released.get((product_code.upper(), version))
 
 
 def arrival_commitment(*, tier_id: int, area: str) -> ArrivalCommitment | None:

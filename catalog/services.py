@@ -75,13 +75,19 @@ def _load_products(report: LoadReport) -> None:
         products[code] = report.record(
             *Product.objects.get_or_create(code=code, defaults={"name_zh": name_zh, "name_en": name_en})
         )
-    for code, text in seed.PRODUCT_VERSIONS:
+    for code, text, released_on in seed.PRODUCT_VERSIONS:
         version = Version.parse(text)
-        report.record(
-            *ProductVersion.objects.get_or_create(
-                product=products[code], major=version.major, medium=version.medium, minor=version.minor
-            )
+        row, created = ProductVersion.objects.get_or_create(
+            product=products[code],
+            major=version.major,
+            medium=version.medium,
+            minor=version.minor,
+            defaults={"released_on": released_on},
         )
+        if row.released_on is None:  # loaded before release dates were seeded; a date set since is kept
+            row.released_on = released_on
+            row.save(update_fields=["released_on"])
+        report.record(row, created)
 
 
 def _load_taxes(report: LoadReport) -> dict[str, TaxCategory]:

@@ -72,7 +72,7 @@ class ContractAdmin(AuditHistoryAdmin):
     list_filter = ["kind"]
     search_fields = ["number", "customer__code", "customer__legal_name"]
     list_select_related = ["customer"]
-    autocomplete_fields = ["customer"]
+    autocomplete_fields = ["customer", "continues"]
     inlines = [LicensedProductInline, CustomModuleInline, ServicePeriodInline, PersonDayBundleInline]
 
 

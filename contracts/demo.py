@@ -23,8 +23,12 @@ from contracts.services import period_add
 D = datetime.date
 
 
+DEMO_VERSIONS = {"KMS": "8.5.2", "EIS": "5.2.0"}
+
+
 def _customers(today: datetime.date) -> list:
-    """code, legal name, USCC, city, region, [(contract, kind, signed, [(period kind, start, end, tier, fee)])].
+    """code, legal name, USCC, city, region, [(contract, kind, signed, licensed product or None for a renewal
+    that continues the customer's first contract, [(period kind, start, end, tier, fee)])].
     DEMO-FREE, DEMO-GAP and DEMO-LAPSED are placed around the day they are loaded, so that each shows its
     case today."""
     month = today.replace(day=1)
@@ -35,17 +39,20 @@ def _customers(today: datetime.date) -> list:
     day_before = datetime.timedelta(days=1)
     return [
         ("DEMO-ACTIVE", "示例科技有限公司", "91110000802100433B", "北京", "北京市",
-         [("HT-2024-001", ContractKind.PURCHASE, D(2024, 1, 1), [(PeriodKind.FREE, D(2024, 1, 1), D(2024, 12, 31), "standard", 0)]),
-          ("HT-2025-017", ContractKind.RENEWAL, D(2024, 12, 20), [(PeriodKind.PAID, D(2025, 1, 1), D(2027, 12, 31), "standard", 120000)])]),
+         [("HT-2024-001", ContractKind.PURCHASE, D(2024, 1, 1), "KMS", [(PeriodKind.FREE, D(2024, 1, 1), D(2024, 12, 31), "standard", 0)]),
+          ("HT-2025-017", ContractKind.RENEWAL, D(2024, 12, 20), None, [(PeriodKind.PAID, D(2025, 1, 1), D(2027, 12, 31), "standard", 120000)])]),
         ("DEMO-FREE", "新购示例集团股份有限公司", "91310000MA1FL4XQ6K", "上海", "上海市",
-         [("HT-DEMO-FREE", ContractKind.PURCHASE, months(-8), [(PeriodKind.FREE, months(-8), months(4) - day_before, "standard", 0)])]),
+         [("HT-DEMO-FREE", ContractKind.PURCHASE, months(-8), "KMS", [(PeriodKind.FREE, months(-8), months(4) - day_before, "standard", 0)])]),
         ("DEMO-GAP", "断档示例有限公司", "91440101MA59TQ2K77", "广州", "广东省",
-         [("HT-DEMO-GAP-1", ContractKind.PURCHASE, months(-30), [(PeriodKind.FREE, months(-30), months(-6) - day_before, "standard", 0)]),
-          ("HT-DEMO-GAP-2", ContractKind.RENEWAL, months(-1), [(PeriodKind.PAID, months(2), months(14) - day_before, "standard", 80000)])]),
+         [("HT-DEMO-GAP-1", ContractKind.PURCHASE, months(-30), "KMS", [(PeriodKind.FREE, months(-30), months(-6) - day_before, "standard", 0)]),
+          ("HT-DEMO-GAP-2", ContractKind.RENEWAL, months(-1), None, [(PeriodKind.PAID, months(2), months(14) - day_before, "standard", 80000)])]),
         ("DEMO-LAPSED", "过期示例有限公司", "91360100MA35K3RG4U", "南昌", "江西省",
-         [("HT-DEMO-LAPSED", ContractKind.PURCHASE, months(-42), [(PeriodKind.FREE, months(-42), months(-18) - day_before, "standard", 0)])]),
+         [("HT-DEMO-LAPSED", ContractKind.PURCHASE, months(-42), "KMS", [(PeriodKind.FREE, months(-42), months(-18) - day_before, "standard", 0)])]),
         ("DEMO-STRATEGIC", "战略伙伴示例集团有限公司", "91440300MA5D8EXQ1M", "深圳", "广东省",
-         [("HT-2025-STR", ContractKind.STRATEGIC, D(2025, 1, 1), [(PeriodKind.PAID, D(2025, 1, 1), D(2027, 12, 31), "strategic", 360000)])]),
+         [("HT-2025-STR", ContractKind.STRATEGIC, D(2025, 1, 1), "KMS", [(PeriodKind.PAID, D(2025, 1, 1), D(2027, 12, 31), "strategic", 360000)])]),
+        ("DEMO-TWO-PRODUCTS", "双产品示例有限公司", "91320100MA1MCQ7X2T", "南京", "江苏省",
+         [("HT-DEMO-KMS", ContractKind.PURCHASE, months(-10), "KMS", [(PeriodKind.FREE, months(-10), months(14) - day_before, "standard", 0)]),
+          ("HT-DEMO-EIS", ContractKind.PURCHASE, months(-36), "EIS", [(PeriodKind.FREE, months(-36), months(-12) - day_before, "standard", 0)])]),
     ]  # fmt: skip
 
 
@@ -53,7 +60,8 @@ def _customers(today: datetime.date) -> list:
 def load(*, today: datetime.date | None = None) -> list[str]:
     """Creates the demo customers that do not exist yet; returns the codes created."""
     tiers = {t.code: t for t in ServiceTier.objects.all()}
-    kms = Product.objects.get(code="KMS")
+    products = Product.objects.in_bulk(field_name="code")
+    kms = products["KMS"]
     created = []
     for code, name, uscc, city, region, contracts in _customers(today or timezone.localdate()):
         customer, is_new = Customer.objects.get_or_create(
@@ -69,12 +77,20 @@ def load(*, today: datetime.date | None = None) -> list[str]:
             email=f"it@{code.lower()}.example.com",
             is_primary=True,
         )
-        for number, kind, signed_on, periods in contracts:
+        first = None
+        for number, kind, signed_on, product, periods in contracts:
             contract = Contract.objects.create(
-                customer=customer, number=number, kind=kind, signed_on=signed_on
+                customer=customer,
+                number=number,
+                kind=kind,
+                signed_on=signed_on,
+                continues=None if product else first,
             )
-            if kind in (ContractKind.PURCHASE, ContractKind.STRATEGIC):
-                LicensedProduct.objects.create(contract=contract, product=kms, version="8.5.2")
+            first = first or contract
+            if product:
+                LicensedProduct.objects.create(
+                    contract=contract, product=products[product], version=DEMO_VERSIONS[product]
+                )
             for period_kind, start, end, tier, fee in periods:
                 period_add(
                     contract=contract,

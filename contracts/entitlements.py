@@ -35,9 +35,10 @@ from catalog.selectors import (
     response_target,
     service_by_code,
     tier_by_id,
+    version_released_on,
 )
 from catalog.versions import UpgradeKind, Version, upgrade_kind
-from contracts.models import Customer, CustomModule, LicensedProduct, PeriodKind, ServicePeriod
+from contracts.models import Contract, Customer, CustomModule, LicensedProduct, PeriodKind, ServicePeriod
 from contracts.quotas import Quota, person_day_quota, training_quota
 
 UPGRADE = "upgrade"
@@ -162,20 +163,32 @@ def decide(
     customer, periods = _customer_periods(customer)
     decision = Decision(Outcome.NOT_COVERED, customer, service, at)
     day = timezone.localtime(at).date()
-    period = _covering_period(periods, day)
-    if period is None:
-        return _explain_no_cover(decision, periods, day)
-    decision.period = period
-
     licensed, module = None, None
     if product:
-        licensed, module = _licensed(customer, product)
-        if licensed is None and module is None:
+        licences, module = _licences(customer, product)
+        if not licences and module is None:
             return decision.because(
                 "unknown_product",
                 _("The customer has no licence for “%(product)s”."),
                 product=product,
             )
+        licensed = max(licences, key=lambda lic: lic.parsed_version) if licences else None
+        # Cover follows the product's contract: only the periods of the contracts that license it (or
+        # continue one that does, or cover every product) answer for it, whatever the other contracts say.
+        covering = _contracts_covering(
+            customer, {lic.contract_id for lic in licences} or {module.contract_id}
+        )
+        periods = [p for p in periods if p.contract_id in covering]
+    period = _covering_period(periods, day)
+    if period is None:
+        if product:
+            decision.because(
+                "product_not_covered",
+                _("No service period of the contracts covering “%(product)s” runs on this day."),
+                product=licensed.product.code if licensed else module.code,
+            )
+        return _explain_no_cover(decision, periods, day)
+    decision.period = period
 
     if service.kind == ServiceKind.STANDARD:
         _standard(decision, period, service, day, licensed, module, from_version, to_version, quantity)
@@ -284,18 +297,34 @@ def _explain_no_cover(decision: Decision, periods: list[ServicePeriod], day: dat
     )
 
 
-def _licensed(customer: Customer, product: str) -> tuple[LicensedProduct | None, CustomModule | None]:
-    """The customer's licence of a product (its highest licensed version across contracts), or the custom
-    module with that code."""
+def _licences(customer: Customer, product: str) -> tuple[list[LicensedProduct], CustomModule | None]:
+    """The customer's licences of a product (one per contract licensing it), or else the custom module
+    with that code."""
     licences = list(
         LicensedProduct.objects.filter(
             contract__customer=customer, product__code__iexact=product
         ).select_related("product")
     )
     if licences:
-        return max(licences, key=lambda lic: lic.parsed_version), None
+        return licences, None
     module = CustomModule.objects.filter(contract__customer=customer, code__iexact=product).first()
-    return None, module
+    return [], module
+
+
+def _contracts_covering(customer: Customer, licensing: set[int]) -> set[int]:
+    """The customer's contracts whose periods cover a product licensed by the contracts ``licensing``:
+    those, the renewal and upgrade contracts continuing them (at any depth), and the contracts that
+    cover every product (a strategic contract that says so)."""
+    contracts = list(
+        Contract.objects.filter(customer=customer).values_list("pk", "continues_id", "covers_all_products")
+    )
+    covering = set(licensing) | {pk for pk, _continues, covers_all in contracts if covers_all}
+    grown = True
+    while grown:
+        before = len(covering)
+        covering |= {pk for pk, continues, _all in contracts if continues in covering}
+        grown = len(covering) > before
+    return covering
 
 
 def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> None:
@@ -356,9 +385,21 @@ def _upgrade(decision, licensed, module, from_version, to_version) -> None:
     if from_version and Version.parse(from_version).major <= current.major:
         current = Version.parse(from_version)
     target = Version.parse(to_version)
+    params = {"product": licensed.product.code, "old": str(current), "new": str(target)}
+    released_on = version_released_on(product_code=licensed.product.code, version=target)
+    day = timezone.localtime(decision.at).date()
+    if released_on is None or released_on > day:
+        # The terms count upgrades from the versions the vendor's R&D centre has released; a version not
+        # released on the day asked about is nobody's to install.
+        decision.because(
+            "unreleased_version",
+            _("%(product)s %(new)s is not a released version on %(day)s: nothing to upgrade to."),
+            day=day.isoformat(),
+            **params,
+        )
+        return
     kind = upgrade_kind(current, target)
     decision.upgrade = kind
-    params = {"product": licensed.product.code, "old": str(current), "new": str(target)}
     if kind == UpgradeKind.DOWNGRADE:
         decision.outcome = Outcome.NEEDS_APPROVAL
         decision.because(

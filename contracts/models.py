@@ -104,6 +104,23 @@ class Contract(models.Model):
     number = models.CharField(_("contract number"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=ContractKind.choices)
     signed_on = models.DateField(_("signed on"))
+    continues = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="continuations",
+        verbose_name=_("continues"),
+        help_text=_(
+            "The contract this renewal or upgrade contract continues: its periods then cover that contract's "
+            "products as well as its own."
+        ),
+    )
+    covers_all_products = models.BooleanField(
+        _("covers every product"),
+        default=False,
+        help_text=_("A strategic contract whose terms cover every product the customer licenses."),
+    )
     note = models.TextField(_("note"), blank=True)
 
     history = audit_history()
@@ -115,6 +132,14 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def clean(self) -> None:
+        if self.continues_id is None:
+            return
+        if self.continues_id == self.pk:
+            raise ValidationError({"continues": _("A contract cannot continue itself.")})
+        if self.continues.customer_id != self.customer_id:
+            raise ValidationError({"continues": _("A contract continues a contract of the same customer.")})
 
 
 class LicensedProduct(models.Model):

@@ -131,6 +131,11 @@ class DecisionSerializer(serializers.Serializer):
     customer = serializers.CharField(source="customer.code")
     service = serializers.CharField(source="service.code")
     at = serializers.DateTimeField()
+    contract = serializers.CharField(
+        source="period.contract.number",
+        allow_null=True,
+        help_text=_("The contract whose service period answers (for a product: a contract that covers it)."),
+    )
     period = PeriodSerializer(allow_null=True)
     respond_by = serializers.DateTimeField(allow_null=True)
     arrive_by = serializers.DateTimeField(allow_null=True)

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("today", [datetime.date(2026, 11, 25), datetime.date(2027, 6, 15)])
 def test_each_demo_customer_shows_its_case(catalogue, today):
-    assert demo.load(today=today) == ["DEMO-ACTIVE", "DEMO-FREE", "DEMO-GAP", "DEMO-LAPSED", "DEMO-STRATEGIC"]
+    assert demo.load(today=today) == [
+        "DEMO-ACTIVE", "DEMO-FREE", "DEMO-GAP", "DEMO-LAPSED", "DEMO-STRATEGIC", "DEMO-TWO-PRODUCTS"
+    ]  # fmt: skip
     moment = datetime.datetime.combine(today, datetime.time(10), tzinfo=timezone.get_current_timezone())
 
     def outcome(code):
@@ -40,6 +42,13 @@ def test_each_demo_customer_shows_its_case(catalogue, today):
     assert outcome("DEMO-LAPSED") == ("not_covered", ["lapsed"], None)
     strategic = decide(customer="DEMO-STRATEGIC", service="defect-fix", at=moment, severity="2")
     assert strategic.period.tier.code == "strategic"
+    for code in ("DEMO-ACTIVE", "DEMO-GAP"):  # a renewal covers the product of the contract it continues
+        kms = decide(customer=code, service="defect-fix", at=moment, product="KMS")
+        assert kms.outcome == outcome(code)[0]
+    two = {product: decide(customer="DEMO-TWO-PRODUCTS", service="defect-fix", at=moment, product=product)
+           for product in ("KMS", "EIS")}  # fmt: skip
+    assert (two["KMS"].outcome, two["KMS"].period.contract.number) == ("included", "HT-DEMO-KMS")
+    assert [r.code for r in two["EIS"].reasons] == ["product_not_covered", "lapsed"]
     active = Customer.objects.get(code="DEMO-ACTIVE")
     assert active.contracts.get(number="HT-2024-001").products.get().version == "8.5.2"
     assert active.contracts.get(number="HT-2024-001").custom_modules.exists()
@@ -53,7 +62,7 @@ def test_load_demo_is_idempotent_and_prints_the_logins(catalogue, settings):
     text = out.getvalue()
     assert "admin / admin" in text
     assert "ask_00000000d3e0_" in text
-    assert Customer.objects.filter(code__startswith="DEMO-").count() == 5
+    assert Customer.objects.filter(code__startswith="DEMO-").count() == 6
     assert ApiKey.objects.count() == 1
     assert "Demo work created: charge request, quote, work log, invoice run" in text
     assert "Demo work created: none (already there)" in text

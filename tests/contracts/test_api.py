@@ -320,3 +320,15 @@ def test_the_schema_documents_every_endpoint(client):
     for path in ("/api/v1/entitlements/check", "/api/v1/entitlements/consume", "/api/v1/charge-requests",
                  "/api/v1/charge-requests/{id}", "/api/v1/customers/{code}/coverage"):  # fmt: skip
         assert path in schema["paths"]
+
+
+def test_the_check_answers_an_upgrade_to_an_unreleased_version_not_covered_naming_the_version(customer):
+    client = api("entitlements:read")
+    question = {"customer": "ACME", "service": "upgrade", "product": "KMS", "at": "2026-03-04T10:00:00+08:00"}
+    unreleased = client.post(CHECK, {**question, "to_version": "8.99.0"}, format="json").json()
+    assert unreleased["outcome"] == "not_covered"
+    assert unreleased["reasons"][0]["code"] == "unreleased_version"
+    assert "8.99.0" in unreleased["reasons"][0]["en"]
+    assert "8.99.0" in unreleased["reasons"][0]["zh-hans"]
+    released = client.post(CHECK, {**question, "to_version": "8.6.0"}, format="json").json()
+    assert (released["outcome"], released["reasons"][0]["code"]) == ("included", "medium_upgrade")

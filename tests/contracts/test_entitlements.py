@@ -8,7 +8,7 @@ from django.utils import translation
 from djmoney.money import Money
 
 from billing.errors import BillingError
-from catalog.models import RateCard, ServiceTier
+from catalog.models import Product, ProductVersion, RateCard, ServiceTier
 from catalog.services import rate_card_new_version
 from contracts.entitlements import decide
 from contracts.models import ConsumptionEntry, ContractKind, CustomModule, PeriodKind
@@ -207,6 +207,41 @@ def test_a_major_upgrade_licensed_by_an_upgrade_contract_is_included(customer):
         to_version="9.0.0",
     )
     assert (decision.outcome, codes(decision)) == ("included", ["upgrade_contract"])
+
+
+@pytest.mark.parametrize(
+    ("to_version", "at_day"),
+    [
+        ("8.99.0", at(2026, 3, 4, 10)),  # never released
+        ("9.0.0", at(2026, 1, 15, 10)),  # released on 2026-01-16, asked the day before
+    ],
+)
+def test_an_upgrade_to_a_version_not_released_on_the_day_is_not_covered(customer, to_version, at_day):
+    decision = decide(customer=customer, service="upgrade", at=at_day, product="KMS", to_version=to_version)
+    assert (decision.outcome, codes(decision)) == ("not_covered", ["unreleased_version"])
+    assert decision.upgrade is None
+    assert to_version in decision.reasons[0].text("en")
+
+
+def test_a_version_listed_without_a_release_date_is_not_an_upgrade_target(customer):
+    ProductVersion.objects.create(product=Product.objects.get(code="KMS"), major=8, medium=7, minor=0)
+    decision = decide(
+        customer=customer, service="upgrade", at=at(2026, 3, 4, 10), product="KMS", to_version="8.7"
+    )
+    assert codes(decision) == ["unreleased_version"]
+
+
+def test_a_release_date_set_in_the_admin_makes_the_version_an_upgrade_target_at_once(customer):
+    version = ProductVersion.objects.create(
+        product=Product.objects.get(code="KMS"), major=8, medium=7, minor=0
+    )
+    decide(customer=customer, service="upgrade", at=at(2026, 3, 4, 10), product="KMS", to_version="8.7.0")
+    version.released_on = datetime.date(2026, 3, 1)
+    version.save()
+    decision = decide(
+        customer=customer, service="upgrade", at=at(2026, 3, 4, 10), product="KMS", to_version="8.7.0"
+    )
+    assert (decision.outcome, codes(decision)) == ("included", ["medium_upgrade"])
 
 
 def test_custom_modules_get_no_upgrades_and_work_on_them_needs_approval(customer):

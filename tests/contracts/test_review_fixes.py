@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from billing.apikeys import create_api_key
 from billing.errors import BillingError
-from catalog.models import RateCard, ServiceItem
+from catalog.models import Product, ProductVersion, RateCard, ServiceItem
 from contracts.entitlements import decide
 from contracts.models import ChargeStatus, ConsumptionEntry
 from contracts.services import charge_request_approve, charge_request_create, consume
@@ -93,6 +93,13 @@ def test_only_the_customers_own_account_manager_approves(customer, django_user_m
 
 
 def test_a_from_version_of_an_unlicensed_major_does_not_make_a_major_upgrade_free(customer):
+    ProductVersion.objects.create(
+        product=Product.objects.get(code="KMS"),
+        major=9,
+        medium=1,
+        minor=0,
+        released_on=datetime.date(2026, 2, 1),
+    )
     decision = decide(
         customer=customer,
         service="upgrade",
