@@ -262,9 +262,11 @@ def classify(name: str | None, route: str):
     """What the URL needs, from the tables; None when it is classified nowhere."""
     if name in PAGES:
         return PAGES[name]
+    if not route.startswith("admin/"):
+        return None
     admin_model = re.match(r"admin/(\w+)/(\w+)/", route)
-    if not route.startswith("admin/") or admin_model is None:
-        return PAGES.get(f"admin:{route[len('admin/') :]}") if route.startswith("admin/") else None
+    if admin_model is None:  # the admin's unnamed catch-all
+        return PAGES.get(f"admin:{route.removeprefix('admin/')}")
     kinds = ADMIN_MODELS.get(f"{admin_model[1]}.{admin_model[2]}", {})
     if name is None:
         return kinds.get("redirect") if route.endswith("<path:object_id>/") else None
