@@ -198,6 +198,11 @@ IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 # Work-log imports (command and admin): larger files are refused before they are read, not read whole.
 WORK_LOG_IMPORT_MAX_BYTES = env.int("WORK_LOG_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 WORK_LOG_IMPORT_MAX_ROWS = env.int("WORK_LOG_IMPORT_MAX_ROWS", default=20000)
+# Imports and exports in the admin (django-import-export) need the model's own permissions, as billing.roles
+# grants them: an import adds rows ("add"; billing.admin.ImportExportAdmin also asks for "change", since an
+# import updates the rows it matches), an export reads them ("view"). Unset, any staff user may do both.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Work logged against an order line beyond its ordered quantity: "charge_request" makes the excess an
 # out-of-scope charge request (approval and customer confirmation follow); "refuse" refuses the work log.
 ORDER_OVERRUN = env.str("ORDER_OVERRUN", default="charge_request")

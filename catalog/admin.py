@@ -3,9 +3,8 @@ import datetime
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
-from billing.admin import AuditHistoryAdmin
+from billing.admin import AuditHistoryAdmin, ImportExportAdmin
 from billing.errors import BillingError
 from catalog import models
 from catalog.resources import HolidayScheduleDayResource, PersonDayRateResource, UnitPriceResource
@@ -68,7 +67,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.HolidayScheduleDay)
-class HolidayScheduleDayAdmin(ImportExportModelAdmin):
+class HolidayScheduleDayAdmin(ImportExportAdmin):
     resource_classes = [HolidayScheduleDayResource]
     list_display = ["date", "kind", "name_zh", "name_en"]
     list_filter = ["kind", ("date", admin.DateFieldListFilter)]
@@ -136,7 +135,7 @@ class RateCardAdmin(AuditHistoryAdmin):
 
 
 @admin.register(models.PersonDayRate)
-class PersonDayRateAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
+class PersonDayRateAdmin(AuditHistoryAdmin, ImportExportAdmin):
     resource_classes = [PersonDayRateResource]
     list_display = ["rate_card", "role", "delivery_mode", "price", "tax_inclusive"]
     list_filter = ["rate_card", "role", "delivery_mode"]
@@ -144,7 +143,7 @@ class PersonDayRateAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
 
 
 @admin.register(models.UnitPrice)
-class UnitPriceAdmin(AuditHistoryAdmin, ImportExportModelAdmin):
+class UnitPriceAdmin(AuditHistoryAdmin, ImportExportAdmin):
     resource_classes = [UnitPriceResource]
     list_display = ["rate_card", "service", "basis", "price", "tax_inclusive"]
     list_filter = ["rate_card", "basis"]

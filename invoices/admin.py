@@ -5,10 +5,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
 
-from billing.admin import AuditHistoryAdmin, RecordedAdmin, ServiceAdmin, as_form_error, frozen
+from billing.admin import (
+    AuditHistoryAdmin,
+    ImportExportAdmin,
+    RecordedAdmin,
+    ServiceAdmin,
+    as_form_error,
+    frozen,
+)
 from billing.errors import BillingError
 from invoices import models
 from invoices.resources import WorkLogCSV, WorkLogResource, WorkLogXLSX
@@ -82,7 +88,12 @@ class InvoiceAdmin(ServiceAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return obj is not None and obj.status == models.InvoiceStatus.DRAFT
+        """A draft, by who may delete invoices (billing.roles); an issued one is credited, never deleted."""
+        return (
+            super().has_delete_permission(request, obj)
+            and obj is not None
+            and obj.status == models.InvoiceStatus.DRAFT
+        )
 
     def delete_model(self, request, obj):
         invoice_delete_draft(invoice=obj)
@@ -137,7 +148,7 @@ WORK_LOG_FIELDS = ["customer", "engineer", "role", "work_date", "days", "on_site
 
 
 @admin.register(models.WorkLog)
-class WorkLogAdmin(RecordedAdmin, ImportExportModelAdmin):
+class WorkLogAdmin(RecordedAdmin, ImportExportAdmin):
     """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
     until the whole file is valid. One added here is recorded by work_log_record, as through the API;
     a recorded log is read-only (what it bills was priced when it was charged), and one not charged yet

@@ -104,6 +104,8 @@ def customer_page(request, code: str):
     today = timezone.localdate()
     coverage = customer_coverage(customer=customer, today=today)
     quotes = Quote.objects.filter(customer=customer).order_by("-created_at")[:20]
+    # invoices, their totals and open balances only for who may see the customer's statement
+    sees_invoices = may_see_statement(request.user, customer)
     invoices = [
         (
             invoice,
@@ -112,6 +114,7 @@ def customer_page(request, code: str):
             invoice_balance(invoice) if (invoice.status, invoice.kind) == OPEN_CAN_BE else None,
         )
         for invoice in Invoice.objects.filter(customer=customer).prefetch_related(*BALANCE_PREFETCH)[:20]
+        if sees_invoices
     ]
     tiers = {tier.code: tier.name for tier in ServiceTier.objects.all()}
     for period in coverage["periods"]:
@@ -135,7 +138,7 @@ def customer_page(request, code: str):
             .select_related("order__quote", "service")
             .order_by("-order__created_at", "quote_line__position")[:100]
         ),
-        "may_see_statement": may_see_statement(request.user, customer),
+        "may_see_statement": sees_invoices,
     }
     return render(request, "invoices/customer.html", context)
 

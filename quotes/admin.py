@@ -27,6 +27,7 @@ from quotes.services import (
     quote_can_approve,
     quote_create,
     quote_fingerprint,
+    quote_may_send,
     quote_revise,
     quote_send,
     quote_set_discount,
@@ -167,10 +168,13 @@ class QuoteAdmin(ServiceAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
-            return self.readonly_fields
-        if obj.locked:
-            return [*frozen(self.model), "totals", "customer_link", "given_reason"]
-        return [*SET_AT_CREATION, *self.readonly_fields]
+            fields = self.readonly_fields
+        elif obj.locked:
+            fields = [*frozen(self.model), "totals", "customer_link", "given_reason"]
+        else:
+            fields = [*SET_AT_CREATION, *self.readonly_fields]
+        # the customer's link accepts the quote in the customer's name: only for who may send it
+        return fields if quote_may_send(request.user) else [f for f in fields if f != "customer_link"]
 
     def get_exclude(self, request, obj=None):
         return None if obj is not None else ["approval_reason"]

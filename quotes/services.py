@@ -565,6 +565,12 @@ def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
     return drafted
 
 
+def quote_may_send(user) -> bool:
+    """Whether ``user`` may send quotes: the change permission of quotes (billing.roles). Only who may send
+    a quote sees its customer link, which accepts it in the customer's name; view-only roles never do."""
+    return user.has_perm("quotes.change_quote")
+
+
 def customer_link_token(quote: Quote) -> str:
     return CUSTOMER_ANSWER.token(quote)
 

@@ -27,6 +27,7 @@ from quotes.services import (
     quote_can_approve,
     quote_create,
     quote_fingerprint,
+    quote_may_send,
     quote_needs_approval,
     quote_revise,
     quote_send,
@@ -85,7 +86,8 @@ def quote_builder(request, pk: int):
         "approval_form": QuoteApprovalForm(initial={"seen": quote_fingerprint(quote)}),
         "revisions": Quote.objects.filter(number=quote.number).exclude(pk=quote.pk).order_by("-revision"),
     }
-    if quote.status in (QuoteStatus.SENT, QuoteStatus.CLOSED, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED):
+    answerable = (QuoteStatus.SENT, QuoteStatus.CLOSED, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED)
+    if quote.status in answerable and quote_may_send(request.user):
         context["customer_link"] = absolute_url(reverse("quotes:answer", args=[customer_link_token(quote)]))
     return render(request, "quotes/builder.html", context)
 

@@ -96,6 +96,16 @@ def test_deleting_a_draft_in_the_admin_unbills_its_charges_through_the_service(c
     assert sorted(unbilled.values_list("pk", flat=True)) == sorted(charge_ids)
 
 
+def test_roles_without_the_delete_permission_cannot_delete_a_draft_in_the_admin(client, roles, draft):
+    """Found by the role matrix: the admin let any staff member delete a draft invoice."""
+    for role in ("sales", "sales_manager", "account_manager"):
+        log_in(client, roles[role])
+        delete = reverse("admin:invoices_invoice_delete", args=[draft.pk])
+        assert client.get(delete).status_code == 403
+        assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Invoice.objects.filter(pk=draft.pk, status=InvoiceStatus.DRAFT).exists()
+
+
 def work_log_form(**fields) -> dict:
     return {
         "customer": Customer.objects.get(code="DEMO-STRATEGIC").pk,

@@ -91,6 +91,37 @@ def test_sales_and_anonymous_visitors_are_refused_the_statement(client, staff, t
     assert client.get(statement_url(customer), YEAR).status_code == 302
 
 
+def customer_page(client, user, customer):
+    client.force_login(user)
+    response = client.get(reverse("invoices:customer", args=[customer.code]), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_sales_does_not_see_invoices_on_the_customer_page(client, staff, two_currencies):
+    customer, cny_invoice, usd_invoice, march, note = two_currencies
+    page = customer_page(client, staff["sales"], customer)
+    for document in (cny_invoice, usd_invoice, march, note):
+        assert document.number not in page
+    assert "Invoices" not in page
+    assert "open " not in page  # no open balance either
+
+
+def test_another_account_manager_does_not_see_invoices_on_the_customer_page(client, staff, two_currencies):
+    customer, cny_invoice, *_rest = two_currencies
+    page = customer_page(client, staff["other_manager"], customer)
+    assert cny_invoice.number not in page
+
+
+def test_finance_and_the_own_account_manager_see_invoices_with_open_balances(client, staff, two_currencies):
+    customer, cny_invoice, usd_invoice, *_rest = two_currencies
+    for user in (staff["finance"], staff["manager"]):
+        page = customer_page(client, user, customer)
+        assert cny_invoice.number in page
+        assert usd_invoice.number in page
+        assert "open " in page
+
+
 def test_the_statement_page_refuses_from_after_to(client, staff, two_currencies):
     customer, *_rest = two_currencies
     client.force_login(staff["finance"])

@@ -5,8 +5,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from catalog.models import ServiceItem
+from contracts.models import Customer
 from quotes.models import LineKind, Quote, QuoteStatus
-from quotes.services import quote_fingerprint
+from quotes.services import quote_add_line, quote_create, quote_fingerprint, quote_send
+from tests.demo_roles import load_demo, log_in
 from tests.factories import user_with
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +168,26 @@ def test_an_unknown_step_is_not_found_and_reading_needs_the_view_permission(
     client.force_login(user_with(django_user_model, "nobody", "view_customer"))
     assert client.get(reverse("quotes:builder", args=[quote.pk])).status_code == 403
     assert client.post(reverse("quotes:new"), {"customer": "ACME"}).status_code == 403
+
+
+def test_view_only_roles_do_not_see_the_customers_signed_link(client, catalogue, django_user_model):
+    """The customer's link accepts the quote in the customer's name: on the builder and in the admin only
+    the roles that may send quotes see it; finance, who only views quotes, never does."""
+    users = load_demo(django_user_model)
+    quote = quote_create(customer=Customer.objects.get(code="DEMO-ACTIVE"), created_by=users["sales"])
+    quote_add_line(quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=1)
+    quote_send(quote=quote)
+    pages = [
+        reverse("quotes:builder", args=[quote.pk]),
+        reverse("admin:quotes_quote_change", args=[quote.pk]),
+    ]
+    seen_by = set()
+    for role, user in users.items():
+        log_in(client, user)
+        for page in pages:
+            response = client.get(page)
+            assert response.status_code == 200, (role, page)
+            if "/q/" in response.content.decode():
+                seen_by.add((role, page))
+    senders = {"sales", "sales_manager", "account_manager", "administrator"}
+    assert seen_by == {(role, page) for role in senders for page in pages}
