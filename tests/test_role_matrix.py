@@ -25,6 +25,8 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from djmoney.money import Money
 from import_export.admin import ExportMixin, ImportMixin
 
@@ -101,6 +103,8 @@ PAGES = {
     "home": PUBLIC,
     "set_language": PUBLIC,
     "staff-home": ANY_STAFF,
+    "second-factor-verify": ANY_STAFF,
+    "second-factor-enrol": ANY_STAFF,
     "catalog:catalogue": needs("catalog.view_serviceitem"),
     # customers answer through their signed links, without a login
     "contracts:charge-request-answer": PUBLIC,
@@ -216,6 +220,9 @@ ADMIN_MODELS = {
     "axes.accesslog": model_admin("axes.accesslog", add=False),
     "axes.accessfailurelog": model_admin("axes.accessfailurelog", add=False),
     "billing.apikey": model_admin("billing.apikey", audited=True),
+    # an administrator resets a second factor; nobody reads a device's secret (billing.second_factor)
+    "otp_totp.totpdevice": model_admin("otp_totp.totpdevice", config=NOBODY, qrcode=NOBODY),
+    "otp_static.staticdevice": model_admin("otp_static.staticdevice"),
     "catalog.product": model_admin("catalog.product"),
     "catalog.taxcategory": model_admin("catalog.taxcategory"),
     "catalog.servicegroup": model_admin("catalog.servicegroup"),
@@ -314,6 +321,8 @@ def walk(users) -> Walk:
         customer=customer, quantity=Decimal(10), measured_on=datetime.date(2026, 3, 5)
     )
     create_api_key(name="Ticketing", scopes=["entitlements:read"])
+    TOTPDevice.objects.create(user=users["finance"], name="app", confirmed=True)
+    StaticDevice.objects.create(user=users["finance"], name="recovery", confirmed=True)
     seen = {"user_agent": "walk", "ip_address": "198.51.100.7", "username": "x", "http_accept": "*/*"}
     AccessAttempt.objects.create(**seen, path_info="/", get_data="", post_data="", failures_since_start=1)
     AccessLog.objects.create(**seen, path_info="/")
