@@ -141,11 +141,16 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ("CNY", "USD", "EUR", "HKD")
 
+# Request bodies larger than this are refused (413) before they are read: Django's own limit, stated here
+# so that a deployment sees it. The API refuses JSON nested deeper than API_JSON_MAX_DEPTH (400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_BYTES", default=2_621_440)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["billing.apikeys.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["billing.apikeys.HasScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["billing.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "billing.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -163,6 +168,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "billing.schema.document_not_acceptable",
+        "billing.schema.document_request_too_large",
     ],
 }
 
