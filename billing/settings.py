@@ -1,5 +1,6 @@
 """Settings, all overridable from the environment (see README: Configuration)."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -59,10 +60,25 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # throttles repeated failed logins
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The reverse proxies in front of the application (billing.client_address): how many append to
+# X-Forwarded-For, and optionally the networks they connect from. 0 (the default): no proxy, the address
+# that connects is the client's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_NETWORKS = [
+    ipaddress.ip_network(network, strict=False) for network in env.list("TRUSTED_PROXY_NETWORKS", default=[])
+]
+# Login throttling counts failed logins per client address, whatever the user name: one password tried
+# over many user names (spraying) is stopped as well as many passwords for one user, and a user is never
+# locked out for the clients whose address made no failure (a lock by user name alone would let anyone
+# lock finance out). Failures are forgotten after the cool-off, not on a successful login, since a
+# sprayer holding one account would otherwise log in with it to clear its count. An administrator unlocks
+# a client in the admin (Axes: access attempts, delete).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "billing.client_address.client_address"
+AXES_ENABLE_ADMIN = True
 
 ROOT_URLCONF = "billing.urls"
 WSGI_APPLICATION = "billing.wsgi.application"
