@@ -2,8 +2,8 @@
 
 ``exception_handler`` is DRF's EXCEPTION_HANDLER; ``api_bad_request``, ``api_page_not_found`` and
 ``api_server_error`` are the project's handler400/404/500, answering problems for /api/ paths and Django's
-pages elsewhere. Each
-problem type has a stable ``type`` URI (``/api/problems/<slug>``) that the API also serves, described.
+pages elsewhere. Each problem type has a stable ``type`` URI (``/api/problems/<slug>``) that the API also
+serves, described.
 
 Apps whose ``BillingError`` codes reach the API register them with ``register_problem`` (slug = the code
 with ``_`` replaced by ``-``), so their ``type`` URI describes them and their status is set in one place.

@@ -120,3 +120,14 @@ def test_a_huge_form_post_to_a_page_answers_413(enforce_csrf_checks, caplog):
 
 def test_json_depth_counts_arrays_and_objects():
     assert [json_depth(v) for v in (1, "x", [], {"a": [1, {"b": []}]}, [[[[]]]])] == [0, 0, 1, 4, 4]
+
+
+def test_a_query_string_of_too_many_fields_answers_400_problem_json(client, catalogue, caplog):
+    _key, raw = create_api_key(name="Attacker", scopes=SCOPES)
+    query = "&".join(f"status={n}" for n in range(1500))
+    with caplog.at_level(logging.WARNING, logger="billing.problems"):
+        response = client.get(
+            f"{reverse('contracts-api:charge-requests')}?{query}", headers={"authorization": f"Bearer {raw}"}
+        )
+    assert_problem(response, 400, "malformed-request")
+    assert any(r.name == "billing.problems" for r in caplog.records)
