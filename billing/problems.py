@@ -1,8 +1,9 @@
 """Errors as RFC 9457 problem details (``application/problem+json``), for every answer under /api/.
 
-``exception_handler`` is DRF's EXCEPTION_HANDLER; ``api_page_not_found`` and ``api_server_error`` are the
-project's handler404/handler500, answering problems for /api/ paths and Django's pages elsewhere. Each
-problem type has a stable ``type`` URI (``/api/problems/<slug>``) that the API also serves, described.
+``exception_handler`` is DRF's EXCEPTION_HANDLER; ``api_bad_request``, ``api_page_not_found`` and
+``api_server_error`` are the project's handler400/404/500, answering problems for /api/ paths and Django's
+pages elsewhere. Each problem type has a stable ``type`` URI (``/api/problems/<slug>``) that the API also
+serves, described.
 
 Apps whose ``BillingError`` codes reach the API register them with ``register_problem`` (slug = the code
 with ``_`` replaced by ``-``), so their ``type`` URI describes them and their status is set in one place.
@@ -15,7 +16,9 @@ import sys
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,6 +33,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import set_rollback
 
 from billing.errors import BillingError
+from billing.parsers import NestedTooDeep
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +72,24 @@ MALFORMED_REQUEST = register_problem(
     status=400,
     title=_("Malformed request"),
     description=_("The request body could not be parsed, for example because it is not valid JSON."),
+)
+NESTED_TOO_DEEP = register_problem(
+    "nested-too-deep",
+    status=400,
+    title=_("JSON nested too deeply"),
+    description=_(
+        "The JSON body nests arrays or objects deeper than any operation reads (32 levels unless the "
+        "deployment sets API_JSON_MAX_DEPTH); send the documented body."
+    ),
+)
+REQUEST_TOO_LARGE = register_problem(
+    "request-too-large",
+    status=413,
+    title=_("Request body too large"),
+    description=_(
+        "The request body is larger than the server reads (2.5 MB unless the deployment sets "
+        "REQUEST_BODY_MAX_BYTES); send less in one request."
+    ),
 )
 UNAUTHENTICATED = register_problem(
     "unauthenticated",
@@ -218,6 +240,14 @@ def exception_handler(exc: Exception, context: dict) -> HttpResponse:
 
     if isinstance(exc, BillingError):
         return _business_rule_problem(exc)
+    if isinstance(exc, RequestDataTooBig):
+        return request_too_large(context["request"])
+    if isinstance(exc, NestedTooDeep):
+        _log_hostile_body(context["request"], "JSON nested too deeply")
+        return problem_response(NESTED_TOO_DEEP, detail=str(exc.detail))
+    if isinstance(exc, SuspiciousOperation):  # too many fields, a malformed multipart body
+        _log_hostile_body(context["request"], type(exc).__name__)
+        return problem_response(MALFORMED_REQUEST, detail=_("The request could not be read."))
     if isinstance(exc, exceptions.ValidationError):
         return problem_response(
             VALIDATION_ERROR,
@@ -242,6 +272,29 @@ def exception_handler(exc: Exception, context: dict) -> HttpResponse:
         )
     logger.error("Unhandled exception while answering %s", where, exc_info=exc)
     return problem_response(INTERNAL_ERROR, detail=_("The server failed to answer; the failure is logged."))
+
+
+def _log_hostile_body(request: HttpRequest, what: str) -> None:
+    logger.warning(
+        "%s: %s %s refused (Content-Length %s)",
+        what,
+        request.method,
+        request.path,
+        request.META.get("CONTENT_LENGTH") or "none",
+    )
+
+
+def request_too_large(request: HttpRequest) -> HttpResponse:
+    """413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE: problem+json for the API, a page elsewhere."""
+    _log_hostile_body(request, f"Body over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
+    if _is_api(request):
+        return problem_response(
+            REQUEST_TOO_LARGE,
+            detail=_("The request body is larger than %(limit)s bytes.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+    page = loader.render_to_string("413.html", {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    return HttpResponse(page, status=413)
 
 
 def _business_rule_problem(exc: BillingError) -> HttpResponse:
@@ -286,6 +339,17 @@ def api_page_not_found(request: HttpRequest, exception: Exception) -> HttpRespon
     if _is_api(request):
         return problem_response(NOT_FOUND, detail=_("No API resource has this URL."))
     return defaults.page_not_found(request, exception)
+
+
+def api_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400, for what Django refuses before a view runs (a page's form read by the CSRF check): a
+    body over the configured size is a 413, anything else a problem for /api/ URLs and Django's page
+    elsewhere."""
+    if isinstance(exception, RequestDataTooBig):
+        return request_too_large(request)
+    if _is_api(request):
+        return problem_response(MALFORMED_REQUEST, detail=_("The request could not be read."))
+    return defaults.bad_request(request, exception)
 
 
 def api_server_error(request: HttpRequest) -> HttpResponse:

@@ -1,5 +1,6 @@
 """Settings, all overridable from the environment (see README: Configuration)."""
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -66,10 +67,25 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # throttles repeated failed logins
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The reverse proxies in front of the application (billing.client_address): how many append to
+# X-Forwarded-For, and optionally the networks they connect from. 0 (the default): no proxy, the address
+# that connects is the client's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_NETWORKS = [
+    ipaddress.ip_network(network, strict=False) for network in env.list("TRUSTED_PROXY_NETWORKS", default=[])
+]
+# Login throttling counts failed logins per client address, whatever the user name: one password tried
+# over many user names (spraying) is stopped as well as many passwords for one user, and a user is never
+# locked out for the clients whose address made no failure (a lock by user name alone would let anyone
+# lock finance out). Failures are forgotten after the cool-off, not on a successful login, since a
+# sprayer holding one account would otherwise log in with it to clear its count. An administrator unlocks
+# a client in the admin (Axes: access attempts, delete).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "billing.client_address.client_address"
+AXES_ENABLE_ADMIN = True
 
 ROOT_URLCONF = "billing.urls"
 WSGI_APPLICATION = "billing.wsgi.application"
@@ -158,11 +174,16 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 DEFAULT_CURRENCY = "CNY"
 CURRENCIES = ("CNY", "USD", "EUR", "HKD")
 
+# Request bodies larger than this are refused (413) before they are read: Django's own limit, stated here
+# so that a deployment sees it. The API refuses JSON nested deeper than API_JSON_MAX_DEPTH (400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_BYTES", default=2_621_440)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["billing.apikeys.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["billing.apikeys.HasScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["billing.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "billing.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -180,6 +201,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "billing.schema.document_not_acceptable",
+        "billing.schema.document_request_too_large",
     ],
 }
 

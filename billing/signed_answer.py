@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing.client_address import client_address
 from billing.closing import reopenable
 from billing.errors import BillingError
 
@@ -90,7 +91,7 @@ def answer_page(request, token: str, *, link: SignedAnswer, template: str, answe
                 document=document,
                 accept=request.POST["answer"] == "accept",
                 name=request.POST.get("name", ""),
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_address(request),
             )
         except BillingError as failure:
             error = failure

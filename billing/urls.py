@@ -48,5 +48,6 @@ urlpatterns = [
     path("", include("invoices.urls")),
 ]
 
+handler400 = problems.api_bad_request
 handler404 = problems.api_page_not_found
 handler500 = problems.api_server_error

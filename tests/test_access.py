@@ -94,6 +94,90 @@ def test_repeated_failed_logins_are_throttled(client, staff):
     assert other_ip.status_code == 302
 
 
+PROXY = "10.0.0.2"
+
+
+def login_through_the_proxy(client, *, username: str, password: str, client_address: str):
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=client_address,
+    )
+
+
+def test_five_wrong_passwords_behind_the_proxy_lock_only_that_client(client, staff, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _attempt in range(5):
+        login_through_the_proxy(client, username="finance", password="wrong", client_address="198.51.100.7")
+    locked = login_through_the_proxy(client, username="finance", password="x", client_address="198.51.100.7")
+    assert locked.status_code == 429
+    elsewhere = login_through_the_proxy(
+        client, username="finance", password="x", client_address="203.0.113.5"
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_password_spraying_over_30_user_names_is_throttled(client, staff, settings, django_user_model):
+    settings.TRUSTED_PROXY_COUNT = 1
+    answers = [
+        login_through_the_proxy(
+            client, username=f"user{n}", password="Spring2026!", client_address="198.51.100.7"
+        ).status_code
+        for n in range(30)
+    ]
+    assert answers == [200] * 4 + [429] * 26  # the login form again, until the fifth failure locks it out
+    # Its count is not cleared by logging in with an account it holds.
+    assert (
+        login_through_the_proxy(
+            client, username="sales", password="x", client_address="198.51.100.7"
+        ).status_code
+        == 429
+    )
+    assert (
+        login_through_the_proxy(
+            client, username="sales", password="x", client_address="203.0.113.5"
+        ).status_code
+        == 302
+    )
+
+
+def test_an_administrator_unlocks_a_locked_account(client, staff, settings):
+    from axes.models import AccessAttempt
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    for _attempt in range(5):
+        login_through_the_proxy(client, username="finance", password="wrong", client_address="198.51.100.7")
+    assert (
+        login_through_the_proxy(
+            client, username="finance", password="x", client_address="198.51.100.7"
+        ).status_code
+        == 429
+    )
+
+    client.force_login(staff["administrator"])
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    assert "198.51.100.7" in client.get(changelist).content.decode()
+    attempts = list(AccessAttempt.objects.values_list("pk", flat=True))
+    confirm = client.post(changelist, {"action": "delete_selected", "_selected_action": attempts})
+    assert confirm.status_code == 200
+    done = client.post(changelist, {"action": "delete_selected", "_selected_action": attempts, "post": "yes"})
+    assert done.status_code == 302
+    client.logout()
+
+    unlocked = login_through_the_proxy(
+        client, username="finance", password="x", client_address="198.51.100.7"
+    )
+    assert unlocked.status_code == 302
+
+
+def test_only_the_administrator_sees_and_unlocks_locked_accounts(client, staff):
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    for role in ("finance", "account_manager", "sales", "sales_manager"):
+        client.force_login(staff[role])
+        assert client.get(changelist).status_code == 403, role
+
+
 @pytest.mark.parametrize(
     ("role", "start"),
     [

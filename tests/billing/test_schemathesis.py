@@ -3,16 +3,20 @@ invalid, to every operation with a key holding every scope and the demo customer
 be a 5xx, and every answer must be one the schema declares: its status, its content type (problem+json for
 errors) and its body.
 
-Bounded and deterministic: few examples per operation, derandomized, so it runs in `make test` in about a
-minute on SQLite.
+Two runs, both bounded. The fixed one (derandomized, few examples per operation) runs in `make test` in
+about a minute on SQLite. The random one runs only when SCHEMATHESIS_SEED is set, as `.ci/run` does with a
+new seed each time and prints it: `SCHEMATHESIS_SEED=<seed> pytest tests/billing/test_schemathesis.py`
+generates the same requests again.
 """
+
+import os
 
 import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import negated_parameters
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -23,6 +27,8 @@ from contracts import demo
 pytestmark = pytest.mark.django_db
 
 EXAMPLES_PER_OPERATION = 40
+RANDOM_SEED = os.environ.get("SCHEMATHESIS_SEED")
+RANDOM_EXAMPLES_PER_OPERATION = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "100"))
 HEADER = ParameterLocation.HEADER
 
 
@@ -44,6 +50,17 @@ def api_key(catalogue) -> str:
     signals.request_finished.connect(close_old_connections)
 
 
+def call_and_validate(case, api_key: str) -> None:
+    # The key goes on every request but those generated without a valid Authorization header on purpose
+    # (they must be answered 401).
+    negated = {name.lower() for name, location in negated_parameters(case.meta) if location == HEADER}
+    if "authorization" not in negated:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {api_key}"}
+    # Every check but one: a schema-valid body may name a customer or service that does not exist, which
+    # is answered 422, and no schema can say which codes exist. The request examples use demo customers.
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
@@ -53,11 +70,22 @@ def api_key(catalogue) -> str:
     suppress_health_check=list(HealthCheck),
 )
 def test_every_answer_is_one_the_schema_declares_and_none_is_a_server_error(case, api_key):
-    # The key goes on every request but those generated without a valid Authorization header on purpose
-    # (they must be answered 401).
-    negated = {name.lower() for name, location in negated_parameters(case.meta) if location == HEADER}
-    if "authorization" not in negated:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {api_key}"}
-    # Every check but one: a schema-valid body may name a customer or service that does not exist, which
-    # is answered 422, and no schema can say which codes exist. The request examples use demo customers.
-    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+    call_and_validate(case, api_key)
+
+
+@pytest.mark.skipif(RANDOM_SEED is None, reason="the random run needs SCHEMATHESIS_SEED (.ci/run sets it)")
+@schema.parametrize()
+@seed(int(RANDOM_SEED or 0))
+@settings(
+    max_examples=RANDOM_EXAMPLES_PER_OPERATION,
+    derandomize=False,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_with_a_random_seed_no_answer_is_a_server_error_or_undeclared(case, api_key):
+    try:
+        call_and_validate(case, api_key)
+    except Exception as failure:
+        failure.add_note(f"Reproduce with SCHEMATHESIS_SEED={RANDOM_SEED}")
+        raise

@@ -4,6 +4,7 @@ charge requests both use: the same link rules, the same "answerable", the same r
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.closing import CLOSING_DELAY
@@ -83,3 +84,28 @@ def test_a_quote_past_its_validity_is_not_answerable_while_a_waiting_charge_requ
     documents["charge"].refresh_from_db()
     assert documents["charge"].status == ChargeStatus.AWAITING_CUSTOMER
     assert charges.charge_request_answerable(documents["charge"], now=later)
+
+
+ANSWER_PAGES = {"quote": "quotes:answer", "charge": "contracts:charge-request-answer"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_customer_answer_records_the_client_address_behind_the_proxy(
+    client,
+    documents,  # noqa: F811
+    kind,
+    settings,
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    link, _answer = KINDS[kind]
+    url = reverse(ANSWER_PAGES[kind], args=[link.token(documents[kind])])
+    response = client.post(
+        url,
+        {"name": "王芳", "answer": "accept"},
+        REMOTE_ADDR="10.0.0.2",  # the proxy
+        HTTP_X_FORWARDED_FOR="192.0.2.66, 203.0.113.7",  # what the client claimed, then what the proxy saw
+    )
+    assert response.status_code == 200
+    answered = documents[kind]
+    answered.refresh_from_db()
+    assert getattr(answered, link.ip_field) == "203.0.113.7"
