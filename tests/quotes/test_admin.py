@@ -239,9 +239,7 @@ def test_a_sales_manager_who_raises_a_quotes_discount_and_submits_it_cannot_appr
 ):
     sales, manager = roles["sales"], roles["sales_manager"]
     quote = quote_create(customer=Customer.objects.get(code="DEMO-ACTIVE"), created_by=sales)
-    quote_add_line(
-        quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=10, by=sales
-    )
+    quote_add_line(quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=10)
     log_in(client, manager)
     url = reverse("admin:quotes_quote_change", args=[quote.pk])
     client.post(url, change_form(quote, discount="0.6"))
