@@ -35,11 +35,20 @@ def acts_for(*, user, customer: Customer) -> bool:
     return bool(team) and customer.account_manager.get_username() in team
 
 
+def ownership_refusal(*, user, customer: Customer) -> NotYourCustomer | None:
+    """Why ``user`` may not act for ``customer`` (``acts_for``), or None when he may: for the checks that
+    collect refusals before a step (an approval button shown or not)."""
+    if acts_for(user=user, customer=customer):
+        return None
+    return NotYourCustomer(
+        _("%(customer)s is managed by another account manager."),
+        code="not_your_customer",
+        params={"customer": customer.code},
+    )
+
+
 def ownership_check(*, user, customer: Customer) -> None:
-    """Refuses (NotYourCustomer) a step ``user`` may not take for ``customer`` (``acts_for``)."""
-    if not acts_for(user=user, customer=customer):
-        raise NotYourCustomer(
-            _("%(customer)s is managed by another account manager."),
-            code="not_your_customer",
-            params={"customer": customer.code},
-        )
+    """Refuses (NotYourCustomer) a step ``user`` may not take for ``customer``."""
+    refusal = ownership_refusal(user=user, customer=customer)
+    if refusal is not None:
+        raise refusal

@@ -47,7 +47,7 @@ from contracts.models import (
     ServicePeriod,
     overlapping_periods,
 )
-from contracts.ownership import acts_for, ownership_check
+from contracts.ownership import acts_for, ownership_refusal
 from contracts.quotas import THOUSANDTH, bundles_with_use
 from contracts.selectors import consumption_left, periods_renewed
 
@@ -512,7 +512,7 @@ def _approval_refusal(request: ChargeRequest, user) -> BillingError | None:
             return BillingError(
                 _("Only an account manager approves charge requests."), code="forbidden_approval"
             )
-        return _ownership_refusal(request, user)
+        return ownership_refusal(user=user, customer=request.customer)
     if request.status == ChargeStatus.PENDING_FINANCE:
         if not user.has_perm("contracts.finance_approve_chargerequest"):
             return BillingError(
@@ -520,20 +520,12 @@ def _approval_refusal(request: ChargeRequest, user) -> BillingError | None:
             )
         if request.approved_by_id == user.pk:
             return BillingError(_("A second approval needs a second person."), code="same_approver")
-        return _ownership_refusal(request, user)
+        return ownership_refusal(user=user, customer=request.customer)
     return Conflict(
         _("A request that is %(status)s cannot be approved."),
         code="charge_status",
         params={"status": request.get_status_display()},
     )
-
-
-def _ownership_refusal(request: ChargeRequest, user) -> BillingError | None:
-    try:
-        ownership_check(user=user, customer=request.customer)
-    except BillingError as refusal:
-        return refusal
-    return None
 
 
 def charge_request_can_approve(request: ChargeRequest, user) -> bool:
@@ -554,7 +546,7 @@ def _rejection_refusal(request: ChargeRequest, user) -> BillingError | None:
         or user.has_perm("contracts.finance_approve_chargerequest")
     ):
         return BillingError(_("Only an approver rejects charge requests."), code="forbidden_approval")
-    return _ownership_refusal(request, user)
+    return ownership_refusal(user=user, customer=request.customer)
 
 
 def charge_request_can_reject(request: ChargeRequest, user) -> bool:

@@ -27,7 +27,7 @@ from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, Servic
 from catalog.pricing import Priced, combined_discount, price_agreed, price_at_cost, price_service
 from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
-from contracts.ownership import acts_for, ownership_check
+from contracts.ownership import ownership_check, ownership_refusal
 from contracts.selectors import periods_renewed
 from contracts.services import contract_customer_check, period_renew
 from quotes.models import (
@@ -319,13 +319,7 @@ def _discount_approval_refusal(quote: Quote, user) -> BillingError | None:
             _("Whoever set the discount or submitted the quote does not approve it: a second person does."),
             code="own_request",
         )
-    if not acts_for(user=user, customer=quote.customer):
-        return BillingError(
-            _("%(customer)s is managed by another account manager."),
-            code="not_your_customer",
-            params={"customer": quote.customer.code},
-        )
-    return None
+    return ownership_refusal(user=user, customer=quote.customer)
 
 
 def quote_can_approve(quote: Quote, user) -> bool:
