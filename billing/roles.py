@@ -14,8 +14,10 @@ VIEW_CUSTOMERS = [
     "contracts.view_serviceperiod", "contracts.view_persondaybundle", "contracts.view_consumptionentry",
     "contracts.view_chargerequest",
 ]  # fmt: skip
-SALES = [*VIEW_CATALOGUE, *VIEW_CUSTOMERS, "quotes.view_quote", "quotes.add_quote", "quotes.change_quote",
-         "quotes.view_serviceorder"]  # fmt: skip
+# Everyone but an account manager acts for every customer; he acts for his own (contracts.ownership).
+EVERY_CUSTOMER = "contracts.act_for_every_customer"
+SALES = [*VIEW_CATALOGUE, *VIEW_CUSTOMERS, EVERY_CUSTOMER, "quotes.view_quote", "quotes.add_quote",
+         "quotes.change_quote", "quotes.view_serviceorder"]  # fmt: skip
 
 ROLES = {
     "sales": (_("Sales"), SALES),
@@ -43,6 +45,7 @@ ROLES = {
         [
             *VIEW_CATALOGUE,
             *VIEW_CUSTOMERS,
+            EVERY_CUSTOMER,
             "contracts.finance_approve_chargerequest",
             "contracts.change_chargerequest",
             "quotes.view_quote",

@@ -213,6 +213,14 @@ QUOTE_LINK_MAX_AGE_DAYS = env.int("QUOTE_LINK_MAX_AGE_DAYS", default=120)
 CHARGE_REQUEST_LINK_MAX_AGE_DAYS = env.int("CHARGE_REQUEST_LINK_MAX_AGE_DAYS", default=62)
 # Charge requests worth more than this (CNY) need finance's approval after the account manager's.
 CHARGE_FINANCE_APPROVAL_ABOVE = env.int("CHARGE_FINANCE_APPROVAL_ABOVE", default=20000)
+# Team leads of account managers (contracts.ownership): "lead=manager1,manager2;lead2=manager3" lets each
+# lead act for the customers of the managers named after it, as for their own.
+ACCOUNT_MANAGER_TEAMS = {
+    lead.strip(): [name.strip() for name in members.split(",") if name.strip()]
+    for lead, _sep, members in (
+        team.partition("=") for team in env("ACCOUNT_MANAGER_TEAMS", default="").split(";") if team.strip()
+    )
+}
 
 # How long API idempotency keys are remembered (at least 24 hours).
 IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)

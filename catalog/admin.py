@@ -121,7 +121,7 @@ class RateCardAdmin(AuditHistoryAdmin):
     inlines = [PersonDayRateInline, UnitPriceInline, DataVolumePriceInline, TravelPolicyInline]
     actions = ["new_version"]
 
-    @admin.action(description=_("Copy as a new version from tomorrow"))
+    @admin.action(description=_("Copy as a new version from tomorrow"), permissions=["add"])
     def new_version(self, request, queryset):
         for card in queryset:
             try:

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.admin import AuditHistoryAdmin, RecordedAdmin, ServiceAdmin, frozen
 from contracts import models
+from contracts.ownership import ASSIGN_ACCOUNT_MANAGER, acts_for
 from contracts.services import charge_request_approve, charge_request_reject, period_add
 
 
@@ -20,11 +21,24 @@ class ContractInline(admin.TabularInline):
 
 @admin.register(models.Customer)
 class CustomerAdmin(AuditHistoryAdmin):
+    """An account manager changes the customers he acts for (contracts.ownership) and reads the others;
+    who manages a customer is set only by those who assign account managers (administrators)."""
+
     list_display = ["code", "legal_name", "city", "region", "account_manager"]
     list_filter = ["region", "arrival_area", "account_manager"]
     search_fields = ["code", "legal_name", "uscc"]
     inlines = [ContactInline, ContractInline]
     autocomplete_fields = ["account_manager"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.has_perm(ASSIGN_ACCOUNT_MANAGER):
+            return self.readonly_fields
+        return [*self.readonly_fields, "account_manager"]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or acts_for(user=request.user, customer=obj)
+        )
 
 
 class LicensedProductInline(admin.TabularInline):
@@ -160,11 +174,17 @@ class ChargeRequestAdmin(ServiceAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [name for name in frozen(self.model) if name != "requested_by_user"]
 
-    @admin.action(description=_("Approve the selected charge requests"), permissions=["change"])
+    def has_approve_permission(self, request):
+        """Approvers only: the account managers' and finance's approval permissions."""
+        return request.user.has_perm("contracts.approve_chargerequest") or request.user.has_perm(
+            "contracts.finance_approve_chargerequest"
+        )
+
+    @admin.action(description=_("Approve the selected charge requests"), permissions=["approve"])
     def approve(self, request, queryset):
         self._decide(request, queryset, charge_request_approve)
 
-    @admin.action(description=_("Reject the selected charge requests"), permissions=["change"])
+    @admin.action(description=_("Reject the selected charge requests"), permissions=["approve"])
     def reject(self, request, queryset):
         self._decide(request, queryset, charge_request_reject)
 

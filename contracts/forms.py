@@ -33,3 +33,13 @@ class CorrectionForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), max_length=500)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class ChargeRequestDecisionForm(forms.Form):
+    """An approver's decision on a charge request: a missing or unknown decision is refused, never read
+    as a rejection."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))]
+    )
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)

@@ -66,6 +66,10 @@ class Customer(models.Model):
         ordering = ["code"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        permissions = [
+            ("act_for_every_customer", _("Can act for every customer, not only those one manages")),
+            ("assign_account_manager", _("Can assign a customer's account manager")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.legal_name}"

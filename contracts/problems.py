@@ -88,3 +88,9 @@ register_problem(
     title=_("Correction not allowed"),
     description=_("Only the customer's account manager corrects its consumption."),
 )
+register_problem(
+    "not-your-customer",
+    status=403,
+    title=_("Another account manager's customer"),
+    description=_("An account manager acts for the customers he manages (or his team's) only."),
+)

@@ -47,6 +47,7 @@ from contracts.models import (
     ServicePeriod,
     overlapping_periods,
 )
+from contracts.ownership import acts_for, ownership_refusal
 from contracts.quotas import THOUSANDTH, bundles_with_use
 from contracts.selectors import consumption_left, periods_renewed
 
@@ -333,11 +334,8 @@ class CorrectionForbidden(BillingError):
 
 def consumption_may_correct(*, by: AbstractBaseUser, customer: Customer) -> bool:
     """Whether a staff user may correct the customer's consumption: one who may record consumption
-    (``contracts.add_consumptionentry``) and is the customer's account manager (any such user when the
-    customer has none, as for charge approvals); superusers always."""
-    if by.is_superuser:
-        return True
-    return by.has_perm("contracts.add_consumptionentry") and customer.account_manager_id in (None, by.pk)
+    (``contracts.add_consumptionentry``) and acts for the customer (contracts.ownership)."""
+    return by.has_perm("contracts.add_consumptionentry") and acts_for(user=by, customer=customer)
 
 
 def consumption_correct(
@@ -504,8 +502,9 @@ def charge_request_value(request: ChargeRequest) -> Money:
 
 def _approval_refusal(request: ChargeRequest, user) -> BillingError | None:
     """Why ``user`` may not approve ``request`` now, or None when they may. Nobody approves their own
-    request; the customer's own account manager (or a superuser) gives the first approval, finance the
-    second (above CHARGE_FINANCE_APPROVAL_ABOVE), and one person never gives both (four eyes)."""
+    request; an account manager acting for the customer (contracts.ownership) gives the first approval,
+    finance the second (above CHARGE_FINANCE_APPROVAL_ABOVE), and one person never gives both (four
+    eyes)."""
     if request.requested_by_user_id is not None and request.requested_by_user_id == user.pk:
         return BillingError(_("The requester cannot approve their own request."), code="own_request")
     if request.status == ChargeStatus.PENDING_APPROVAL:
@@ -513,13 +512,7 @@ def _approval_refusal(request: ChargeRequest, user) -> BillingError | None:
             return BillingError(
                 _("Only an account manager approves charge requests."), code="forbidden_approval"
             )
-        manager_id = request.customer.account_manager_id
-        if manager_id is not None and manager_id != user.pk and not user.is_superuser:
-            return BillingError(
-                _("Only the customer's own account manager approves its charge requests."),
-                code="forbidden_approval",
-            )
-        return None
+        return ownership_refusal(user=user, customer=request.customer)
     if request.status == ChargeStatus.PENDING_FINANCE:
         if not user.has_perm("contracts.finance_approve_chargerequest"):
             return BillingError(
@@ -527,7 +520,7 @@ def _approval_refusal(request: ChargeRequest, user) -> BillingError | None:
             )
         if request.approved_by_id == user.pk:
             return BillingError(_("A second approval needs a second person."), code="same_approver")
-        return None
+        return ownership_refusal(user=user, customer=request.customer)
     return Conflict(
         _("A request that is %(status)s cannot be approved."),
         code="charge_status",
@@ -553,7 +546,7 @@ def _rejection_refusal(request: ChargeRequest, user) -> BillingError | None:
         or user.has_perm("contracts.finance_approve_chargerequest")
     ):
         return BillingError(_("Only an approver rejects charge requests."), code="forbidden_approval")
-    return None
+    return ownership_refusal(user=user, customer=request.customer)
 
 
 def charge_request_can_reject(request: ChargeRequest, user) -> bool:

@@ -8,9 +8,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from billing.errors import BillingError
 from billing.signed_answer import answer_page
-from billing.staff import run_service
+from billing.staff import form_errors_message, run_service
 from contracts.entitlements import decide
-from contracts.forms import EntitlementLookupForm
+from contracts.forms import ChargeRequestDecisionForm, EntitlementLookupForm
 from contracts.models import ChargeRequest, ChargeStatus, Customer
 from contracts.services import (
     CUSTOMER_ANSWER,
@@ -80,14 +80,21 @@ def charge_requests(request):
     return render(request, "contracts/charge_requests.html", context)
 
 
+DECISIONS = {"approve": charge_request_approve, "reject": charge_request_reject}
+
+
 @require_POST
 @login_required
 @permission_required("contracts.view_chargerequest", raise_exception=True)
 def charge_request_decide(request, pk: int):
     charge = get_object_or_404(ChargeRequest, pk=pk)
-    action = charge_request_approve if request.POST.get("decision") == "approve" else charge_request_reject
+    form = ChargeRequestDecisionForm(request.POST)
+    if not form.is_valid():
+        form_errors_message(request, form)
+        return redirect("contracts:charge-requests")
+    action = DECISIONS[form.cleaned_data["decision"]]
     done, charge = run_service(
-        request, lambda: action(request=charge, by=request.user, note=request.POST.get("note", ""))
+        request, lambda: action(request=charge, by=request.user, note=form.cleaned_data["note"])
     )
     if done:
         messages.success(request, f"#{charge.pk}: {charge.get_status_display()}")

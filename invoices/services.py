@@ -23,6 +23,7 @@ from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import Priced, price_agreed, price_at_cost, price_service, travel_cap
 from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
+from contracts.ownership import ownership_check
 from contracts.quotas import Quota, bundles_with_use, person_day_quota
 from contracts.services import charge_request_create, charge_request_price, consume
 from invoices.models import (
@@ -979,7 +980,8 @@ def order_cancel(*, order: ServiceOrder, reason: str, by=None) -> list[Invoice]:
     draft first); what issued invoices billed is credited, one credit note per invoice, for what is left to
     credit of each line. Work delivered against its ``delivered`` lines was done and stays billed. Returns
     the credit notes."""
-    order = ServiceOrder.objects.select_for_update().get(pk=order.pk)
+    order = ServiceOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    ownership_check(user=by, customer=order.customer)
     if not order.is_open:
         raise OrderConflict(
             _("Order %(order)s is closed already."), code="order_closed", params={"order": str(order)}

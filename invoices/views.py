@@ -21,6 +21,7 @@ from billing.staff import form_errors_message, run_service
 from catalog.models import ServiceTier
 from contracts.forms import CorrectionForm
 from contracts.models import ConsumptionEntry, Customer, PeriodKind, QuotaKind
+from contracts.ownership import acts_for
 from contracts.selectors import PeriodStatus, consumption_ledger, customer_coverage
 from contracts.services import consumption_correct, consumption_may_correct
 from invoices.models import ChargeSource, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus
@@ -144,10 +145,8 @@ def customer_page(request, code: str):
 
 
 def _may_close(user, order: ServiceOrder) -> bool:
-    """An account manager closes the orders of his customers (and of customers without one)."""
-    return user.has_perm("quotes.change_serviceorder") and (
-        user.is_superuser or order.customer.account_manager_id in (None, user.pk)
-    )
+    """An account manager closes the orders of the customers he acts for (contracts.ownership)."""
+    return user.has_perm("quotes.change_serviceorder") and acts_for(user=user, customer=order.customer)
 
 
 @require_GET

@@ -17,6 +17,7 @@ from billing.admin import ServiceAdmin, as_form_error, frozen
 from billing.errors import BillingError
 from billing.mail import absolute_url
 from catalog.models import PricingBasis
+from contracts.ownership import acts_for
 from contracts.services import contract_customer_check
 from quotes import models
 from quotes.services import (
@@ -166,6 +167,12 @@ class QuoteAdmin(ServiceAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # numbers are gapless: a quote is declined or closed, never deleted
 
+    def has_change_permission(self, request, obj=None):
+        """Read only for an account manager when another one manages the customer (contracts.ownership)."""
+        return super().has_change_permission(request, obj) and (
+            obj is None or acts_for(user=request.user, customer=obj.customer)
+        )
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             fields = self.readonly_fields
@@ -226,9 +233,10 @@ class QuoteAdmin(ServiceAdmin):
                 valid_until=data.get("valid_until") or obj.valid_until,
                 notes=data.get("notes", ""),
                 terms=data.get("terms", ""),
+                by=request.user,
             )
         if "discount" in form.changed_data:
-            quote_set_discount(quote=obj, discount=data["discount"])
+            quote_set_discount(quote=obj, discount=data["discount"], by=request.user)
         if "_approve_discount" in request.POST:
             try:
                 quote_approve_discount(
@@ -260,10 +268,14 @@ class QuoteAdmin(ServiceAdmin):
                         delivery_mode=data.get("delivery_mode") or "remote",
                         discount=data.get("discount") or 0,
                         description=data.get("description") or "",
+                        by=request.user,
                     )
                 else:
                     quote_add_travel(
-                        quote=quote, description=data["description"], amount=data["travel_amount"]
+                        quote=quote,
+                        description=data["description"],
+                        amount=data["travel_amount"],
+                        by=request.user,
                     )
             except BillingError as error:
                 self.message_user(request, str(error), level=messages.ERROR)
@@ -271,11 +283,11 @@ class QuoteAdmin(ServiceAdmin):
 
     @admin.action(description=_("Submit (a large discount goes to a sales manager)"), permissions=["change"])
     def submit(self, request, queryset):
-        self.apply_service(request, queryset, lambda quote: quote_submit(quote=quote))
+        self.apply_service(request, queryset, lambda quote: quote_submit(quote=quote, by=request.user))
 
     @admin.action(description=_("Send to the customer"), permissions=["change"])
     def send(self, request, queryset):
-        self.apply_service(request, queryset, lambda quote: quote_send(quote=quote))
+        self.apply_service(request, queryset, lambda quote: quote_send(quote=quote, by=request.user))
 
     @admin.action(description=_("Make a new revision"), permissions=["change"])
     def revise(self, request, queryset):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -26,6 +27,7 @@ from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, Servic
 from catalog.pricing import Priced, combined_discount, price_agreed, price_at_cost, price_service
 from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
+from contracts.ownership import ownership_check, ownership_refusal
 from contracts.selectors import periods_renewed
 from contracts.services import contract_customer_check, period_renew
 from quotes.models import (
@@ -82,8 +84,9 @@ def quote_create(
 ) -> Quote:
     """A draft quote numbered from the year's gapless series (the number is taken in this transaction,
     so a rolled-back creation leaves no hole). Prices and the currency come from the rate card in force on
-    the quote date."""
+    the quote date. A staff user drafts quotes for the customers he acts for (contracts.ownership)."""
     contract_customer_check(contract=contract, customer=customer)
+    ownership_check(user=created_by, customer=customer)
     quote_date = quote_date or timezone.localdate()
     rate_card = rate_card_in_force(on=quote_date)
     number = f"Q{quote_date.year}-{get_next_value(f'quotes-{quote_date.year}'):05d}"
@@ -119,10 +122,12 @@ def quote_add_line(
     discount: Decimal = Decimal(0),
     description: str = "",
     invoicing_policy: str | None = None,
+    by=None,
 ) -> QuoteLine:
     """A line picked from the catalogue: the service's pricing basis (or its alternative) chooses the
-    price on the quote's rate card version, and the invoicing policy (invoicing_policy_for)."""
-    _check_editable(quote)
+    price on the quote's rate card version, and the invoicing policy (invoicing_policy_for). ``by`` is
+    the staff user adding it: one who gives the line a discount approves no discount of the quote."""
+    _check_editable(quote, by=by, discount_set=bool(discount))
     basis = basis or service.pricing_basis
     priced = price_service(
         service=service,
@@ -151,9 +156,9 @@ def quote_add_line(
 
 
 @transaction.atomic
-def quote_add_travel(*, quote: Quote, description: str, amount: Decimal) -> QuoteLine:
+def quote_add_travel(*, quote: Quote, description: str, amount: Decimal, by=None) -> QuoteLine:
     """An estimate of travel and lodging, passed through at cost: never discounted, no VAT of ours."""
-    _check_editable(quote)
+    _check_editable(quote, by=by)
     line = QuoteLine(
         quote=quote, position=quote.lines.count() + 1, kind=LineKind.TRAVEL, description=description
     )
@@ -218,9 +223,10 @@ def line_priced(line: QuoteLine, *, discount: Decimal | None = None) -> Priced:
 
 
 @transaction.atomic
-def quote_set_terms(*, quote: Quote, valid_until: datetime.date, notes: str, terms: str) -> Quote:
+def quote_set_terms(*, quote: Quote, valid_until: datetime.date, notes: str, terms: str, by=None) -> Quote:
     """Changes the validity, notes and terms of a quote not sent yet; its prices and status stay."""
-    current = Quote.objects.select_for_update().get(pk=quote.pk)
+    current = Quote.objects.select_for_update().select_related("customer").get(pk=quote.pk)
+    ownership_check(user=by, customer=current.customer)
     if current.locked:
         raise _locked_error(current)
     current.valid_until, current.notes, current.terms = valid_until, notes, terms
@@ -230,10 +236,10 @@ def quote_set_terms(*, quote: Quote, valid_until: datetime.date, notes: str, ter
 
 
 @transaction.atomic
-def quote_set_discount(*, quote: Quote, discount: Decimal) -> Quote:
+def quote_set_discount(*, quote: Quote, discount: Decimal, by=None) -> Quote:
     """Sets the quote-wide discount and reprices every line; a discount approval given earlier no longer
-    holds."""
-    _check_editable(quote)
+    holds, and ``by`` (the staff user setting it) approves none of this quote's discounts."""
+    _check_editable(quote, by=by, discount_set=True)
     quote.discount = Decimal(discount)
     quote.save(update_fields=["discount"])
     for line in quote.lines.select_related("quote"):
@@ -278,28 +284,42 @@ def quote_needs_approval(quote: Quote) -> bool:
 
 
 @transaction.atomic
-def quote_submit(*, quote: Quote) -> Quote:
-    """Ready to send: a large discount waits for a sales manager, anything else is approved at once."""
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+def quote_submit(*, quote: Quote, by=None) -> Quote:
+    """Ready to send: a large discount waits for a sales manager, anything else is approved at once.
+    ``by``, the staff user submitting, approves none of this quote's discounts."""
+    quote = Quote.objects.select_for_update().select_related("customer").get(pk=quote.pk)
+    ownership_check(user=by, customer=quote.customer)
     if quote.status not in (QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL):
         raise _locked_error(quote)
     if not quote.lines.exists():
         raise BillingError(_("A quote needs at least one line."), code="quote_empty")
     quote.status = QuoteStatus.PENDING_APPROVAL if quote_needs_approval(quote) else QuoteStatus.APPROVED
-    quote.save(update_fields=["status"])
+    quote.submitted_by = _staff_user(by) or quote.submitted_by
+    quote.save(update_fields=["status", "submitted_by"])
     return quote
+
+
+def _staff_user(by):
+    """``by`` when it is a staff user (not a system step or an API key), else None."""
+    return by if isinstance(by, AbstractBaseUser) else None
 
 
 def _discount_approval_refusal(quote: Quote, user) -> BillingError | None:
     """Why ``user`` may not approve the discount of ``quote`` now, or None when they may: the quote waits
-    for an approval, the user is a sales manager and not the quote's author (four eyes)."""
+    for an approval, the user is a sales manager acting for the customer, and neither the quote's author
+    nor who last set a discount on it nor who submitted it (four eyes: two different people)."""
     if quote.status != QuoteStatus.PENDING_APPROVAL:
         return QuoteConflict(_("This quote is not waiting for a discount approval."), code="quote_status")
     if not user.has_perm("quotes.approve_discount"):
         return BillingError(_("Only a sales manager approves large discounts."), code="forbidden_approval")
     if quote.created_by_id == user.pk:
         return BillingError(_("Nobody approves the discount of their own quote."), code="own_request")
-    return None
+    if user.pk in (quote.discount_set_by_id, quote.submitted_by_id):
+        return BillingError(
+            _("Whoever set the discount or submitted the quote does not approve it: a second person does."),
+            code="own_request",
+        )
+    return ownership_refusal(user=user, customer=quote.customer)
 
 
 def quote_can_approve(quote: Quote, user) -> bool:
@@ -330,14 +350,15 @@ def quote_approve_discount(*, quote: Quote, by, reason: str, seen: str | None = 
 
 
 @transaction.atomic
-def quote_send(*, quote: Quote) -> Quote:
+def quote_send(*, quote: Quote, by=None) -> Quote:
     """Sends an approved quote: it is locked from now on, its PDF is rendered and the customer's contacts
     get a signed link to read it and accept or decline without a login."""
     from quotes.tasks import render_quote_pdf  # tasks call services; imported here to keep one direction
 
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    quote = Quote.objects.select_for_update().select_related("customer").get(pk=quote.pk)
+    ownership_check(user=by, customer=quote.customer)
     if quote.status == QuoteStatus.DRAFT:
-        quote = quote_submit(quote=quote)
+        quote = quote_submit(quote=quote, by=by)
     if quote.status == QuoteStatus.PENDING_APPROVAL:
         raise BillingError(
             _("A sales manager must approve the discount before the quote is sent."), code="needs_approval"
@@ -366,7 +387,8 @@ def quote_pdfs_dispatch(*, older_than: datetime.timedelta) -> int:
 @transaction.atomic
 def quote_revise(*, quote: Quote, by=None) -> Quote:
     """A new draft revision with the same number and lines; the revised quote stays readable."""
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    quote = Quote.objects.select_for_update().select_related("customer").get(pk=quote.pk)
+    ownership_check(user=by, customer=quote.customer)
     if quote.status in (QuoteStatus.ACCEPTED, QuoteStatus.SUPERSEDED, QuoteStatus.FINAL):
         raise QuoteConflict(
             _("Quote %(quote)s is %(status)s and cannot be revised."),
@@ -379,6 +401,7 @@ def quote_revise(*, quote: Quote, by=None) -> Quote:
     new.pk, new.revision, new.status = None, latest.revision + 1, QuoteStatus.DRAFT
     new.renewal_of = None  # the constraint keeps one first revision per period; later ones point back to it
     new.created_by, new.approved_by, new.approved_at, new.approval_reason = by, None, None, ""
+    new.submitted_by = None  # who set its discounts (discount_set_by) still approves none of them
     new.sent_at = new.answered_at = new.closed_at = None
     new.answer_name, new.answer_ip, new.pdf, new.pdf_sha256 = "", None, "", ""
     new.save()
@@ -503,7 +526,8 @@ class OrderConflict(BillingError):
 def order_close(*, order: ServiceOrder, by=None, reason: str = "") -> ServiceOrder:
     """Closes an open order: what is left undelivered is released (its remaining quantity becomes 0) and no
     more work is logged against it. What was delivered and not billed yet is still billed."""
-    order = ServiceOrder.objects.select_for_update().get(pk=order.pk)
+    order = ServiceOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
+    ownership_check(user=by, customer=order.customer)
     if order.status != OrderStatus.OPEN:
         raise OrderConflict(
             _("Order %(order)s is closed already."), code="order_closed", params={"order": str(order)}
@@ -580,17 +604,27 @@ def quote_from_token(token: str) -> Quote:
     return CUSTOMER_ANSWER.document(token)
 
 
-def _check_editable(quote: Quote) -> None:
-    """Lines may change until the quote is sent; a change takes the quote back to draft, so an approval
-    given earlier never covers lines added after it. The quote's row is locked and read again (the
-    caller's copy may be older than a send or a submit made meanwhile); the caller's copy is updated."""
-    current = Quote.objects.select_for_update().get(pk=quote.pk)
+def _check_editable(quote: Quote, *, by=None, discount_set: bool = False) -> None:
+    """Lines may change until the quote is sent, by a staff user acting for its customer; a change takes
+    the quote back to draft, so an approval given earlier never covers lines added after it. With
+    ``discount_set``, ``by`` is recorded as who last set a discount (four eyes). The quote's row is locked
+    and read again (the caller's copy may be older than a send or a submit made meanwhile); the caller's
+    copy is updated."""
+    current = Quote.objects.select_for_update().select_related("customer").get(pk=quote.pk)
+    ownership_check(user=by, customer=current.customer)
     if current.locked:
         raise _locked_error(current)
+    changed = []
     if current.status != QuoteStatus.DRAFT:
         current.status = QuoteStatus.DRAFT
         current.approved_by, current.approved_at, current.approval_reason = None, None, ""
-        current.save(update_fields=["status", "approved_by", "approved_at", "approval_reason"])
+        changed += ["status", "approved_by", "approved_at", "approval_reason"]
+    if discount_set and _staff_user(by) is not None:
+        current.discount_set_by = by
+        changed.append("discount_set_by")
+    if changed:
+        current.save(update_fields=changed)
+    quote.discount_set_by_id = current.discount_set_by_id
     quote.status, quote.discount = current.status, current.discount
     quote.approved_by, quote.approved_at, quote.approval_reason = None, None, ""
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.errors import BillingError
 from billing.mail import absolute_url
 from billing.staff import form_errors_message, run_service
+from contracts.ownership import acts_for
 from quotes.documents import quote_context
 from quotes.forms import QuoteApprovalForm, QuoteDiscountForm, QuoteLineForm, QuoteNewForm, QuoteTravelForm
 from quotes.models import Quote, QuoteStatus
@@ -75,9 +76,14 @@ def quote_new(request):
 @permission_required("quotes.view_quote", raise_exception=True)
 def quote_builder(request, pk: int):
     quote = get_object_or_404(Quote.objects.select_related("customer", "rate_card", "approved_by"), pk=pk)
+    # the steps the services would refuse are not offered: another manager's customer's quote is read only
+    may_change = request.user.has_perm("quotes.change_quote") and acts_for(
+        user=request.user, customer=quote.customer
+    )
     context = {
         **quote_context(quote),
-        "editable": not quote.locked and request.user.has_perm("quotes.change_quote"),
+        "may_change": may_change,
+        "editable": not quote.locked and may_change,
         "needs_approval": quote_needs_approval(quote),
         "can_approve": quote_can_approve(quote, request.user),
         "line_form": QuoteLineForm(),
@@ -122,6 +128,7 @@ def quote_line_add(request, pk: int):
             discount=data["discount"],
             description=data["description"],
             invoicing_policy=data["invoicing_policy"] or None,
+            by=request.user,
         )
 
     return _edit(request, pk, QuoteLineForm, add)
@@ -132,7 +139,9 @@ def quote_line_add(request, pk: int):
 @permission_required("quotes.change_quote", raise_exception=True)
 def quote_travel_add(request, pk: int):
     def add(quote, data):
-        return quote_add_travel(quote=quote, description=data["description"], amount=data["amount"])
+        return quote_add_travel(
+            quote=quote, description=data["description"], amount=data["amount"], by=request.user
+        )
 
     return _edit(request, pk, QuoteTravelForm, add)
 
@@ -142,7 +151,7 @@ def quote_travel_add(request, pk: int):
 @permission_required("quotes.change_quote", raise_exception=True)
 def quote_discount(request, pk: int):
     def set_discount(quote, data):
-        return quote_set_discount(quote=quote, discount=data["discount"])
+        return quote_set_discount(quote=quote, discount=data["discount"], by=request.user)
 
     return _edit(request, pk, QuoteDiscountForm, set_discount)
 
@@ -158,8 +167,8 @@ def quote_approve(request, pk: int):
 
 
 STEPS = {
-    "submit": lambda quote, user: quote_submit(quote=quote),
-    "send": lambda quote, user: quote_send(quote=quote),
+    "submit": lambda quote, user: quote_submit(quote=quote, by=user),
+    "send": lambda quote, user: quote_send(quote=quote, by=user),
     "revise": lambda quote, user: quote_revise(quote=quote, by=user),
 }
 

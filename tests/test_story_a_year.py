@@ -76,11 +76,13 @@ def clock(monkeypatch):
 @pytest.fixture
 def people(catalogue, django_user_model):
     return {
-        "sales": user_with(django_user_model, "sales", "add_quote", "change_quote"),
+        # sales and finance act for every customer (contracts.ownership); the manager for his own
+        "sales": user_with(django_user_model, "sales", "add_quote", "change_quote", "act_for_every_customer"),
         "manager": user_with(django_user_model, "manager", "approve_chargerequest", "add_consumptionentry"),
         "finance": user_with(
             django_user_model,
             "finance",
+            "act_for_every_customer",
             "finance_approve_chargerequest",
             "change_travelexpense",
             "view_invoice",

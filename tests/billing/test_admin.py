@@ -4,6 +4,7 @@ import hashlib
 import re
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
 from billing.apikeys import create_api_key
@@ -78,3 +79,18 @@ def test_the_admin_action_revokes_the_selected_keys(admin_client):
     revoked.refresh_from_db()
     assert kept.revoked_at is None
     assert revoked.revoked_at is not None
+
+
+OUR_APPS = {"billing", "catalog", "contracts", "quotes", "invoices"}
+
+
+def test_every_admin_action_checks_a_permission():
+    """Django runs an action for anyone who sees the list unless it names the permissions it needs."""
+    unchecked = [
+        f"{model._meta.label}.{name}"
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label in OUR_APPS
+        for func, name, _description in model_admin._get_base_actions()
+        if not getattr(func, "allowed_permissions", None)
+    ]
+    assert unchecked == []

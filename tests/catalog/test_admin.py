@@ -5,11 +5,13 @@ import datetime
 import pytest
 import tablib
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from djmoney.money import Money
 
-from catalog.models import HolidayScheduleDay, PersonDayRate
+from billing.roles import sync_roles
+from catalog.models import HolidayScheduleDay, PersonDayRate, RateCard
 from catalog.resources import HolidayScheduleDayResource, PersonDayRateResource
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +143,18 @@ def test_the_admin_copies_a_rate_card_as_a_new_version(staff):
     new = RateCard.objects.get(version=2)
     assert new.effective_from > datetime.date.today() - datetime.timedelta(days=2)
     assert new.persondayrates.count() == 10
+
+
+def test_sales_with_view_only_rate_cards_cannot_create_a_rate_card_version_in_the_admin(
+    client, catalogue, django_user_model
+):
+    sync_roles()
+    sales = django_user_model.objects.create_user(username="sales", is_staff=True)
+    sales.groups.set(Group.objects.filter(name="sales"))
+    client.force_login(sales)
+    cards = RateCard.objects.count()
+    card = RateCard.objects.first()
+    client.post(
+        reverse("admin:catalog_ratecard_changelist"), {"action": "new_version", "_selected_action": [card.pk]}
+    )
+    assert RateCard.objects.count() == cards

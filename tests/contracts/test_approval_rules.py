@@ -67,11 +67,13 @@ def test_the_charge_requests_page_lists_a_request_for_a_user_exactly_when_the_se
             )
             if shown:
                 shown_somewhere.add((name, request.ticket_ref))
-    # the account manager approves his customer's request, not his own; finance (and the administrator
-    # role, holding every permission) the large ones; the superuser any first approval, but not the second
-    # of the one he gave the first
+    # the account manager approves his customer's request, not his own, and the other manager none;
+    # finance the large ones; the administrator role (holding every permission, not limited to his own
+    # customers) and the superuser any first approval, but not the second of the one they gave the first
     assert shown_somewhere == {
         ("account_manager", "TK-1"),
+        ("administrator", "TK-1"),
+        ("administrator", "TK-2"),
         ("administrator", "TK-3"),
         ("administrator", "TK-4"),
         ("boss", "TK-1"),

@@ -88,7 +88,7 @@ def test_only_the_customers_own_account_manager_approves(customer, django_user_m
     )
     with pytest.raises(BillingError) as error:
         charge_request_approve(request=charge, by=other)
-    assert error.value.code == "forbidden_approval"
+    assert error.value.code == "not_your_customer"
     assert charge_request_approve(request=charge, by=own).status == ChargeStatus.AWAITING_CUSTOMER
 
 

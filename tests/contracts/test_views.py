@@ -59,3 +59,29 @@ def test_an_account_manager_approves_a_charge_request_from_the_api_on_their_page
     )
     assert ChargeRequest.objects.get(pk=charge.pk).status == ChargeStatus.AWAITING_CUSTOMER
     assert f'id="charge-{charge.pk}"' not in client.get(reverse("contracts:charge-requests")).content.decode()
+
+
+@pytest.mark.parametrize("decision", [None, "", "approved", "reject "])
+def test_a_charge_request_decision_missing_or_unknown_is_refused_not_read_as_a_rejection(
+    client, demo_data, django_user_model, decision
+):
+    sync_roles()
+    manager = django_user_model.objects.create_user(username="am", password="x", is_staff=True)
+    manager.groups.set(Group.objects.filter(name="account_manager"))
+    customer = Customer.objects.get(code="DEMO-ACTIVE")
+    customer.account_manager = manager
+    customer.save()
+    charge = charge_request_create(
+        customer=customer,
+        ticket_ref="TK-6",
+        description="报表",
+        requested_by="api:x",
+        estimated_person_days=1,
+    )
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(manager)
+    posted = {"note": "?"} if decision is None else {"decision": decision, "note": "?"}
+    answer = client.post(reverse("contracts:charge-request-decide", args=[charge.pk]), posted, follow=True)
+    assert any(message.level_tag == "error" for message in answer.context["messages"])
+    assert ChargeRequest.objects.get(pk=charge.pk).status == ChargeStatus.PENDING_APPROVAL
+    assert not charge.events.exclude(status=ChargeStatus.PENDING_APPROVAL).exists()

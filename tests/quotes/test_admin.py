@@ -232,3 +232,45 @@ def test_a_sales_manager_cannot_approve_the_discount_of_their_own_quote_in_the_a
     assert "Nobody approves the discount of their own quote." in messages_of(answer)
     quote.refresh_from_db()
     assert (quote.status, quote.approved_by) == (QuoteStatus.PENDING_APPROVAL, None)
+
+
+def test_a_sales_manager_who_raises_a_quotes_discount_and_submits_it_cannot_approve_it_himself(
+    client, roles, django_user_model
+):
+    sales, manager = roles["sales"], roles["sales_manager"]
+    quote = quote_create(customer=Customer.objects.get(code="DEMO-ACTIVE"), created_by=sales)
+    quote_add_line(quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=10)
+    log_in(client, manager)
+    url = reverse("admin:quotes_quote_change", args=[quote.pk])
+    client.post(url, change_form(quote, discount="0.6"))
+    changelist = reverse("admin:quotes_quote_changelist")
+    client.post(changelist, {"action": "submit", "_selected_action": [quote.pk]})
+    quote.refresh_from_db()
+    assert (quote.discount, quote.status) == (Decimal("0.6"), QuoteStatus.PENDING_APPROVAL)
+    assert 'name="_approve_discount"' not in client.get(url).content.decode()
+    answer = client.post(url, change_form(quote, approval_reason="mine", _approve_discount="1"), follow=True)
+    refusal = "Whoever set the discount or submitted the quote does not approve it: a second person does."
+    assert refusal in messages_of(answer)
+    quote.refresh_from_db()
+    assert (quote.status, quote.approved_by) == (QuoteStatus.PENDING_APPROVAL, None)
+    # a second sales manager approves it
+    second = django_user_model.objects.create_user(username="sm2", is_staff=True)
+    second.groups.set(manager.groups.all())
+    log_in(client, second)
+    client.post(url, change_form(quote, approval_reason="战略客户", _approve_discount="1"))
+    quote.refresh_from_db()
+    assert (quote.status, quote.approved_by.username) == (QuoteStatus.APPROVED, "sm2")
+
+
+@pytest.mark.parametrize("action", ["submit", "send", "revise"])
+def test_finance_with_view_only_quotes_cannot_send_or_revise_them_in_the_admin(
+    client, roles, demo_quote, action
+):
+    log_in(client, roles["finance"])
+    quotes = Quote.objects.count()
+    answer = client.post(
+        reverse("admin:quotes_quote_changelist"), {"action": action, "_selected_action": [demo_quote.pk]}
+    )
+    assert answer.status_code in (200, 302)
+    demo_quote.refresh_from_db()
+    assert (demo_quote.status, Quote.objects.count()) == (QuoteStatus.PENDING_APPROVAL, quotes)

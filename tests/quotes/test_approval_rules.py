@@ -16,6 +16,7 @@ from quotes.services import (
     quote_can_approve,
     quote_create,
     quote_fingerprint,
+    quote_set_discount,
     quote_submit,
 )
 from tests.demo_roles import load_demo, log_in, service_accepts
@@ -78,3 +79,19 @@ def test_the_pages_show_the_discount_approval_exactly_when_the_service_would_acc
         ("administrator", demo.pk),
         ("administrator", own.pk),
     }
+
+
+def test_whoever_set_a_discount_or_submitted_the_quote_does_not_approve_it(catalogue, django_user_model):
+    users = load_demo(django_user_model)
+    managers = [users["sales_manager"], users["administrator"]]
+    quote = quote_create(customer=Customer.objects.get(code="DEMO-ACTIVE"), created_by=users["sales"])
+    service = ServiceItem.objects.get(code="custom-development")
+    # a line discount of 60% given by one manager, the quote submitted by the other: neither approves
+    quote_add_line(quote=quote, service=service, quantity=1, discount=Decimal("0.6"), by=managers[0])
+    quote = quote_submit(quote=quote, by=managers[1])
+    assert quote.status == QuoteStatus.PENDING_APPROVAL
+    assert [approval_accepted(quote, manager) for manager in managers] == [False, False]
+    # set again by the first manager and submitted by sales: the second manager may approve it now
+    quote_set_discount(quote=quote, discount=Decimal("0.2"), by=managers[0])
+    assert quote_submit(quote=quote, by=users["sales"]).status == QuoteStatus.PENDING_APPROVAL
+    assert [approval_accepted(quote, manager) for manager in managers] == [False, True]
