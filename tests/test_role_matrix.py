@@ -60,8 +60,8 @@ GRANTED = {
 class Needs:
     """Who gets in: a visitor not signed in only when ``public``; a staff member holding every one of
     ``all_of`` and (when given) one of ``any_of``. The demo customer's account manager also gets in when
-    ``or_account_manager``, and only he does when ``and_account_manager`` (the account-manager role is
-    the demo customers' manager). ``nobody``: refused to every role. ``answer``: the status a let-in user
+    ``or_account_manager``, and only who acts for the customer (he, or a role acting for every customer)
+    when ``and_account_manager`` (the account-manager role is the demo customers' manager). ``nobody``: refused to every role. ``answer``: the status a let-in user
     gets when it is neither a page nor a redirect (the admin's 404 for an unknown address)."""
 
     public: bool = False
@@ -83,8 +83,8 @@ class Needs:
         )
         if self.or_account_manager and role == "account_manager":
             return True
-        if self.and_account_manager:
-            return holds and role == "account_manager"
+        if self.and_account_manager:  # acts for the customer (contracts.ownership)
+            return holds and (role == "account_manager" or "contracts.act_for_every_customer" in granted)
         return holds
 
 

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contracts', '0006_consumption_in_thousandths'),
+        ('contracts', '0007_contract_cover'),
     ]
 
     operations = [
