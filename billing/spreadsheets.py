@@ -116,13 +116,13 @@ def decode_text(raw: bytes) -> str:
 
 
 def _mostly_utf8(raw: bytes) -> bool:
-    """Whether text that is not all UTF-8 still reads mostly as UTF-8 (more well-formed non-ASCII characters
-    than broken sequences): a UTF-8 file with a stray byte, which GB18030 would decode into other characters.
-    Real GBK text read as UTF-8 is almost all broken sequences."""
+    """Whether text that is not all UTF-8 still reads mostly as UTF-8 (at least as many well-formed non-ASCII
+    characters as broken sequences): a UTF-8 file with a stray byte, which GB18030 would decode into other
+    characters. Real GBK text read as UTF-8 is almost all broken sequences."""
     text = raw.decode("utf-8", errors="replace")
     broken = text.count("\ufffd")
     well_formed = sum(1 for char in text if char > "\x7f") - broken
-    return well_formed > broken
+    return well_formed > 0 and well_formed >= broken
 
 
 def _refused_xlsx(message, **params) -> BillingError:

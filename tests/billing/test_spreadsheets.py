@@ -80,6 +80,10 @@ def test_utf8_with_a_stray_byte_is_refused_not_misread():
     assert refused.value.code == "import_encoding_damaged"
     with override("en"), pytest.raises(BillingError, match="not UTF-8"):
         decode_text(b"\xef\xbb\xbf" + damaged)
+    one_character = "customer,engineer\nACME,王".encode() + b"\x81,TK-1\n"  # as many good as bad
+    assert one_character.decode("gb18030")
+    with override("en"), pytest.raises(BillingError, match="not UTF-8"):
+        decode_text(one_character)
 
 
 def test_an_encoding_is_chosen_only_when_the_whole_file_decodes():
