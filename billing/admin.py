@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
@@ -8,7 +7,6 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from billing.apikeys import SCOPES, check_key_terms, create_api_key, revoke_api_key
@@ -50,16 +48,6 @@ class AuditHistoryAdmin(SimpleHistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["hide_history"] = not self.has_view_history_or_change_history_permission(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-
-class ImportExportAdmin(ImportExportModelAdmin):
-    """Import and export in the admin as the role matrix (billing.roles) allows them: an export needs the
-    model's view permission, an import its add permission (the IMPORT_EXPORT_*_PERMISSION_CODE settings)
-    and its change permission as well, since an import updates the rows it matches."""
-
-    def has_import_permission(self, request):
-        change = f"{self.opts.app_label}.{get_permission_codename('change', self.opts)}"
-        return super().has_import_permission(request) and request.user.has_perm(change)
 
 
 def frozen(model) -> list[str]:

@@ -225,12 +225,23 @@ ACCOUNT_MANAGER_TEAMS = {
 # How long API idempotency keys are remembered (at least 24 hours).
 IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 
-# Work-log imports (command and admin): larger files are refused before they are read, not read whole.
-WORK_LOG_IMPORT_MAX_BYTES = env.int("WORK_LOG_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
-WORK_LOG_IMPORT_MAX_ROWS = env.int("WORK_LOG_IMPORT_MAX_ROWS", default=20000)
+# Every import (work logs, holiday schedules, prices; command and admin), read by billing.spreadsheets: larger
+# files are refused before they are read; an XLSX is refused before it is loaded when it unpacks to more
+# bytes, holds more shared strings or declares a bigger sheet than these; dates further than
+# IMPORT_DATE_WINDOW_YEARS from today are refused.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
+IMPORT_XLSX_MAX_UNPACKED_BYTES = env.int("IMPORT_XLSX_MAX_UNPACKED_BYTES", default=40 * 1024 * 1024)
+IMPORT_XLSX_MAX_SHARED_STRINGS = env.int("IMPORT_XLSX_MAX_SHARED_STRINGS", default=200000)
+IMPORT_DATE_WINDOW_YEARS = env.int("IMPORT_DATE_WINDOW_YEARS", default=10)
+# The admin keeps an uploaded file here between its preview and its confirmation (at most this long).
+IMPORT_TMP_DIR = Path(env("IMPORT_TMP_DIR", default=str(BASE_DIR / "var" / "imports")))
+IMPORT_CONFIRM_MAX_AGE_SECONDS = env.int("IMPORT_CONFIRM_MAX_AGE_SECONDS", default=3600)
 # Imports and exports in the admin (django-import-export) need the model's own permissions, as billing.roles
-# grants them: an import adds rows ("add"; billing.admin.ImportExportAdmin also asks for "change", since an
-# import updates the rows it matches), an export reads them ("view"). Unset, any staff user may do both.
+# grants them: an import adds rows ("add"; billing.imports.CheckedImportExportAdmin also asks for "change",
+# since an import updates the rows it matches), an export reads them ("view"). Unset, any staff user may do
+# both.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Work logged against an order line beyond its ordered quantity: "charge_request" makes the excess an

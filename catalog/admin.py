@@ -1,11 +1,14 @@
 import datetime
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from billing.admin import AuditHistoryAdmin, ImportExportAdmin
+from billing.admin import AuditHistoryAdmin
 from billing.errors import BillingError
+from billing.imports import CheckedImportExportAdmin, SignedConfirmImportForm
 from catalog import models
 from catalog.resources import HolidayScheduleDayResource, PersonDayRateResource, UnitPriceResource
 from catalog.services import rate_card_new_version
@@ -66,13 +69,44 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     inlines = [WorkingWindowInline]
 
 
+class ScheduleConfirmImportForm(SignedConfirmImportForm):
+    confirm_changes = forms.BooleanField(
+        label=_("Change the existing days listed above"),
+        required=False,
+        help_text=_("Without it, a file that changes a day already in the schedule imports nothing."),
+    )
+
+
 @admin.register(models.HolidayScheduleDay)
-class HolidayScheduleDayAdmin(ImportExportAdmin):
+class HolidayScheduleDayAdmin(CheckedImportExportAdmin):
+    """A schedule whose file changes days already recorded (a holiday made a working day) lists each change
+    in the preview and imports only when the confirmation ticks “change the existing days”."""
+
     resource_classes = [HolidayScheduleDayResource]
+    confirm_form_class = ScheduleConfirmImportForm
     list_display = ["date", "kind", "name_zh", "name_en"]
     list_filter = ["kind", ("date", admin.DateFieldListFilter)]
     date_hierarchy = "date"
     search_fields = ["name_zh", "name_en"]
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        confirmed = isinstance(form, ScheduleConfirmImportForm) and form.cleaned_data.get("confirm_changes")
+        return {**super().get_import_resource_kwargs(request, **kwargs), "changes_confirmed": bool(confirmed)}
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        changed = getattr(context.get("result"), "changed_days", [])
+        confirm_form = context.get("confirm_form")
+        if confirm_form is not None and not changed:
+            del confirm_form.fields["confirm_changes"]
+        for change in changed:
+            messages.warning(
+                request,
+                gettext("Changes an existing day: %(date)s from %(before)s to %(after)s.") % change,
+            )
+        return response
 
 
 class ResponseTargetInline(admin.TabularInline):
@@ -135,7 +169,7 @@ class RateCardAdmin(AuditHistoryAdmin):
 
 
 @admin.register(models.PersonDayRate)
-class PersonDayRateAdmin(AuditHistoryAdmin, ImportExportAdmin):
+class PersonDayRateAdmin(AuditHistoryAdmin, CheckedImportExportAdmin):
     resource_classes = [PersonDayRateResource]
     list_display = ["rate_card", "role", "delivery_mode", "price", "tax_inclusive"]
     list_filter = ["rate_card", "role", "delivery_mode"]
@@ -143,7 +177,7 @@ class PersonDayRateAdmin(AuditHistoryAdmin, ImportExportAdmin):
 
 
 @admin.register(models.UnitPrice)
-class UnitPriceAdmin(AuditHistoryAdmin, ImportExportAdmin):
+class UnitPriceAdmin(AuditHistoryAdmin, CheckedImportExportAdmin):
     resource_classes = [UnitPriceResource]
     list_display = ["rate_card", "service", "basis", "price", "tax_inclusive"]
     list_filter = ["rate_card", "basis"]

@@ -1,13 +1,20 @@
 """Import and export of rate-card prices and holiday schedules (django-import-export).
 
-Every resource validates rows with the models' own rules (``clean_model_instances``) and the admin
-imports only files with no bad row: all or nothing.
+Every resource validates rows with the models' own rules (``clean_model_instances``) and billing.imports'
+(flags, dates, formulas), and the admin imports only files with no bad row: all or nothing.
 """
 
-from import_export import fields, resources
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from import_export import fields
 from import_export.widgets import DecimalWidget, ForeignKeyWidget
 
-from catalog.models import HolidayScheduleDay, PersonDayRate, RateCard, ServiceItem, UnitPrice
+from billing.imports import CheckedResource
+from catalog.models import DayKind, HolidayScheduleDay, PersonDayRate, RateCard, ServiceItem, UnitPrice
+
+CHANGE_NOT_CONFIRMED = _(
+    "Changes %(date)s from %(before)s to %(after)s: confirm the changes to existing days to import it."
+)
 
 
 class RateCardWidget(ForeignKeyWidget):
@@ -36,7 +43,42 @@ class MoneyAmountWidget(DecimalWidget):
         return super().render(getattr(value, "amount", value), obj, **kwargs)
 
 
-class HolidayScheduleDayResource(resources.ModelResource):
+class HolidayScheduleDayResource(CheckedResource):
+    """A row that changes a day already in the schedule (National Day made a working day, a day renamed) is
+    a change: the preview lists it (``result.changed_days``, old and new), and it is imported only with
+    ``changes_confirmed``; without it the row is refused and nothing is imported."""
+
+    COMPARED = ("kind", "name_zh", "name_en")
+
+    def __init__(self, *, changes_confirmed: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.changes_confirmed = changes_confirmed
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.changed_days: list[dict] = []
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        self._before = None if new else {name: getattr(instance, name) for name in self.COMPARED}
+        self._dry_run = kwargs.get("dry_run", False)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        after = {name: getattr(instance, name) for name in self.COMPARED}
+        if self._before is not None and after != self._before:
+            change = {
+                "date": instance.date.isoformat(),
+                "before": _described(self._before),
+                "after": _described(after),
+            }
+            self.changed_days.append(change)
+            if not (self.changes_confirmed or self._dry_run):
+                errors.setdefault("kind", []).append(str(CHANGE_NOT_CONFIRMED % change))
+        super().validate_instance(instance, errors, validate_unique)
+
+    def after_import(self, dataset, result, **kwargs):
+        result.changed_days = self.changed_days
+
     class Meta:
         model = HolidayScheduleDay
         fields = ("date", "kind", "name_zh", "name_en")
@@ -46,7 +88,13 @@ class HolidayScheduleDayResource(resources.ModelResource):
         report_skipped = True
 
 
-class PersonDayRateResource(resources.ModelResource):
+def _described(day: dict) -> str:
+    kinds = dict(DayKind.choices)
+    kind = kinds.get(day["kind"], day["kind"])
+    return gettext("%(kind)s “%(name_zh)s / %(name_en)s”") % {**day, "kind": kind}
+
+
+class PersonDayRateResource(CheckedResource):
     rate_card = fields.Field(attribute="rate_card", column_name="rate_card", widget=RateCardWidget())
     price = fields.Field(attribute="price", column_name="price", widget=MoneyAmountWidget())
 
@@ -58,7 +106,7 @@ class PersonDayRateResource(resources.ModelResource):
         skip_unchanged = True
 
 
-class UnitPriceResource(resources.ModelResource):
+class UnitPriceResource(CheckedResource):
     rate_card = fields.Field(attribute="rate_card", column_name="rate_card", widget=RateCardWidget())
     price = fields.Field(attribute="price", column_name="price", widget=MoneyAmountWidget())
     service = fields.Field(

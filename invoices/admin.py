@@ -1,21 +1,18 @@
 import uuid
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from import_export.forms import ImportForm
 
 from billing.admin import (
     AuditHistoryAdmin,
-    ImportExportAdmin,
     RecordedAdmin,
     ServiceAdmin,
     as_form_error,
     frozen,
 )
 from billing.errors import BillingError
+from billing.imports import CheckedImportExportAdmin
 from invoices import models
 from invoices.resources import WorkLogCSV, WorkLogResource, WorkLogXLSX
 from invoices.selectors import invoice_balance, invoice_totals
@@ -128,27 +125,12 @@ class InvoiceRunAdmin(AuditHistoryAdmin):
     ]
 
 
-class WorkLogImportForm(ImportForm):
-    """Refuses a file over the import limit before it is read."""
-
-    def clean_import_file(self):
-        upload = self.cleaned_data["import_file"]
-        if upload.size > settings.WORK_LOG_IMPORT_MAX_BYTES:
-            limit = settings.WORK_LOG_IMPORT_MAX_BYTES
-            raise forms.ValidationError(
-                _("The file has %(size)s; at most %(max)s are imported at once. Split it into smaller files.")
-                % {"size": filesizeformat(upload.size), "max": filesizeformat(limit)},
-                code="import_too_large",
-            )
-        return upload
-
-
 WORK_LOG_FIELDS = ["customer", "engineer", "role", "work_date", "days", "on_site", "ticket_ref",
                    "service_code", "description"]  # fmt: skip
 
 
 @admin.register(models.WorkLog)
-class WorkLogAdmin(RecordedAdmin, ImportExportAdmin):
+class WorkLogAdmin(RecordedAdmin, CheckedImportExportAdmin):
     """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
     until the whole file is valid. One added here is recorded by work_log_record, as through the API;
     a recorded log is read-only (what it bills was priced when it was charged), and one not charged yet
@@ -156,7 +138,6 @@ class WorkLogAdmin(RecordedAdmin, ImportExportAdmin):
 
     resource_classes = [WorkLogResource]
     import_formats = [WorkLogCSV, WorkLogXLSX]
-    import_form_class = WorkLogImportForm
     list_display = [
         "work_date",
         "customer",
@@ -180,13 +161,6 @@ class WorkLogAdmin(RecordedAdmin, ImportExportAdmin):
             **{name: data[name] for name in WORK_LOG_FIELDS}, idempotency_key=f"admin:{uuid.uuid4()}"
         )
         return work_log
-
-    def add_data_read_fail_error_to_form(self, form, e):
-        """A file refused by our rules (encoding, columns, size) says why; other read failures as usual."""
-        if isinstance(e, BillingError):
-            form.add_error("import_file", str(e))
-        else:
-            super().add_data_read_fail_error_to_form(form, e)
 
 
 class TravelExpenseForm(forms.ModelForm):

@@ -1,22 +1,16 @@
 """Finance exports for the accounting system: invoices and their lines as CSV or XLSX.
 
 Every row carries its currency and nothing is summed across rows, so two currencies are never added.
-Text that a spreadsheet would read as a formula (=, +, -, @, tab, carriage return first) is prefixed with
-an apostrophe, so an exported customer name can never run as a formula.
+Every cell goes through billing.spreadsheets' formula rule: text that a spreadsheet would read as a formula
+(=, +, -, @, tab, carriage return first) is prefixed with an apostrophe, so an exported customer name can
+never run as a formula.
 """
 
 import tablib
 
+from billing.spreadsheets import formula_escaped_dataset
 from invoices.models import Invoice
 from invoices.selectors import invoice_totals
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def invoices_dataset(invoices) -> tablib.Dataset:
@@ -44,8 +38,8 @@ def invoices_dataset(invoices) -> tablib.Dataset:
                 invoice.kind,
                 invoice.issue_date.isoformat() if invoice.issue_date else "",
                 invoice.due_date.isoformat() if invoice.due_date else "",
-                safe(invoice.customer.code),
-                safe(invoice.customer.legal_name),
+                invoice.customer.code,
+                invoice.customer.legal_name,
                 invoice.customer.uscc,
                 invoice.currency,
                 f"{totals['net'].amount:.2f}",
@@ -54,7 +48,7 @@ def invoices_dataset(invoices) -> tablib.Dataset:
                 invoice.credits.number if invoice.credits else "",
             ]
         )
-    return dataset
+    return formula_escaped_dataset(dataset)
 
 
 def lines_dataset(invoices) -> tablib.Dataset:
@@ -84,9 +78,9 @@ def lines_dataset(invoices) -> tablib.Dataset:
                     invoice.number,
                     invoice.currency,
                     line.position,
-                    safe(line.description),
+                    line.description,
                     f"{line.quantity}",
-                    safe(line.unit),
+                    line.unit,
                     f"{line.unit_price.amount:.2f}",
                     f"{line.list_amount.amount:.2f}",
                     f"{line.discount}",
@@ -98,7 +92,7 @@ def lines_dataset(invoices) -> tablib.Dataset:
                     "1" if line.pass_through else "0",
                 ]
             )
-    return dataset
+    return formula_escaped_dataset(dataset)
 
 
 def issued(start, end):

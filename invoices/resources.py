@@ -1,42 +1,39 @@
 """Work logs imported from CSV or XLSX (django-import-export), by `manage.py import_work_logs` and in the
 admin: every row is validated by the model's own rules and the import is all or nothing.
 
-What a file must be (``read_work_log_file``):
-- at most WORK_LOG_IMPORT_MAX_BYTES and WORK_LOG_IMPORT_MAX_ROWS, refused before it is read whole;
-- CSV in UTF-8 (with or without the BOM Excel writes), or else GB18030, the superset of GBK that Chinese
-  Excel saves "CSV" in; UTF-8 is tried first because GB18030 would misread UTF-8 text without an error;
-- with the columns customer, engineer, date, ticket and days or hours; optional columns say what the work
-  delivers: order_line (its id), or order (the accepted quote's reference, with service), or bundle (a
-  prepaid bundle's id).
+What a file must be (``read_work_log_file``): what billing.spreadsheets reads (its size, row and column
+limits, UTF-8 or GB18030 CSV decoded whole, XLSX checked before it is loaded, no column named twice), with
+the columns customer, engineer, date, ticket and days or hours; optional columns say what the work
+delivers: order_line (its id), or order (the accepted quote's reference, with service), or bundle (a
+prepaid bundle's id).
 
 What each row must be (``WorkLogResource``): no cell that a spreadsheet would run as a formula (text
 starting with =, +, -, @, a tab or a carriage return that is not a number), no key or content that an
 earlier row of the file has, and no key already imported with other values (the same row imported again
 is skipped, so a file can be imported twice), and what the API would refuse (``work_log_target``: a service
 not billed per person-day, work no rate card prices on its date, an order line of another customer, of a
-closed order or beyond its quantity). Every bad row is reported with its number (1 = the first row under
-the header) and then nothing is imported.
+closed order or beyond its quantity). A row keyed by its content is keyed by what it says, not how it
+is written: 1, 1.0 and 8 hours are the same day, 2026-3-4 and 2026-03-04 the same date. Flags read
+yes/no, true/false, 是/否, 1/0 and dates far from today are refused (billing.imports). Every bad row is
+reported with its number (1 = the first row under the header) and then nothing is imported.
 """
 
-import csv
 import datetime
 import hashlib
-import io
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
-import openpyxl
 import tablib
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
-from import_export.formats import base_formats
+from import_export import fields
 from import_export.instance_loaders import CachedInstanceLoader
-from import_export.widgets import DateWidget, ForeignKeyWidget
+from import_export.widgets import ForeignKeyWidget
 
 from billing.errors import BillingError
 from billing.history import CREATED, history_record
+from billing.imports import CheckedResource, DateInWindowWidget, SpreadsheetCSV, SpreadsheetXLSX
+from billing.spreadsheets import read_spreadsheet
 from contracts.models import Customer, PersonDayBundle
 from invoices.models import HOURS_PER_DAY, WorkLog
 from invoices.services import order_line_of_ticket, work_log_target
@@ -44,76 +41,14 @@ from quotes.models import OrderLine
 from quotes.selectors import order_line_named
 
 REQUIRED_COLUMNS = ("customer", "engineer", "date", "ticket")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_REFUSED = _("Looks like a spreadsheet formula; formulas are not imported.")
 REPEATED_ROW = _("Repeats row %(row)s (the same key or the same work).")
 
 
 def read_work_log_file(handle: BinaryIO, *, name: str, size: int) -> tablib.Dataset:
-    """The rows of an uploaded or local CSV/XLSX file, or a BillingError saying why it is refused."""
-    max_bytes = settings.WORK_LOG_IMPORT_MAX_BYTES
-    if size > max_bytes:
-        raise BillingError(
-            _("The file has %(size)s bytes, more than the %(max)s imported at once: split it."),
-            code="import_too_large",
-            params={"size": size, "max": max_bytes},
-        )
-    if name.lower().endswith(".xlsx"):
-        rows = _xlsx_rows(handle)
-    else:
-        rows = csv.reader(io.StringIO(decode_csv(handle.read(max_bytes + 1)), newline=""))
-    return _dataset(rows)
-
-
-def decode_csv(raw: bytes) -> str:
-    """UTF-8 (a BOM is dropped), else GB18030 (GBK's superset); anything else is refused."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:  # UTF-16 ("Unicode text") or a binary file read as GB18030
-            break
-        return text
-    raise BillingError(
-        _("The file is neither UTF-8 nor GBK/GB18030 text: save it from Excel as “CSV UTF-8” or as XLSX."),
-        code="import_encoding",
-    )
-
-
-def _xlsx_rows(handle: BinaryIO):
-    """The first sheet's rows, read lazily; formulas are read as their text (=...), not their results,
-    so that they are refused."""
-    try:
-        book = openpyxl.load_workbook(handle, read_only=True, data_only=False)
-    except Exception as error:  # openpyxl raises zipfile, XML and KeyError alike for a broken file
-        raise BillingError(
-            _("The file is not a readable XLSX workbook."), code="import_unreadable"
-        ) from error
-    for row in book.worksheets[0].iter_rows(values_only=True):
-        yield [_cell_text(value) for value in row]
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _dataset(rows) -> tablib.Dataset:
-    max_rows = settings.WORK_LOG_IMPORT_MAX_ROWS
-    rows = iter(rows)
-    headers = [str(header).strip().lower() for header in next(rows, [])]
-    while headers and not headers[-1]:
-        headers.pop()
+    """The rows of an uploaded or local CSV/XLSX file (read by billing.spreadsheets, with its limits), or a
+    BillingError saying why it is refused."""
+    dataset = read_spreadsheet(handle, name=name, size=size)
+    headers = dataset.headers or []
     missing = [column for column in REQUIRED_COLUMNS if column not in headers]
     if "days" not in headers and "hours" not in headers:
         missing.append("days/hours")
@@ -123,59 +58,55 @@ def _dataset(rows) -> tablib.Dataset:
             code="import_columns",
             params={"columns": ", ".join(missing)},
         )
-    body, ragged = [], []
-    for number, row in enumerate(rows, 1):
-        if number > max_rows:
-            raise BillingError(
-                _("The file has more than %(max)s rows; split it into smaller files."),
-                code="import_too_many_rows",
-                params={"max": max_rows},
-            )
-        cells = [str(cell) for cell in row]
-        while len(cells) > len(headers) and not cells[-1].strip():
-            cells.pop()
-        if len(cells) > len(headers):
-            ragged.append(number)
-        body.append(cells + [""] * (len(headers) - len(cells)))
-    while body and not any(cell.strip() for cell in body[-1]):
-        body.pop()  # the empty lines a spreadsheet leaves at the end
-    if ragged:
-        raise BillingError(
-            _("Row(s) %(rows)s have more cells than the header has columns; nothing was imported."),
-            code="import_ragged_rows",
-            params={"rows": ", ".join(map(str, ragged[:20]))},
-        )
-    return tablib.Dataset(*body, headers=headers)
+    return dataset
 
 
-def looks_like_formula(value: str) -> bool:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first), unless it is a plain number."""
-    if not value.startswith(FORMULA_STARTS):
-        return False
-    try:
-        Decimal(value)
-    except InvalidOperation:
-        return True
-    return False
-
-
-def _normalise(row: dict) -> None:
-    """``hours`` may stand for ``days`` (8 to the day); a row without a key is keyed by its content, so
-    importing the same file twice adds nothing; role and service have defaults."""
+def _normalise(row: dict) -> str | None:
+    """``hours`` may stand for ``days`` (8 to the day); a row without a key is keyed by what it says, so
+    importing the same work twice adds nothing however its numbers and dates are written; role and service
+    have defaults. Returns the key such a row had before numbers were compared as numbers, when it differs
+    (a file imported then is still recognised)."""
     if not row.get("days") and row.get("hours"):
         try:
             row["days"] = str(Decimal(str(row["hours"]).strip()) / HOURS_PER_DAY)
         except InvalidOperation:
             row["days"] = row["hours"]  # left for the model's validation to report
+    legacy = None
     if not row.get("key"):
-        content = "|".join(
-            str(row.get(name, "")) for name in ("customer", "engineer", "date", "days", "ticket", "role")
-        )
-        row["key"] = "import:" + hashlib.sha256(content.encode()).hexdigest()
+        said = {
+            name: str(row.get(name, ""))
+            for name in ("customer", "engineer", "date", "days", "ticket", "role")
+        }
+        meant = {**said, "date": _date_text(said["date"]), "days": _number_text(said["days"])}
+        row["key"] = _content_key(meant)
+        if said != meant:
+            legacy = _content_key(said)
     if not row.get("role"):
         row["role"] = "engineer"
     if not row.get("service"):
         row["service"] = "custom-development"
+    return legacy
+
+
+def _content_key(values: dict) -> str:
+    content = "|".join(values[name] for name in ("customer", "engineer", "date", "days", "ticket", "role"))
+    return "import:" + hashlib.sha256(content.encode()).hexdigest()
+
+
+def _number_text(text: str) -> str:
+    """A number as its value (1.0 and 1 alike), or the text as it is when it is no number."""
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return text
+    return format(number.normalize(), "f") if number.is_finite() else text
+
+
+def _date_text(text: str) -> str:
+    try:
+        return datetime.datetime.strptime(text.strip(), "%Y-%m-%d").date().isoformat()
+    except ValueError:
+        return text
 
 
 # What a row says about a work log; a key imported again must say the same.
@@ -194,11 +125,11 @@ COMPARED_FIELDS = (
 )
 
 
-class WorkLogResource(resources.ModelResource):
+class WorkLogResource(CheckedResource):
     customer = fields.Field(
         attribute="customer", column_name="customer", widget=ForeignKeyWidget(Customer, field="code")
     )
-    date = fields.Field(attribute="work_date", column_name="date", widget=DateWidget("%Y-%m-%d"))
+    date = fields.Field(attribute="work_date", column_name="date", widget=DateInWindowWidget("%Y-%m-%d"))
     ticket = fields.Field(attribute="ticket_ref", column_name="ticket")
     service = fields.Field(attribute="service_code", column_name="service")
     order_line = fields.Field(
@@ -233,24 +164,28 @@ class WorkLogResource(resources.ModelResource):
         batch_size = 1000
 
     def before_import(self, dataset, **kwargs):
-        """Finds the rows that are bad whatever the database holds: formulas and repeated rows."""
-        self._problems: dict[int, dict[str, list[str]]] = {}
+        """Finds the rows that are bad whatever the database holds: formulas (CheckedResource) and repeated
+        rows."""
+        super().before_import(dataset, **kwargs)
         self._logged: dict[int, Decimal] = {}  # days earlier rows of the file log against each order line
         self._checked: dict[tuple, str | None] = {}
         self._customers: dict[str, Customer | None] = {}
         first_with_key: dict[str, int] = {}
-        rows = []
+        rows, legacy_keys = [], {}
         for number, values in enumerate(dataset.dict, 1):
             row = dict(values)
-            for column, value in row.items():
-                if isinstance(value, str) and looks_like_formula(value):
-                    self._problem(number, column, FORMULA_REFUSED)
-            _normalise(row)
+            legacy = _normalise(row)
+            if legacy:
+                legacy_keys[legacy] = row
             self._order_line_of(number, row)
             earlier = first_with_key.setdefault(row["key"], number)
             if earlier != number:
                 self._problem(number, "key", REPEATED_ROW % {"row": earlier})
             rows.append(row)
+        for key in WorkLog.objects.filter(idempotency_key__in=legacy_keys).values_list(
+            "idempotency_key", flat=True
+        ):
+            legacy_keys[key]["key"] = key
         # The rows as imported (keys, days from hours, defaults), so that the instance loader, which reads
         # the dataset's keys before the rows are imported, finds the keys imported before.
         headers = list(dict.fromkeys(name for row in rows for name in row)) or list(dataset.headers or [])
@@ -281,14 +216,6 @@ class WorkLogResource(resources.ModelResource):
             return
         if line:
             row["order_line"] = line.pk
-
-    def _problem(self, number: int, column: str, message) -> None:
-        self._problems.setdefault(number, {}).setdefault(column, []).append(str(message))
-
-    def before_import_row(self, row, row_number=None, **kwargs):
-        self._row_problems = {
-            column: list(messages) for column, messages in self._problems.get(row_number, {}).items()
-        }
 
     def after_init_instance(self, instance, new, row, **kwargs):
         self._stored = None if new else {name: getattr(instance, name) for name in COMPARED_FIELDS}
@@ -382,21 +309,13 @@ class WorkLogFileResource(WorkLogResource):
         return None
 
 
-class WorkLogCSV(base_formats.CSV):
-    """The admin's CSV: read as bytes and decoded by read_work_log_file's rule, with its limits."""
+class WorkLogCSV(SpreadsheetCSV):
+    """The admin's CSV, read by read_work_log_file."""
 
-    def is_binary(self):
-        return True
-
-    def get_read_mode(self):
-        return "rb"
-
-    def create_dataset(self, in_stream, **kwargs):
-        return read_work_log_file(io.BytesIO(in_stream), name="upload.csv", size=len(in_stream))
+    read = staticmethod(read_work_log_file)
 
 
-class WorkLogXLSX(base_formats.XLSX):
+class WorkLogXLSX(SpreadsheetXLSX):
     """The admin's XLSX, read by read_work_log_file (formulas kept as text, so that they are refused)."""
 
-    def create_dataset(self, in_stream, **kwargs):
-        return read_work_log_file(io.BytesIO(in_stream), name="upload.xlsx", size=len(in_stream))
+    read = staticmethod(read_work_log_file)

@@ -61,8 +61,9 @@ class Needs:
     """Who gets in: a visitor not signed in only when ``public``; a staff member holding every one of
     ``all_of`` and (when given) one of ``any_of``. The demo customer's account manager also gets in when
     ``or_account_manager``, and only who acts for the customer (he, or a role acting for every customer)
-    when ``and_account_manager`` (the account-manager role is the demo customers' manager). ``nobody``: refused to every role. ``answer``: the status a let-in user
-    gets when it is neither a page nor a redirect (the admin's 404 for an unknown address)."""
+    when ``and_account_manager`` (the account-manager role is the demo customers' manager). ``nobody``:
+    refused to every role. ``answer``: the status a let-in user gets when it is neither a page nor a
+    redirect (the admin's 404 for an unknown address)."""
 
     public: bool = False
     all_of: tuple[str, ...] = ()
@@ -478,7 +479,7 @@ def test_the_api_answers_keys_only(client, users, walk):
 
 def test_every_import_and_export_of_the_admin_is_in_the_matrix():
     """Each model whose admin imports or exports is classified with its import and export URLs: the
-    settings and billing.admin.ImportExportAdmin hold them to the model's own permissions."""
+    settings and billing.imports.CheckedImportExportAdmin hold them to the model's own permissions."""
     for model, model_admin_ in admin.site._registry.items():
         kinds = ADMIN_MODELS[model._meta.label_lower]
         if isinstance(model_admin_, ImportMixin):

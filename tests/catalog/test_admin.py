@@ -158,3 +158,100 @@ def test_sales_with_view_only_rate_cards_cannot_create_a_rate_card_version_in_th
         reverse("admin:catalog_ratecard_changelist"), {"action": "new_version", "_selected_action": [card.pk]}
     )
     assert RateCard.objects.count() == cards
+
+
+# Trust: what a holiday-schedule import may change
+
+
+def bad_rows(result) -> dict[int, str]:
+    """The rows an import refused, by number, with what it said of them (a bad key is a row error)."""
+    rows = {row.number: str(row.error_dict) for row in result.invalid_rows}
+    for number, errors in result.row_errors():
+        rows[number] = rows.get(number, "") + " ".join(str(error.error) for error in errors)
+    return rows
+
+
+def preview_schedule(staff, *rows: str):
+    upload = SimpleUploadedFile("schedule.csv", schedule_csv(*rows), "text/csv")
+    return staff.post(
+        reverse("admin:catalog_holidayscheduleday_import"),
+        {"import_file": upload, "format": "0", "resource": "0"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+
+def national_day(staff):
+    HolidayScheduleDay.objects.update_or_create(
+        date=datetime.date(2027, 10, 1),
+        defaults={"kind": "holiday", "name_zh": "国庆节", "name_en": "National Day"},
+    )
+    return preview_schedule(
+        staff, "2027-10-01,workday,国庆节,National Day", "2027-10-09,workday,调休,Make-up day"
+    )
+
+
+def test_a_holiday_import_that_changes_an_existing_day_says_so_and_needs_confirmation(staff):
+    preview = national_day(staff)
+    page = preview.content.decode()
+    assert (
+        "Changes an existing day: 2027-10-01 from statutory holiday “国庆节 / National Day” "
+        "to make-up working day “国庆节 / National Day”"
+    ) in page
+    changed = [row for row in preview.context["result"].valid_rows() if row.import_type == "update"]
+    assert len(changed) == 1
+    confirm = preview.context["confirm_form"]
+    assert "confirm_changes" in confirm.fields
+    url = reverse("admin:catalog_holidayscheduleday_process_import")
+    unconfirmed = staff.post(url, confirm.initial, HTTP_ACCEPT_LANGUAGE="en")
+    assert unconfirmed.status_code == 400
+    assert "confirm the changes to existing days" in unconfirmed.content.decode()
+    assert HolidayScheduleDay.objects.get(date=datetime.date(2027, 10, 1)).kind == "holiday"
+    assert not HolidayScheduleDay.objects.filter(date=datetime.date(2027, 10, 9)).exists()  # all or nothing
+
+    confirm = national_day(staff).context["confirm_form"]
+    assert staff.post(url, {**confirm.initial, "confirm_changes": "on"}).status_code == 302
+    assert HolidayScheduleDay.objects.get(date=datetime.date(2027, 10, 1)).kind == "workday"
+    assert HolidayScheduleDay.objects.filter(date=datetime.date(2027, 10, 9)).exists()
+
+
+def test_a_holiday_import_of_new_days_asks_no_confirmation(staff):
+    preview = preview_schedule(staff, "2027-01-01,holiday,元旦,New Year's Day")
+    confirm = preview.context["confirm_form"]
+    assert "confirm_changes" not in confirm.fields
+    assert (
+        staff.post(reverse("admin:catalog_holidayscheduleday_process_import"), confirm.initial).status_code
+        == 302
+    )
+    assert HolidayScheduleDay.objects.filter(date__year=2027).count() == 1
+
+
+def test_formula_like_text_is_refused_in_the_holiday_import(staff):
+    preview = preview_schedule(
+        staff, "2027-01-01,holiday,元旦,New Year's Day", '2027-01-02,holiday,"=HYPERLINK(""http://evil"")",x'
+    )
+    result = preview.context["result"]
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert "Looks like a spreadsheet formula" in str(result.invalid_rows[0].field_specific_errors["name_zh"])
+    assert "confirm_form" not in preview.context
+    assert not HolidayScheduleDay.objects.filter(date__year=2027).exists()
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31"])
+def test_dates_outside_the_import_window_are_refused_in_the_holiday_import(staff, date):
+    preview = preview_schedule(staff, "2027-01-01,holiday,元旦,New Year's Day", f"{date},holiday,x,x")
+    assert list(bad_rows(preview.context["result"])) == [2]
+    assert "outside the dates an import accepts" in bad_rows(preview.context["result"])[2]
+    assert "confirm_form" not in preview.context
+    assert not HolidayScheduleDay.objects.filter(date__year=2027).exists()
+
+
+def test_a_rate_import_refuses_a_flag_it_cannot_read(catalogue):
+    dataset = tablib.Dataset(
+        ["list:1", "engineer", "remote", "1.00", "CNY", "maybe"],
+        headers=["rate_card", "role", "delivery_mode", "price", "price_currency", "tax_inclusive"],
+    )
+    result = PersonDayRateResource().import_data(
+        dataset, use_transactions=True, rollback_on_validation_errors=True
+    )
+    assert [row.number for row in result.invalid_rows] == [1]
+    assert not PersonDayRate.objects.filter(price=Money(1, "CNY")).exists()

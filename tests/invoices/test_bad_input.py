@@ -1,22 +1,28 @@
 """Bad files for the work-log import (encodings, missing columns, repeated rows, huge files, formulas) and
 formula escaping in the finance exports."""
 
+import csv
 import datetime
+import hashlib
 import io
 from decimal import Decimal
 from io import StringIO
 
 import openpyxl
 import pytest
+from django.contrib import admin
 from django.core.management import CommandError, call_command
 from django.utils import translation
 from django.utils.translation import override
+from rest_framework.test import APIClient
 
+from billing.apikeys import create_api_key
 from billing.errors import BillingError
+from billing.spreadsheets import decode_text
 from contracts.models import Customer
 from invoices.exports import invoices_dataset, issued, lines_dataset
 from invoices.models import Invoice, InvoiceLine, InvoiceRun, WorkLog
-from invoices.resources import decode_csv, read_work_log_file
+from invoices.resources import read_work_log_file
 from invoices.services import invoice_issue, invoice_run_execute
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
@@ -70,7 +76,7 @@ def test_utf8_with_or_without_bom_and_gbk_files_import_the_same_chinese_text(
 def test_utf8_text_is_never_read_as_gb18030():
     # These UTF-8 bytes are also valid GB18030 (as other characters): the order of the rule matters.
     assert "数据迁移".encode().decode("gb18030") != "数据迁移"
-    assert decode_csv("数据迁移".encode()) == "数据迁移"
+    assert decode_text("数据迁移".encode()) == "数据迁移"
 
 
 def test_a_file_in_neither_encoding_is_refused_with_what_to_do(customer, tmp_path):
@@ -126,7 +132,7 @@ class CountingReader(io.BytesIO):
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(settings):
-    settings.WORK_LOG_IMPORT_MAX_BYTES = 1000
+    settings.IMPORT_MAX_BYTES = 1000
     handle = CountingReader((HEADER + GOOD * 100).encode())
     with override("en"), pytest.raises(BillingError, match="more than the 1000 imported at once") as refused:
         read_work_log_file(handle, name="logs.csv", size=len(handle.getvalue()))
@@ -135,7 +141,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(settings):
 
 
 def test_a_file_over_the_row_limit_is_refused(customer, tmp_path, settings):
-    settings.WORK_LOG_IMPORT_MAX_ROWS = 3
+    settings.IMPORT_MAX_ROWS = 3
     rows = "".join(GOOD.replace("k1", f"k{n}") for n in range(4))
     with pytest.raises(CommandError, match="more than 3 rows"):
         run_import(write(tmp_path, HEADER + rows))
@@ -144,7 +150,7 @@ def test_a_file_over_the_row_limit_is_refused(customer, tmp_path, settings):
 
 
 def test_the_admin_refuses_an_oversized_upload_with_a_clear_message(admin_client, settings, catalogue):
-    settings.WORK_LOG_IMPORT_MAX_BYTES = 100
+    settings.IMPORT_MAX_BYTES = 100
     upload = io.BytesIO((HEADER + GOOD * 10).encode())
     upload.name = "logs.csv"
     response = admin_client.post(
@@ -268,3 +274,106 @@ def test_the_admin_imports_a_valid_gbk_file_after_its_preview(admin_client, cust
     assert response.status_code == 302
     log = WorkLog.objects.get()
     assert (log.engineer, log.description, log.idempotency_key) == ("李雷", "数据迁移", "k1")
+
+
+# Trust: a file is read as it says
+
+
+def rows_with(**cells) -> str:
+    """GOOD with some cells replaced (and the key column left empty unless given)."""
+    row = dict(zip(HEADER.strip().split(","), GOOD.strip().split(","), strict=True))
+    row.update(cells)
+    return ",".join(row.values()) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        *[("yes", True), (" YES ", True), ("是", True), ("True", True), ("1", True)],
+        *[("no", False), ("否", False), ("FALSE", False), ("0", False), ("", False)],
+    ],
+)
+def test_on_site_flags_accept_the_usual_spellings(customer, tmp_path, written, stored):
+    run_import(write(tmp_path, HEADER + rows_with(on_site=written)))
+    assert WorkLog.objects.get().on_site is stored
+
+
+def test_an_on_site_flag_of_another_word_refuses_the_row(customer, tmp_path):
+    lines = rows_with(key="k1") + rows_with(key="k2", on_site="maybe", ticket="TK-2")
+    with pytest.raises(CommandError) as refused:
+        run_import(write(tmp_path, HEADER + lines))
+    assert "row 2: on_site: Write yes or no" in str(refused.value)
+    assert not WorkLog.objects.exists()
+
+
+def test_duplicate_column_headers_are_refused(customer, tmp_path):
+    with pytest.raises(CommandError, match="days are named twice"):
+        run_import(write(tmp_path, HEADER.replace("key", "days") + GOOD.replace(",k1", ",15")))
+    assert not WorkLog.objects.exists()
+
+
+def test_one_and_one_point_zero_days_of_the_same_work_are_the_same_row(customer, tmp_path):
+    run_import(write(tmp_path, HEADER + rows_with(key="", days="1")))
+    for same in (
+        rows_with(key="", days="1.0"),
+        rows_with(key="", days="1.000"),
+        rows_with(key="", date="2026-3-4"),
+    ):
+        out, _err = run_import(write(tmp_path, HEADER + same))
+        assert "0 new, 1 unchanged" in out
+    hours = HEADER.replace("days", "hours") + rows_with(key="", days="8")
+    assert "0 new, 1 unchanged" in run_import(write(tmp_path, hours))[0]
+    with pytest.raises(CommandError, match="row 2: key: Repeats row 1"):
+        run_import(write(tmp_path, HEADER + rows_with(key="", days="2") + rows_with(key="", days="2.0")))
+    assert WorkLog.objects.get().days == 1
+
+
+def test_a_row_keyed_before_numbers_were_compared_as_numbers_is_still_recognised(customer, tmp_path):
+    said = "|".join(["ACME", "李雷", "2026-03-04", "1.0", "TK-1", "engineer"])
+    WorkLog.objects.create(
+        customer=customer, engineer="李雷", role="engineer", work_date=D(2026, 3, 4), days=1,
+        ticket_ref="TK-1", service_code="custom-development", description="数据迁移",
+        idempotency_key="import:" + hashlib.sha256(said.encode()).hexdigest(),
+    )  # fmt: skip
+    out, _err = run_import(write(tmp_path, HEADER + rows_with(key="", days="1.0")))
+    assert "0 new, 1 unchanged" in out
+    assert WorkLog.objects.count() == 1
+
+
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31"])
+def test_work_dates_outside_the_import_window_are_refused(customer, tmp_path, date):
+    with pytest.raises(CommandError) as refused:
+        run_import(write(tmp_path, HEADER + rows_with(date=date)))
+    assert "row 1: work_date:" in str(refused.value)
+    assert "outside the dates an import accepts" in str(refused.value)
+    assert not WorkLog.objects.exists()
+
+
+def test_work_log_text_sent_through_the_api_comes_out_escaped_in_the_admin_export(admin_client, customer):
+    _key, raw = create_api_key(name="Zendesk", scopes=["work:write"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    body = {"customer": "ACME", "engineer": "@SUM(1+1)", "date": "2026-03-04", "days": "1", "ticket": "TK-1"}
+    body["description"] = '=HYPERLINK("http://evil","x")'
+    assert api.post("/api/v1/work-logs", body, format="json", HTTP_IDEMPOTENCY_KEY="w1").status_code == 201
+    page = admin_client.get("/admin/invoices/worklog/export/")
+    form = page.context["form"]
+    selected = {
+        name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)
+    }
+    formats = [fmt.__name__ for fmt in admin.site._registry[WorkLog].get_export_formats()]
+    for kind in ("CSV", "XLSX"):
+        index = next(number for number, name in enumerate(formats) if name.upper().endswith(kind))
+        response = admin_client.post(
+            "/admin/invoices/worklog/export/", {"format": index, "resource": 0, **selected}
+        )
+        assert response.status_code == 200
+        if kind == "CSV":
+            rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        else:
+            sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+            assert not [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+            values = list(sheet.iter_rows(values_only=True))
+            rows = [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+        assert rows[0]["description"] == '\'=HYPERLINK("http://evil","x")'
+        assert rows[0]["engineer"] == "'@SUM(1+1)"
