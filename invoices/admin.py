@@ -19,6 +19,7 @@ from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import (
     invoice_delete_draft,
     invoice_issue,
+    invoice_run_start,
     receipt_check,
     travel_expense_approve,
     travel_expense_cap,
@@ -112,17 +113,25 @@ class InvoiceAdmin(ServiceAdmin):
         self.apply_service(request, queryset, lambda invoice: invoice_issue(invoice=invoice, by=request.user))
 
 
+RUN_PROGRESS = ["status", "customers_total", "customers_done", "invoices_created", "error", "finished_at"]
+
+
 @admin.register(models.InvoiceRun)
-class InvoiceRunAdmin(AuditHistoryAdmin):
+class InvoiceRunAdmin(RecordedAdmin):
+    """A run added here is started by invoice_run_start, as from the finance pages (its task is sent once
+    the run is committed); a recorded run is read-only and never deleted."""
+
     list_display = ["created_at", "up_to", "status", "customers_done", "customers_total", "invoices_created"]
-    readonly_fields = [
-        "status",
-        "customers_total",
-        "customers_done",
-        "invoices_created",
-        "error",
-        "finished_at",
-    ]
+    fields = ["up_to", "account_manager", "customer", *RUN_PROGRESS]
+    readonly_fields = RUN_PROGRESS
+
+    def record(self, request, data):
+        return invoice_run_start(
+            up_to=data["up_to"],
+            by=request.user,
+            account_manager=data.get("account_manager"),
+            customer=data.get("customer"),
+        )
 
 
 WORK_LOG_FIELDS = ["customer", "engineer", "role", "work_date", "days", "on_site", "ticket_ref",

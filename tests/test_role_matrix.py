@@ -246,7 +246,7 @@ ADMIN_MODELS = {
     "quotes.serviceorder": model_admin("quotes.serviceorder", audited=True, add=False),
     "invoices.charge": model_admin("invoices.charge", audited=True, add=False, delete=False),
     "invoices.invoice": model_admin("invoices.invoice", audited=True, add=False),  # a draft is deleted
-    "invoices.invoicerun": model_admin("invoices.invoicerun", audited=True),
+    "invoices.invoicerun": model_admin("invoices.invoicerun", audited=True, delete=False),
     # the demo's work log is charged, so no one deletes it
     "invoices.worklog": model_admin("invoices.worklog", audited=True, imports=True, delete=False),
     "invoices.travelexpense": model_admin("invoices.travelexpense", audited=True),

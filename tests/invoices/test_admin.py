@@ -163,3 +163,36 @@ def test_an_approved_travel_expense_is_read_only_in_the_admin(client, roles):
     log_in(client, roles["administrator"])
     assert client.post(reverse("admin:invoices_travelexpense_delete", args=[expense.pk])).status_code == 403
     assert TravelExpense.objects.filter(pk=expense.pk).exists()
+
+
+def test_an_invoice_run_added_in_the_admin_is_started_by_the_service_and_then_read_only(
+    client, roles, django_capture_on_commit_callbacks
+):
+    """The admin's add page is not a second way to make a run: invoice_run_start records who started it
+    and sends its task once committed (a run saved directly would wait for the dispatcher, unbilled)."""
+    finance = roles["finance"]
+    log_in(client, finance)
+    runs = InvoiceRun.objects.count()
+    with django_capture_on_commit_callbacks(execute=True) as sent:
+        response = client.post(
+            reverse("admin:invoices_invoicerun_add"), {"up_to": timezone.localdate().isoformat()}
+        )
+    assert response.status_code == 302
+    assert InvoiceRun.objects.count() == runs + 1
+    run = InvoiceRun.objects.latest("pk")
+    assert run.created_by == finance
+    assert sent, "the run's task was sent on commit"
+    run.refresh_from_db()
+    assert run.status == "done"
+    before = run.up_to
+    client.post(
+        reverse("admin:invoices_invoicerun_change", args=[run.pk]),
+        {"up_to": (before - datetime.timedelta(days=30)).isoformat()},
+    )
+    run.refresh_from_db()
+    assert run.up_to == before
+    assert (
+        client.post(reverse("admin:invoices_invoicerun_delete", args=[run.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert InvoiceRun.objects.filter(pk=run.pk).exists()
