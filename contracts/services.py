@@ -117,8 +117,14 @@ def period_renew(
     retroactive: bool = False,
 ) -> ServicePeriod:
     """A paid renewal period. A late renewal covers from its own ``start`` only; with ``retroactive`` it
-    starts the day after the previous period ended, closing the gap as agreed."""
-    previous = ServicePeriod.objects.filter(contract__customer=contract.customer).order_by("-end").first()
+    starts the day after the previous period ended, closing the gap as agreed. The previous period is the
+    last one of this contract or of the contracts it continues: cover follows the product's contract, so
+    another product's contract neither closes this gap nor lends its tier."""
+    lineage, ancestor = [contract.pk], contract
+    while ancestor.continues_id and ancestor.continues_id not in lineage:
+        lineage.append(ancestor.continues_id)
+        ancestor = ancestor.continues
+    previous = ServicePeriod.objects.filter(contract__in=lineage).order_by("-end").first()
     if retroactive:
         if previous is None:
             raise BillingError(_("There is no earlier period to continue."), code="nothing_to_continue")

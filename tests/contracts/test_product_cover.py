@@ -13,6 +13,7 @@ from billing.apikeys import create_api_key
 from catalog.models import Product, ServiceTier
 from contracts.entitlements import decide
 from contracts.models import Contract, ContractKind, ServicePeriod
+from contracts.services import period_renew
 from tests.contracts.conftest import at
 from tests.factories import ContractFactory, CustomerFactory, LicensedProductFactory, ServicePeriodFactory
 
@@ -132,3 +133,16 @@ def test_an_answer_for_a_product_never_depends_on_another_products_contract(
     finally:
         ServicePeriod.objects.filter(contract=other).delete()
         Contract.objects.filter(pk=other.pk).delete()
+
+
+def test_a_retroactive_renewal_continues_its_own_contracts_last_period_not_another_products(two_contracts):
+
+    _customer, _kms, eis = two_contracts
+    renewed = period_renew(
+        contract=eis,
+        start=datetime.date(2026, 1, 1),
+        end=datetime.date(2026, 12, 31),
+        fee=1000,
+        retroactive=True,
+    )
+    assert renewed.start == datetime.date(2025, 1, 1)  # the day after EIS's own period, not KMS's

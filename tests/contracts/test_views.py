@@ -26,6 +26,17 @@ def test_the_entitlement_lookup_shows_the_decision_of_the_api(admin_client, demo
     assert 'id="respond-by"' in active
 
 
+def test_the_entitlement_lookup_answers_for_a_product_from_its_own_contract(admin_client, demo_data):
+    url = reverse("contracts:entitlement-lookup")
+    question = {"customer": "DEMO-TWO-PRODUCTS", "service": "defect-fix", "quantity": 1}
+    kms = admin_client.get(url, {**question, "product": "KMS"}).content.decode()
+    assert 'data-outcome="included"' in kms
+    assert "HT-DEMO-KMS" in kms
+    eis = admin_client.get(url, {**question, "product": "EIS"}).content.decode()
+    assert 'data-outcome="not_covered"' in eis
+    assert "HT-DEMO-KMS" not in eis
+
+
 def test_the_lookup_form_reports_bad_input(admin_client, demo_data):
     page = admin_client.get(
         reverse("contracts:entitlement-lookup"), {"customer": "NOPE", "service": "hotline"}
