@@ -39,6 +39,10 @@ class WorkingCalendar:
     published_years: frozenset[int]
     observes_public_holidays: bool
 
+    def is_statutory_holiday(self, day: datetime.date) -> bool:
+        """Whether ``day`` is a statutory holiday of the published schedule (make-up days are not)."""
+        return day in self.holidays
+
     def windows_on(self, day: datetime.date) -> list[tuple[datetime.datetime, datetime.datetime]]:
         """The working windows of one local day, as UTC instants."""
         if self.observes_public_holidays:

@@ -335,6 +335,21 @@ class Severity(models.TextChoices):
     NON_FAULT = "non-fault", _("Non-fault: suggestion or change")
 
 
+class Channel(models.TextChoices):
+    """Where a request comes in (the terms' service channels)."""
+
+    COMMUNITY = "community", _("community / web")
+    HOTLINE = "hotline", _("hotline")
+    EMAIL = "email", _("e-mail")
+    IM = "im", _("instant messaging")
+    REMOTE = "remote", _("remote")
+    ON_SITE = "on-site", _("on site")
+
+
+# The terms' emergency service line on statutory holidays is a telephone line.
+EMERGENCY_CHANNEL = Channel.HOTLINE
+
+
 class ServiceTier(Bilingual):
     """Standard service, or the strategic partnership (战略合作) with tighter commitments."""
 
@@ -351,6 +366,18 @@ class ServiceTier(Bilingual):
         help_text=_("The calendar new service periods of this tier use for response deadlines."),
     )
     position = models.PositiveIntegerField(_("position"), default=0)
+    emergency_calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("emergency calendar"),
+        help_text=_(
+            "The clock of the emergency phone line on statutory holidays (紧急服务电话): levels with "
+            "emergency cover reported by phone on such a day are answered on it."
+        ),
+    )
 
     class Meta:
         ordering = ["position", "code"]
@@ -381,6 +408,14 @@ class ResponseTarget(models.Model):
     )
     handling_zh = models.CharField(_("handling (Chinese)"), max_length=300, blank=True)
     handling_en = models.CharField(_("handling (English)"), max_length=300, blank=True)
+    emergency_cover = models.BooleanField(
+        _("emergency cover"),
+        default=False,
+        help_text=_(
+            "On statutory holidays, this level reported by phone is answered on the tier's emergency "
+            "calendar."
+        ),
+    )
 
     class Meta:
         ordering = ["tier", "severity"]

@@ -420,6 +420,11 @@ TIERS = [
     ),
 ]
 
+# The terms promise emergency phone support on statutory holidays (国家法定节假日: 提供紧急服务电话支持): the
+# emergency line answers on this clock, for these levels (the terms name the outage; the vendor may add more).
+EMERGENCY_CALENDAR = "7x24"
+EMERGENCY_LEVELS = ("1",)
+
 # tier, level, working hours, on site within (hours), zh handling, en handling
 RESPONSE_TARGETS = [
     (

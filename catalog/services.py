@@ -165,6 +165,7 @@ def _load_tiers(report: LoadReport, calendars: dict[str, BusinessCalendar]) -> N
                     "position": position,
                     "description_zh": desc_zh,
                     "description_en": desc_en,
+                    "emergency_calendar": calendars[seed.EMERGENCY_CALENDAR],
                 },
             )
         )
@@ -178,6 +179,7 @@ def _load_tiers(report: LoadReport, calendars: dict[str, BusinessCalendar]) -> N
                     "on_site_hours": on_site,
                     "handling_zh": handling_zh,
                     "handling_en": handling_en,
+                    "emergency_cover": severity in seed.EMERGENCY_LEVELS,
                 },
             )
         )

@@ -156,6 +156,7 @@ class EntitlementCheckView(APIView):
                 location=data.get("location") or None,
                 quantity=data["quantity"],
                 role=data.get("role"),
+                channel=data.get("channel"),
             )
         except BillingError as error:
             if error.code == "unknown_customer":  # the same field error as every endpoint

@@ -19,7 +19,9 @@ from billing.prepared import PreparedQuery
 from catalog.calendar import add_working_days, load_calendar
 from catalog.calendar import deadline as working_deadline
 from catalog.models import (
+    EMERGENCY_CHANNEL,
     ArrivalArea,
+    Channel,
     DeliveryMode,
     DurationUnit,
     PricingBasis,
@@ -125,6 +127,8 @@ class Decision:
     price: Price | None = None
     upgrade: str | None = None
     travel_at_cost: bool = False
+    channel: str | None = None
+    emergency: bool = False
 
     def because(self, code: str, message, **params) -> "Decision":
         self.reasons.append(Reason(code, message, params))
@@ -144,6 +148,7 @@ def decide(
     location: str | None = None,
     quantity: Decimal | int = 1,
     role: str | None = None,
+    channel: str | None = None,
 ) -> Decision:
     """The decision for one request. Raises BillingError for an unknown customer or service, a bad
     version or severity; everything else is an outcome with its reasons."""
@@ -151,6 +156,12 @@ def decide(
     at = at or timezone.now()
     if timezone.is_naive(at):
         raise BillingError(_("Times must carry a time zone (an aware datetime)."), code="naive_datetime")
+    if channel is not None and channel not in Channel.values:
+        raise BillingError(
+            _("Unknown channel “%(channel)s”: use %(channels)s."),
+            code="invalid_channel",
+            params={"channel": channel, "channels": ", ".join(Channel.values)},
+        )
     quantity = Decimal(quantity)
     if quantity <= 0:
         raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
@@ -161,7 +172,7 @@ def decide(
             params={"severity": severity},
         )
     customer, periods = _customer_periods(customer)
-    decision = Decision(Outcome.NOT_COVERED, customer, service, at)
+    decision = Decision(Outcome.NOT_COVERED, customer, service, at, channel=channel)
     day = timezone.localtime(at).date()
     licensed, module = None, None
     if product:
@@ -333,6 +344,33 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
         return
     calendar = load_calendar(period.calendar)
     hours = datetime.timedelta(seconds=int(target.response_hours * 3600))
+    emergency_clock = _holiday_emergency_clock(decision, period, target, calendar)
+    if emergency_clock is not None and decision.channel == EMERGENCY_CHANNEL:
+        # The terms' emergency phone support on statutory holidays: the level's hours on the emergency clock.
+        decision.emergency = True
+        answer = working_deadline(decision.at, hours, calendar=emergency_clock)
+        decision.respond_by = answer.at
+        decision.because(
+            "holiday_emergency",
+            _(
+                "A statutory holiday: the emergency phone line answers level %(level)s within %(hours)s "
+                "hours on the %(clock)s clock."
+            ),
+            level=severity,
+            hours=target.response_hours.normalize(),
+            clock=emergency_clock.code,
+        )
+        return
+    if emergency_clock is not None and decision.channel is None:
+        decision.because(
+            "emergency_line",
+            _(
+                "A statutory holiday: reported by phone on the emergency line, level %(level)s is answered "
+                "within %(hours)s hours around the clock; otherwise at the next working time."
+            ),
+            level=severity,
+            hours=target.response_hours.normalize(),
+        )
     answer = working_deadline(decision.at, hours, calendar=calendar)
     decision.respond_by = answer.at
     decision.provisional = decision.provisional or answer.provisional
@@ -342,6 +380,17 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
             _("The holiday schedule of %(year)s is not published yet: the deadline counts weekdays only."),
             year=answer.at.year,
         )
+
+
+def _holiday_emergency_clock(decision: Decision, period: ServicePeriod, target, calendar):
+    """The emergency calendar when ``decision.at`` falls on a statutory holiday of the period's calendar and
+    the tier gives the level emergency cover; None otherwise."""
+    clock = period.tier.emergency_calendar_id
+    if not target.emergency_cover or clock is None:
+        return None
+    if not calendar.is_statutory_holiday(timezone.localtime(decision.at, calendar.tz).date()):
+        return None
+    return load_calendar(business_calendar_by_id(clock))
 
 
 def _standard(decision, period, service, day, licensed, module, from_version, to_version, quantity) -> None:

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import ServiceItem, Severity
+from catalog.models import Channel, ServiceItem, Severity
 from contracts.models import Customer
 
 
@@ -15,6 +15,10 @@ class EntitlementLookupForm(forms.Form):
         label=_("Service"), queryset=ServiceItem.objects.filter(active=True), to_field_name="code"
     )
     severity = forms.ChoiceField(label=_("Level"), choices=[("", "—"), *Severity.choices], required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=[("", "—"), *Channel.choices], required=False)
+    at = forms.DateTimeField(
+        label=_("At"), required=False, help_text=_("When the request came in (Asia/Shanghai); empty: now.")
+    )
     product = forms.CharField(label=_("Product or custom module"), max_length=60, required=False)
     to_version = forms.CharField(label=_("Upgrade to version"), max_length=20, required=False)
     on_site = forms.BooleanField(label=_("On site"), required=False)

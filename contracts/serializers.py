@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from billing.api import DecimalInput, FlagInput, TextInput, TicketInput
-from catalog.models import ArrivalArea, Role, Severity
+from catalog.models import ArrivalArea, Channel, Role, Severity
 from contracts.entitlements import reasons_as_dicts
 from contracts.models import ChargeRequest, ChargeRequestEvent, ChargeStatus
 
@@ -53,6 +53,14 @@ class CheckInput(serializers.Serializer):
     )
     role = serializers.ChoiceField(
         choices=Role.choices, required=False, help_text=_("For person-day prices.")
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        help_text=_(
+            "Where the request came in. On a statutory holiday a level with emergency cover reported on the "
+            "hotline is answered on the emergency clock."
+        ),
     )
 
 
@@ -144,6 +152,10 @@ class DecisionSerializer(serializers.Serializer):
     price = PriceSerializer(allow_null=True)
     upgrade = serializers.CharField(allow_null=True)
     travel_at_cost = serializers.BooleanField()
+    channel = serializers.CharField(allow_null=True, help_text=_("The channel asked about, if any."))
+    emergency = serializers.BooleanField(
+        help_text=_("Answered by the holiday emergency phone line: respond_by counts on the emergency clock.")
+    )
 
 
 class ConsumeInput(serializers.Serializer):

@@ -53,6 +53,8 @@ def entitlement_lookup(request):
                 on_site=data["on_site"],
                 location=data["location"] or None,
                 quantity=data["quantity"],
+                channel=data["channel"] or None,
+                at=data["at"],
             )
         except BillingError as failure:
             error = failure
