@@ -54,10 +54,24 @@ NOT_PREVIEWED = _("This import is not one you previewed, or its preview is too o
 # Files
 
 
-class SpreadsheetCSV(base_formats.CSV):
-    """CSV read as bytes by billing.spreadsheets (its encodings and limits); written with formulas escaped."""
+class _SpreadsheetFormat:
+    """An import-export format whose files billing.spreadsheets reads (by the extension of ``upload_name``)
+    and whose exports it escapes."""
 
-    read = staticmethod(read_spreadsheet)
+    upload_name = ""
+    read = staticmethod(read_spreadsheet)  # a model's own reader may wrap it (invoices.resources)
+
+    def create_dataset(self, in_stream, **kwargs):
+        return self.read(io.BytesIO(in_stream), name=self.upload_name, size=len(in_stream))
+
+    def export_data(self, dataset, **kwargs):
+        return super().export_data(formula_escaped_dataset(dataset), **kwargs)
+
+
+class SpreadsheetCSV(_SpreadsheetFormat, base_formats.CSV):
+    """CSV read as bytes (its encodings and limits); written with formulas escaped."""
+
+    upload_name = "upload.csv"
 
     def is_binary(self):
         return True
@@ -65,23 +79,11 @@ class SpreadsheetCSV(base_formats.CSV):
     def get_read_mode(self):
         return "rb"
 
-    def create_dataset(self, in_stream, **kwargs):
-        return self.read(io.BytesIO(in_stream), name="upload.csv", size=len(in_stream))
 
-    def export_data(self, dataset, **kwargs):
-        return super().export_data(formula_escaped_dataset(dataset), **kwargs)
+class SpreadsheetXLSX(_SpreadsheetFormat, base_formats.XLSX):
+    """XLSX checked before it is loaded; written with formulas escaped."""
 
-
-class SpreadsheetXLSX(base_formats.XLSX):
-    """XLSX checked before it is loaded and read by billing.spreadsheets; written with formulas escaped."""
-
-    read = staticmethod(read_spreadsheet)
-
-    def create_dataset(self, in_stream, **kwargs):
-        return self.read(io.BytesIO(in_stream), name="upload.xlsx", size=len(in_stream))
-
-    def export_data(self, dataset, **kwargs):
-        return super().export_data(formula_escaped_dataset(dataset), **kwargs)
+    upload_name = "upload.xlsx"
 
 
 class ImportFolderStorage(BaseStorage):

@@ -9,9 +9,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from billing.errors import BillingError
+from billing.roles import EVERY_CUSTOMER
 from contracts.models import Customer
 
-ACT_FOR_EVERY_CUSTOMER = "contracts.act_for_every_customer"
 ASSIGN_ACCOUNT_MANAGER = "contracts.assign_account_manager"
 
 
@@ -26,7 +26,7 @@ def acts_for(*, user, customer: Customer) -> bool:
     key) is not limited here."""
     if not isinstance(user, AbstractBaseUser):
         return True
-    if user.has_perm(ACT_FOR_EVERY_CUSTOMER):
+    if user.has_perm(EVERY_CUSTOMER):
         return True
     manager_id = customer.account_manager_id
     if manager_id is None or manager_id == user.pk:
