@@ -377,3 +377,12 @@ def test_work_log_text_sent_through_the_api_comes_out_escaped_in_the_admin_expor
             rows = [dict(zip(values[0], row, strict=True)) for row in values[1:]]
         assert rows[0]["description"] == '\'=HYPERLINK("http://evil","x")'
         assert rows[0]["engineer"] == "'@SUM(1+1)"
+
+
+def test_the_admins_work_log_formats_read_with_the_work_log_reader():
+    """The admin's CSV and XLSX formats of work logs ask for the work-log columns, as the command does."""
+    from invoices.resources import WorkLogCSV
+
+    with pytest.raises(BillingError) as refused:
+        WorkLogCSV().create_dataset(b"customer,engineer\nDEMO-ACTIVE,Wang\n")
+    assert refused.value.code == "import_columns"
