@@ -112,6 +112,17 @@ class Price:
     gross: Money | None = None
 
 
+@dataclass(frozen=True)
+class ProductCover:
+    """How one of the customer's products is covered on the day asked about: the contract whose period
+    answers for it and the period's end, or nothing."""
+
+    product: str
+    covered: bool
+    contract: str | None = None
+    until: datetime.date | None = None
+
+
 @dataclass
 class Decision:
     outcome: str
@@ -129,6 +140,7 @@ class Decision:
     travel_at_cost: bool = False
     channel: str | None = None
     emergency: bool = False
+    products: list["ProductCover"] = field(default_factory=list)
 
     def because(self, code: str, message, **params) -> "Decision":
         self.reasons.append(Reason(code, message, params))
@@ -190,6 +202,8 @@ def decide(
             customer, {lic.contract_id for lic in licences} or {module.contract_id}
         )
         periods = [p for p in periods if p.contract_id in covering]
+    else:
+        decision.products = _cover_per_product(decision, periods, day)
     period = _covering_period(periods, day)
     if period is None:
         if product:
@@ -329,6 +343,12 @@ def _contracts_covering(customer: Customer, licensing: set[int]) -> set[int]:
     contracts = list(
         Contract.objects.filter(customer=customer).values_list("pk", "continues_id", "covers_all_products")
     )
+    return _covering(contracts, licensing)
+
+
+def _covering(contracts: list[tuple[int, int | None, bool]], licensing: set[int]) -> set[int]:
+    """Of ``contracts`` (pk, the contract it continues, covers every product), those whose periods cover
+    what the contracts ``licensing`` license."""
     covering = set(licensing) | {pk for pk, _continues, covers_all in contracts if covers_all}
     grown = True
     while grown:
@@ -336,6 +356,40 @@ def _contracts_covering(customer: Customer, licensing: set[int]) -> set[int]:
         covering |= {pk for pk, continues, _all in contracts if continues in covering}
         grown = len(covering) > before
     return covering
+
+
+def _cover_per_product(decision: Decision, periods: list[ServicePeriod], day: datetime.date) -> list:
+    """A check naming no product answers from the best period of any contract, and lists each licensed
+    product's own cover beside it; when the products are covered differently, a reason asks for the
+    product (the answer for it may differ). One query: the contracts with their licensed products."""
+    rows = Contract.objects.filter(customer=decision.customer).values_list(
+        "pk", "continues_id", "covers_all_products", "products__product__code"
+    )
+    contracts = {(pk, continues, covers_all) for pk, continues, covers_all, _code in rows}
+    licensing: dict[str, set[int]] = {}
+    for pk, _continues, _all, code in rows:
+        if code:
+            licensing.setdefault(code, set()).add(pk)
+    covers = []
+    for code in sorted(licensing):
+        covering = _covering(list(contracts), licensing[code])
+        period = _covering_period([p for p in periods if p.contract_id in covering], day)
+        covers.append(
+            ProductCover(code, True, period.contract.number, period.end)
+            if period
+            else ProductCover(code, False)
+        )
+    if len({cover.covered for cover in covers}) > 1:
+        decision.because(
+            "name_the_product",
+            _(
+                "The customer's products are covered differently on this day (covered: %(covered)s; not "
+                "covered: %(uncovered)s): name the product for its own answer."
+            ),
+            covered=", ".join(c.product for c in covers if c.covered),
+            uncovered=", ".join(c.product for c in covers if not c.covered),
+        )
+    return covers
 
 
 def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> None:
@@ -519,7 +573,7 @@ def _on_site_for_standard(decision, period, service, severity, location, quantit
         )
     else:
         decision.outcome = Outcome.BILLABLE
-        decision.reasons.clear()
+        decision.reasons[:] = [r for r in decision.reasons if r.code != "standard_service"]
         decision.because(
             "on_site_on_request",
             _("An on-site visit on request is paid per person-day; travel and lodging are at cost."),

@@ -133,6 +133,13 @@ class PriceSerializer(serializers.Serializer):
     tiers = TierSerializer(many=True)
 
 
+class ProductCoverSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    covered = serializers.BooleanField()
+    contract = serializers.CharField(allow_null=True, help_text=_("The contract whose period covers it."))
+    until = serializers.DateField(allow_null=True, help_text=_("The last day of that period."))
+
+
 class DecisionSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["included", "billable", "needs_approval", "not_covered"])
     reasons = ReasonSerializer(many=True)
@@ -155,6 +162,15 @@ class DecisionSerializer(serializers.Serializer):
     channel = serializers.CharField(allow_null=True, help_text=_("The channel asked about, if any."))
     emergency = serializers.BooleanField(
         help_text=_("Answered by the holiday emergency phone line: respond_by counts on the emergency clock.")
+    )
+    products = ProductCoverSerializer(
+        many=True,
+        help_text=_(
+            "For a check naming no product: each licensed product's own cover on the day (its contract and "
+            "period end). The answer itself comes from the best period of any contract; when the products "
+            "are covered differently, a reason `name_the_product` asks for the product. Empty when a "
+            "product is named."
+        ),
     )
 
 

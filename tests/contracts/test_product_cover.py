@@ -146,3 +146,52 @@ def test_a_retroactive_renewal_continues_its_own_contracts_last_period_not_anoth
         retroactive=True,
     )
     assert renewed.start == datetime.date(2025, 1, 1)  # the day after EIS's own period, not KMS's
+
+
+def test_a_check_naming_no_product_lists_each_products_own_cover_and_asks_for_the_product(two_contracts):
+    customer, _kms, _eis = two_contracts
+    decision = decide(customer=customer, service="defect-fix", at=ASKED)
+    assert decision.outcome == "included"  # the best period of any contract, as before
+    assert [(c.product, c.covered, c.contract) for c in decision.products] == [
+        ("EIS", False, None),
+        ("KMS", True, "HT-KMS"),
+    ]
+    assert "name_the_product" in codes(decision)
+    assert "EIS" in next(r for r in decision.reasons if r.code == "name_the_product").text("zh-hans")
+
+
+def test_a_check_naming_no_product_does_not_ask_for_it_when_every_product_is_covered_alike(two_contracts):
+    customer, _kms, eis = two_contracts
+    renewal = ContractFactory(customer=customer, number="HT-EIS-R", kind=ContractKind.RENEWAL, continues=eis)
+    ServicePeriodFactory(contract=renewal, start=datetime.date(2026, 1, 1), end=datetime.date(2026, 12, 31))
+    decision = decide(customer=customer, service="defect-fix", at=ASKED)
+    assert [(c.product, c.covered, c.contract) for c in decision.products] == [
+        ("EIS", True, "HT-EIS-R"),
+        ("KMS", True, "HT-KMS"),
+    ]
+    assert "name_the_product" not in codes(decision)
+    assert decide(customer=customer, service="defect-fix", at=ASKED, product="EIS").products == []
+
+
+def test_the_api_lists_each_products_cover_when_no_product_is_named(two_contracts):
+    _key, raw = create_api_key(name="Zendesk", scopes=["entitlements:read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    question = {"customer": "TWO", "service": "defect-fix", "at": "2026-03-04T10:00:00+08:00"}
+    answer = client.post("/api/v1/entitlements/check", question, format="json").json()
+    assert answer["products"] == [
+        {"product": "EIS", "covered": False, "contract": None, "until": None},
+        {"product": "KMS", "covered": True, "contract": "HT-KMS", "until": answer["period"]["end"]},
+    ]
+    assert "name_the_product" in [reason["code"] for reason in answer["reasons"]]
+
+
+def test_the_entitlement_page_lists_each_products_cover(admin_client, two_contracts):
+    page = admin_client.get(
+        "/staff/entitlements/",
+        {"customer": "TWO", "service": "defect-fix", "at": "2026-03-04 10:00", "quantity": 1},
+    )
+    assert page.status_code == 200
+    table = page.content.decode().split('id="products"')[1].split("</table>")[0]
+    assert "HT-KMS" in table
+    assert "EIS" in table
