@@ -6,12 +6,16 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from billing.apikeys import create_api_key
 from billing.errors import BillingError
-from catalog.models import EscalationLevel, ServiceTier
+from catalog.calendar import load_calendar
+from catalog.models import EscalationLevel, ServiceTier, Severity
 from contracts.entitlements import decide
+from contracts.escalation import escalation_at
 from tests.contracts.conftest import at
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
@@ -261,7 +265,8 @@ def test_the_entitlement_page_shows_the_escalation_and_the_tiers_services(admin_
     assert "专职维护团队" in page
     assert "产品和技术专家" in page
     assert '<span id="escalate-by">2026-03-04 11:00</span>' in page
-    assert "专家资源" in page and "服务资源优先" in page
+    assert "专家资源" in page
+    assert "服务资源优先" in page
     english = admin_client.get(
         reverse("contracts:entitlement-lookup"),
         {**PAGE_QUESTION, "customer": "BIGCO"},
@@ -322,3 +327,45 @@ def test_the_admin_refuses_an_escalation_level_that_takes_over_before_a_lower_on
     assert answer.status_code == 200  # the form again, with the error
     level.refresh_from_db()
     assert level.after_hours == 4
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    opened=st.datetimes(min_value=datetime.datetime(2025, 1, 1), max_value=datetime.datetime(2026, 12, 20)),
+    waits=st.lists(
+        st.timedeltas(min_value=datetime.timedelta(0), max_value=datetime.timedelta(days=9)), max_size=4
+    ),
+    severity=st.sampled_from(Severity.values),
+    tier=st.sampled_from(["standard", "strategic"]),
+)
+def test_a_ticket_only_ever_moves_up_and_passes_to_the_next_level_at_escalate_by(
+    catalogue, opened, waits, severity, tier
+):
+    tier_id = ServiceTier.objects.get(code=tier).pk
+    calendar = load_calendar("5x8")
+    opened_at = opened.replace(tzinfo=at(2026, 1, 1).tzinfo)
+    moment, level = opened_at, 1
+    for wait in sorted(waits):
+        moment = opened_at + wait
+        escalation = escalation_at(
+            tier_id=tier_id, severity=severity, calendar=calendar, opened_at=opened_at, at=moment
+        )
+        assert escalation.level >= level
+        level = escalation.level
+        if escalation.escalate_by is None:
+            assert escalation.level == 3
+            continue
+        assert escalation.escalate_by > moment
+        then = escalation_at(
+            tier_id=tier_id,
+            severity=severity,
+            calendar=calendar,
+            opened_at=opened_at,
+            at=escalation.escalate_by,
+        )
+        assert then.level == escalation.next_level
