@@ -156,7 +156,8 @@ def decide(
     opened_at: datetime.datetime | None = None,
 ) -> Decision:
     """The decision for one request. Raises BillingError for an unknown customer or service, a bad
-    version or severity; everything else is an outcome with its reasons."""
+    version or severity, or a ticket ``opened_at`` (default ``at``; it dates the escalation level) after
+    ``at``; everything else is an outcome with its reasons."""
     service = _service(service)
     at = at or timezone.now()
     if timezone.is_naive(at):
