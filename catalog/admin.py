@@ -194,3 +194,20 @@ class DataVolumePriceAdmin(AuditHistoryAdmin):
     list_display = ["rate_card", "service", "model", "unit", "package_size", "tax_inclusive"]
     list_select_related = ["rate_card", "service"]
     inlines = [DataVolumeTierInline]
+
+
+@admin.register(models.EscalationLevel)
+class EscalationLevelAdmin(AuditHistoryAdmin):
+    """The three-level response's times; "vendor to confirm" marks the seeded ones the terms give no
+    figure for."""
+
+    list_display = ["tier", "severity", "level", "name_zh", "name_en", "after_hours", "vendor_to_confirm"]
+    list_filter = ["vendor_to_confirm", "tier", "severity", "level"]
+    list_select_related = ["tier"]
+
+
+@admin.register(models.TierBenefit)
+class TierBenefitAdmin(AuditHistoryAdmin):
+    list_display = ["tier", "code", "name_zh", "name_en", "position", "vendor_to_confirm"]
+    list_filter = ["vendor_to_confirm", "tier"]
+    list_select_related = ["tier"]

@@ -416,6 +416,11 @@ class ResponseTarget(models.Model):
             "calendar."
         ),
     )
+    vendor_to_confirm = models.BooleanField(
+        _("vendor to confirm"),
+        default=False,
+        help_text=_("The terms give no figure: the seeded one stands until the vendor confirms it."),
+    )
 
     class Meta:
         ordering = ["tier", "severity"]
@@ -432,6 +437,109 @@ class ResponseTarget(models.Model):
     @property
     def handling(self) -> str:
         return pick(self.handling_zh, self.handling_en)
+
+
+class EscalationStep(models.IntegerChoices):
+    """The terms' three-level response (三级响应机制, 1.7): who owns a ticket."""
+
+    LOCAL_SPECIALIST = 1, _("local service specialist")
+    MAINTENANCE_TEAM = 2, _("dedicated maintenance team")
+    EXPERTS = 3, _("product and technical experts")
+
+
+class EscalationLevel(Bilingual):
+    """When a ticket of one level passes to the next owner: ``after_hours`` working hours of the period's
+    calendar after the ticket was opened (the first owner takes it at once). The terms say "within a set
+    time" and give no figure, so seeded rows are marked as the vendor's to confirm."""
+
+    tier = models.ForeignKey(ServiceTier, on_delete=models.CASCADE, related_name="escalation_levels")
+    severity = models.CharField(_("problem level"), max_length=10, choices=Severity.choices)
+    level = models.PositiveSmallIntegerField(_("escalation level"), choices=EscalationStep.choices)
+    after_hours = models.DecimalField(
+        _("takes over after (working hours)"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("Working hours after the ticket was opened; 0 for the first level."),
+    )
+    vendor_to_confirm = models.BooleanField(
+        _("vendor to confirm"),
+        default=True,
+        help_text=_("The terms give no figure: the seeded one stands until the vendor confirms it."),
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["tier", "severity", "level"]
+        verbose_name = _("escalation level")
+        verbose_name_plural = _("escalation levels")
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "severity", "level"], name="uniq_escalation_level"),
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="escalation_level_1_to_3"),
+            models.CheckConstraint(
+                condition=Q(level=1, after_hours=0) | Q(level__gt=1, after_hours__gt=0),
+                name="escalation_first_level_at_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tier.code} {self.severity} L{self.level}: {self.after_hours} h"
+
+    def clean(self) -> None:
+        if self.level is None or self.after_hours is None:
+            return
+        if (self.level == EscalationStep.LOCAL_SPECIALIST) != (self.after_hours == 0):
+            raise ValidationError(
+                {"after_hours": _("The first level takes the ticket at once (0); later levels after it.")}
+            )
+        if not self.tier_id:
+            return
+        siblings = EscalationLevel.objects.filter(tier_id=self.tier_id, severity=self.severity).exclude(
+            pk=self.pk
+        )
+        for other in siblings:
+            if (other.level < self.level) != (other.after_hours < self.after_hours):
+                raise ValidationError(
+                    {
+                        "after_hours": _("A higher level takes over later than a lower one (%(other)s).")
+                        % {"other": other}
+                    }
+                )
+
+
+class TierBenefit(Bilingual):
+    """A service a tier brings beyond its response times, such as the strategic partnership's expert
+    resources (专家资源), escalated response (升级响应服务) and priority of service resources
+    (服务资源优先)."""
+
+    tier = models.ForeignKey(ServiceTier, on_delete=models.CASCADE, related_name="benefits")
+    code = models.SlugField(_("code"), max_length=40)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    vendor_to_confirm = models.BooleanField(
+        _("vendor to confirm"),
+        default=True,
+        help_text=_(
+            "The terms name the service but give no figures: what it brings is the vendor's to confirm."
+        ),
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["tier", "position", "code"]
+        verbose_name = _("tier benefit")
+        verbose_name_plural = _("tier benefits")
+        constraints = [models.UniqueConstraint(fields=["tier", "code"], name="uniq_tier_benefit")]
+
+    def __str__(self) -> str:
+        return f"{self.tier.code}: {self.name}"
+
+    @property
+    def description(self) -> str:
+        return pick(self.description_zh, self.description_en)
 
 
 class ArrivalArea(models.TextChoices):

@@ -474,6 +474,62 @@ RESPONSE_TARGETS = [
     ("strategic", "non-fault", Decimal(16), None, "功能建议优先评审", "Suggestions reviewed first"),
 ]
 
+# The terms (1.3) name the strategic partnership's services but give no figures: its response targets
+# above are the vendor's to confirm.
+TIERS_TO_CONFIRM = ("strategic",)
+
+# The terms' three-level response (1.7): level, zh name, en name.
+ESCALATION_NAMES = [
+    (1, "本地服务专员", "Local service specialist"),
+    (2, "专职维护团队", "Dedicated maintenance team"),
+    (3, "产品和技术专家", "Product and technical experts"),
+]
+
+# tier, problem level, working hours after opening at which the ticket passes to the maintenance team and
+# to the experts. The terms say only "within a set time" (在规定的时间内): every figure is the vendor's to
+# confirm. Each lies after the level's response time; the strategic tier escalates sooner.
+ESCALATION_HOURS = [
+    ("standard", "1", Decimal(2), Decimal(4)),
+    ("standard", "2", Decimal(12), Decimal(24)),
+    ("standard", "3", Decimal(16), Decimal(32)),
+    ("standard", "4", Decimal(24), Decimal(48)),
+    ("standard", "non-fault", Decimal(40), Decimal(80)),
+    ("strategic", "1", Decimal(1), Decimal(2)),
+    ("strategic", "2", Decimal(6), Decimal(12)),
+    ("strategic", "3", Decimal(12), Decimal(24)),
+    ("strategic", "4", Decimal(12), Decimal(24)),
+    ("strategic", "non-fault", Decimal(24), Decimal(48)),
+]
+
+# tier, code, zh name, en name, zh description, en description: the strategic partnership's services as the
+# terms name them (1.3); what each brings is the vendor's to confirm.
+TIER_BENEFITS = [
+    (
+        "strategic",
+        "expert-resources",
+        "专家资源",
+        "Expert resources",
+        "产品和技术专家参与问题处理。",
+        "Product and technical experts take part in handling problems.",
+    ),
+    (
+        "strategic",
+        "escalated-response",
+        "升级响应服务",
+        "Escalated response service",
+        "问题更早升级到专职维护团队和产品技术专家。",
+        "Problems pass sooner to the dedicated maintenance team and the product and technical experts.",
+    ),
+    (
+        "strategic",
+        "resource-priority",
+        "服务资源优先",
+        "Priority of service resources",
+        "服务资源优先安排。",
+        "Service resources are assigned first.",
+    ),
+]
+
 # tier, area, amount, unit
 ARRIVAL_COMMITMENTS = [
     ("standard", "same_city", 48, "hours"),

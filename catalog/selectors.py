@@ -10,12 +10,14 @@ from catalog import snapshot
 from catalog.models import (
     ArrivalCommitment,
     BusinessCalendar,
+    EscalationLevel,
     HolidayScheduleDay,
     ProductVersion,
     RateCard,
     ResponseTarget,
     ServiceItem,
     ServiceTier,
+    TierBenefit,
     VatRate,
 )
 from catalog.versions import Version
@@ -114,3 +116,28 @@ def arrival_commitment(*, tier_id: int, area: str) -> ArrivalCommitment | None:
         ("arrival_commitments",), lambda: {(r.tier_id, r.area): r for r in ArrivalCommitment.objects.all()}
     )
     return rules.get((tier_id, area))
+
+
+def escalation_levels(*, tier_id: int, severity: str) -> tuple[EscalationLevel, ...]:
+    """The three-level response of a tier for a problem level, first level first; empty when the catalogue
+    has none (from the catalogue snapshot)."""
+
+    def load():
+        levels: dict[tuple[int, str], list[EscalationLevel]] = {}
+        for row in EscalationLevel.objects.order_by("level"):
+            levels.setdefault((row.tier_id, row.severity), []).append(row)
+        return {key: tuple(rows) for key, rows in levels.items()}
+
+    return snapshot.cached(("escalation_levels",), load).get((tier_id, severity), ())
+
+
+def tier_benefits(*, tier_id: int) -> tuple[TierBenefit, ...]:
+    """The services a tier brings beyond its response times, in order (from the catalogue snapshot)."""
+
+    def load():
+        benefits: dict[int, list[TierBenefit]] = {}
+        for row in TierBenefit.objects.order_by("position", "code"):
+            benefits.setdefault(row.tier_id, []).append(row)
+        return {tier: tuple(rows) for tier, rows in benefits.items()}
+
+    return snapshot.cached(("tier_benefits",), load).get(tier_id, ())

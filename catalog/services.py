@@ -3,6 +3,7 @@
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import chinese_calendar
 from django.db import transaction
@@ -17,6 +18,7 @@ from catalog.models import (
     DataVolumePrice,
     DataVolumeTier,
     DayKind,
+    EscalationLevel,
     HolidayScheduleDay,
     PersonDayRate,
     Product,
@@ -27,6 +29,7 @@ from catalog.models import (
     ServiceItem,
     ServiceTier,
     TaxCategory,
+    TierBenefit,
     TravelPolicy,
     UnitPrice,
     VatRate,
@@ -180,13 +183,44 @@ def _load_tiers(report: LoadReport, calendars: dict[str, BusinessCalendar]) -> N
                     "handling_zh": handling_zh,
                     "handling_en": handling_en,
                     "emergency_cover": severity in seed.EMERGENCY_LEVELS,
+                    "vendor_to_confirm": tier in seed.TIERS_TO_CONFIRM,
                 },
             )
         )
+    _load_escalation(report, tiers)
     for tier, area, amount, unit in seed.ARRIVAL_COMMITMENTS:
         report.record(
             *ArrivalCommitment.objects.get_or_create(
                 tier=tiers[tier], area=area, defaults={"amount": amount, "unit": unit}
+            )
+        )
+
+
+def _load_escalation(report: LoadReport, tiers: dict[str, ServiceTier]) -> None:
+    """The three-level response per tier and problem level, and the tiers' named services; the terms give
+    no figures, so every row is marked as the vendor's to confirm."""
+    for tier, severity, *after in seed.ESCALATION_HOURS:
+        for (level, name_zh, name_en), hours in zip(seed.ESCALATION_NAMES, [Decimal(0), *after], strict=True):
+            report.record(
+                *EscalationLevel.objects.get_or_create(
+                    tier=tiers[tier],
+                    severity=severity,
+                    level=level,
+                    defaults={"name_zh": name_zh, "name_en": name_en, "after_hours": hours},
+                )
+            )
+    for position, (tier, code, name_zh, name_en, desc_zh, desc_en) in enumerate(seed.TIER_BENEFITS):
+        report.record(
+            *TierBenefit.objects.get_or_create(
+                tier=tiers[tier],
+                code=code,
+                defaults={
+                    "name_zh": name_zh,
+                    "name_en": name_en,
+                    "description_zh": desc_zh,
+                    "description_en": desc_en,
+                    "position": position,
+                },
             )
         )
 

@@ -133,6 +133,39 @@ class EntitlementCheckView(APIView):
                 },
                 request_only=True,
             ),
+            OpenApiExample(
+                "A level-1 outage opened an hour and a half ago",
+                value={
+                    "customer": "DEMO-ACTIVE",
+                    "service": "fault-diagnosis",
+                    "severity": 1,
+                    "opened_at": "2026-03-04T09:00:00+08:00",
+                    "at": "2026-03-04T10:30:00+08:00",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The escalation of a level-1 outage (strategic tier)",
+                value={
+                    "escalation": {
+                        "level": 2,
+                        "name": {"zh-hans": "专职维护团队", "en": "Dedicated maintenance team"},
+                        "next_level": 3,
+                        "next_name": {"zh-hans": "产品和技术专家", "en": "Product and technical experts"},
+                        "escalate_by": "2026-03-04T11:00:00+08:00",
+                        "provisional": True,
+                    },
+                    "tier_benefits": [
+                        {
+                            "code": "expert-resources",
+                            "zh-hans": "专家资源",
+                            "en": "Expert resources",
+                            "vendor_to_confirm": True,
+                        }
+                    ],
+                },
+                response_only=True,
+            ),
         ],
         operation_id="entitlements_check",
     )
@@ -157,6 +190,7 @@ class EntitlementCheckView(APIView):
                 quantity=data["quantity"],
                 role=data.get("role"),
                 channel=data.get("channel"),
+                opened_at=data.get("opened_at"),
             )
         except BillingError as error:
             if error.code == "unknown_customer":  # the same field error as every endpoint

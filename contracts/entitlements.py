@@ -36,10 +36,12 @@ from catalog.selectors import (
     business_calendar_by_id,
     response_target,
     service_by_code,
+    tier_benefits,
     tier_by_id,
     version_released_on,
 )
 from catalog.versions import UpgradeKind, Version, upgrade_kind
+from contracts.escalation import Escalation, escalation_at
 from contracts.models import Contract, Customer, CustomModule, LicensedProduct, PeriodKind, ServicePeriod
 from contracts.quotas import Quota, person_day_quota, training_quota
 
@@ -141,6 +143,8 @@ class Decision:
     channel: str | None = None
     emergency: bool = False
     products: list["ProductCover"] = field(default_factory=list)
+    escalation: Escalation | None = None
+    tier_benefits: tuple = ()
 
     def because(self, code: str, message, **params) -> "Decision":
         self.reasons.append(Reason(code, message, params))
@@ -161,13 +165,16 @@ def decide(
     quantity: Decimal | int = 1,
     role: str | None = None,
     channel: str | None = None,
+    opened_at: datetime.datetime | None = None,
 ) -> Decision:
     """The decision for one request. Raises BillingError for an unknown customer or service, a bad
-    version or severity; everything else is an outcome with its reasons."""
+    version or severity, or a ticket ``opened_at`` (default ``at``; it dates the escalation level) after
+    ``at``; everything else is an outcome with its reasons."""
     service = _service(service)
     at = at or timezone.now()
     if timezone.is_naive(at):
         raise BillingError(_("Times must carry a time zone (an aware datetime)."), code="naive_datetime")
+    opened_at = _opened_at(opened_at, at)
     if channel is not None and channel not in Channel.values:
         raise BillingError(
             _("Unknown channel “%(channel)s”: use %(channels)s."),
@@ -214,6 +221,7 @@ def decide(
             )
         return _explain_no_cover(decision, periods, day)
     decision.period = period
+    decision.tier_benefits = tier_benefits(tier_id=period.tier_id)
 
     if service.kind == ServiceKind.STANDARD:
         _standard(decision, period, service, day, licensed, module, from_version, to_version, quantity)
@@ -232,7 +240,72 @@ def decide(
             _arrive_by(decision, period, severity, location)
     if severity is not None:
         _respond_by(decision, period, severity)
+        _response_time_to_confirm(decision, period, severity)
+        _escalation(decision, period, severity, opened_at)
     return decision
+
+
+def _opened_at(opened_at: datetime.datetime | None, at: datetime.datetime) -> datetime.datetime:
+    """When the ticket was opened: ``at`` unless given; never after ``at``."""
+    if opened_at is None:
+        return at
+    if timezone.is_naive(opened_at):
+        raise BillingError(_("Times must carry a time zone (an aware datetime)."), code="naive_datetime")
+    if opened_at > at:
+        raise BillingError(
+            _("The ticket cannot be opened (%(opened_at)s) after the moment asked about (%(at)s)."),
+            code="opened_after_at",
+            params={"opened_at": opened_at.isoformat(), "at": at.isoformat()},
+        )
+    return opened_at
+
+
+def _response_time_to_confirm(decision: Decision, period: ServicePeriod, severity: str) -> None:
+    """The terms name the strategic partnership's services but give no figures: a response time the
+    catalogue marks as the vendor's to confirm says so."""
+    target = response_target(tier_id=period.tier_id, severity=severity)
+    if target is None or not target.vendor_to_confirm or decision.respond_by is None:
+        return
+    decision.because(
+        "response_time_to_confirm",
+        _(
+            "The response time of %(tier)s for level %(level)s (%(hours)s working hours) is the vendor's to "
+            "confirm: the terms give no figure."
+        ),
+        tier=Bilingual(period.tier.name_zh, period.tier.name_en),
+        level=severity,
+        hours=target.response_hours.normalize(),
+    )
+
+
+def _escalation(decision: Decision, period: ServicePeriod, severity: str, opened_at: datetime.datetime):
+    """Who owns the ticket now in the three-level response, and when the next level takes it over."""
+    calendar = load_calendar(period.calendar)
+    escalation = escalation_at(
+        tier_id=period.tier_id, severity=severity, calendar=calendar, opened_at=opened_at, at=decision.at
+    )
+    decision.escalation = escalation
+    if escalation is None:
+        return
+    if escalation.vendor_to_confirm:
+        decision.because(
+            "escalation_to_confirm",
+            _(
+                "The escalation times are the vendor's to confirm: the terms say only that a ticket passes "
+                "to the next level within a set time."
+            ),
+        )
+    if escalation.calendar_provisional:
+        decision.provisional = True
+        if not any(reason.code == "provisional_calendar" for reason in decision.reasons):
+            decision.because(
+                "provisional_calendar",
+                _(
+                    "The holiday schedule of %(year)s is not published yet: "
+                    "the deadline counts weekdays only."
+                ),
+                year=(escalation.escalate_by or opened_at).year,
+            )
 
 
 # The check's one query, compiled once per process (compiling it cost more than running it). Unordered:

@@ -19,6 +19,11 @@ class EntitlementLookupForm(forms.Form):
     at = forms.DateTimeField(
         label=_("At"), required=False, help_text=_("When the request came in (Asia/Shanghai); empty: now.")
     )
+    opened_at = forms.DateTimeField(
+        label=_("Ticket opened at"),
+        required=False,
+        help_text=_("When the ticket was opened (Asia/Shanghai), for its escalation level; empty: at."),
+    )
     product = forms.CharField(label=_("Product or custom module"), max_length=60, required=False)
     to_version = forms.CharField(label=_("Upgrade to version"), max_length=20, required=False)
     on_site = forms.BooleanField(label=_("On site"), required=False)

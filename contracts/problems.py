@@ -94,3 +94,9 @@ register_problem(
     title=_("Another account manager's customer"),
     description=_("An account manager acts for the customers he manages (or his team's) only."),
 )
+register_problem(
+    "opened-after-at",
+    status=422,
+    title=_("Ticket opened after the moment asked about"),
+    description=_("opened_at, when the ticket was opened, lies on or before at."),
+)

@@ -62,6 +62,13 @@ class CheckInput(serializers.Serializer):
             "hotline is answered on the emergency clock."
         ),
     )
+    opened_at = serializers.DateTimeField(
+        required=False,
+        help_text=_(
+            "When the ticket was opened (ISO 8601); default: at. Never after at. With a severity, the answer "
+            "gives the escalation level that owns the ticket at at."
+        ),
+    )
 
 
 class ReasonListSerializer(serializers.ListSerializer):
@@ -140,6 +147,67 @@ class ProductCoverSerializer(serializers.Serializer):
     until = serializers.DateField(allow_null=True, help_text=_("The last day of that period."))
 
 
+class BilingualNameSerializer(serializers.Serializer):
+    """A name in both languages, keyed by language code."""
+
+    def get_fields(self):
+        return {"zh-hans": serializers.CharField(), "en": serializers.CharField()}
+
+    def to_representation(self, row):
+        return {"zh-hans": row.name_zh, "en": row.name_en}
+
+
+class EscalationSerializer(serializers.Serializer):
+    level = serializers.IntegerField(
+        min_value=1,
+        max_value=3,
+        help_text=_(
+            "The level that owns the ticket now: 1 local service specialist, 2 dedicated maintenance team, "
+            "3 product and technical experts."
+        ),
+    )
+    name = BilingualNameSerializer(source="current")
+    next_level = serializers.IntegerField(
+        allow_null=True, help_text=_("The level that takes the ticket over next; null at the last level.")
+    )
+    next_name = BilingualNameSerializer(source="next", allow_null=True)
+    escalate_by = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_(
+            "When the next level takes the ticket over, in working time of the period's calendar counted "
+            "from opened_at; null at the last level."
+        ),
+    )
+    provisional = serializers.BooleanField(
+        help_text=_(
+            "True when a time used is the vendor's to confirm (the terms give none) or counts in a year "
+            "whose holiday schedule is not published."
+        )
+    )
+
+
+class TierBenefitSerializer(serializers.Serializer):
+    """A service the tier brings, in both languages."""
+
+    def get_fields(self):
+        return {
+            "code": serializers.CharField(),
+            "zh-hans": serializers.CharField(),
+            "en": serializers.CharField(),
+            "vendor_to_confirm": serializers.BooleanField(
+                help_text=_("The terms name the service but give no figures: the vendor is to confirm it.")
+            ),
+        }
+
+    def to_representation(self, benefit):
+        return {
+            "code": benefit.code,
+            "zh-hans": benefit.name_zh,
+            "en": benefit.name_en,
+            "vendor_to_confirm": benefit.vendor_to_confirm,
+        }
+
+
 class DecisionSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["included", "billable", "needs_approval", "not_covered"])
     reasons = ReasonSerializer(many=True)
@@ -170,6 +238,19 @@ class DecisionSerializer(serializers.Serializer):
             "period end). The answer itself comes from the best period of any contract; when the products "
             "are covered differently, a reason `name_the_product` asks for the product. Empty when a "
             "product is named."
+        ),
+    )
+    escalation = EscalationSerializer(
+        allow_null=True,
+        help_text=_(
+            "The three-level response (terms 1.7) for the ticket opened at opened_at: null without a "
+            "severity or when the tier has no escalation levels for it."
+        ),
+    )
+    tier_benefits = TierBenefitSerializer(
+        many=True,
+        help_text=_(
+            "The services the covering period's tier brings (the strategic tier's expert resources etc.)."
         ),
     )
 

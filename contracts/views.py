@@ -55,6 +55,7 @@ def entitlement_lookup(request):
                 quantity=data["quantity"],
                 channel=data["channel"] or None,
                 at=data["at"],
+                opened_at=data["opened_at"],
             )
         except BillingError as failure:
             error = failure
