@@ -24,6 +24,7 @@ from catalog.models import (
     Channel,
     DeliveryMode,
     DurationUnit,
+    FeeOverduePolicy,
     PricingBasis,
     Role,
     ServiceItem,
@@ -40,6 +41,7 @@ from catalog.selectors import (
     version_released_on,
 )
 from catalog.versions import UpgradeKind, Version, upgrade_kind
+from contracts.fees import FeeOverdue, fee_overdue
 from contracts.models import Contract, Customer, CustomModule, LicensedProduct, PeriodKind, ServicePeriod
 from contracts.quotas import Quota, person_day_quota, training_quota
 
@@ -129,6 +131,7 @@ class Decision:
     travel_at_cost: bool = False
     channel: str | None = None
     emergency: bool = False
+    fee_overdue: FeeOverdue | None = None
 
     def because(self, code: str, message, **params) -> "Decision":
         self.reasons.append(Reason(code, message, params))
@@ -216,6 +219,7 @@ def decide(
         if delivery == DeliveryMode.ON_SITE:
             decision.travel_at_cost = True
             _arrive_by(decision, period, severity, location)
+    _fee_overdue(decision, period, day)
     if severity is not None:
         _respond_by(decision, period, severity)
     return decision
@@ -336,6 +340,41 @@ def _contracts_covering(customer: Customer, licensing: set[int]) -> set[int]:
         covering |= {pk for pk, continues, _all in contracts if continues in covering}
         grown = len(covering) > before
     return covering
+
+
+def _fee_overdue(decision: Decision, period: ServicePeriod, day: datetime.date) -> None:
+    """The tier's policy on the covering period's fee overdue past grace (contracts.fees): ``warn`` keeps the
+    outcome and names the invoice; ``suspend`` turns an included or billable answer into needs_approval."""
+    overdue = decision.fee_overdue = fee_overdue(period, day)
+    if overdue is None:
+        return
+    params = {
+        "invoice": overdue.invoice,
+        "amount": overdue.open_amount,
+        "due": overdue.due_date.isoformat(),
+        "days": overdue.days_overdue,
+    }
+    if overdue.policy != FeeOverduePolicy.SUSPEND:
+        decision.because(
+            "fee_overdue",
+            _(
+                "Invoice %(invoice)s for this period's fee is %(days)s days overdue (due %(due)s): "
+                "%(amount)s open. Ask the customer to pay."
+            ),
+            **params,
+        )
+        return
+    if decision.outcome in (Outcome.INCLUDED, Outcome.BILLABLE):
+        decision.outcome = Outcome.NEEDS_APPROVAL
+    decision.because(
+        "fee_overdue",
+        _(
+            "Cover is suspended: invoice %(invoice)s for this period's fee is %(days)s days overdue (due "
+            "%(due)s), %(amount)s open. Approve the work first, or record the payment."
+        ),
+        suspended=True,
+        **params,
+    )
 
 
 def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> None:

@@ -51,13 +51,14 @@ def test_check_answers_the_decision_with_everything_an_agent_needs(customer):
     assert body["price"] is None
 
 
-def test_a_check_by_a_known_client_costs_one_query(customer, django_assert_num_queries):
+def test_a_check_by_a_known_client_costs_two_queries(customer, django_assert_num_queries):
     """The key is kept by the process, the catalogue comes from the snapshot, and the customer comes
-    with its periods: one query, whatever the data size (the decision's own test pins that)."""
+    with its periods: one query, whatever the data size (the decision's own test pins that); its period is
+    paid, so a second one asks whether the fee's invoice is overdue (contracts.fees)."""
     client = api("entitlements:read")
     body = {"customer": "ACME", "service": "fault-diagnosis", "severity": 1, "on_site": True}
     assert client.post(CHECK, body, format="json").status_code == 200
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         response = client.post(CHECK, body, format="json")
     assert response.json()["arrive_by"]
 
