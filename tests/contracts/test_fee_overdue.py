@@ -273,3 +273,14 @@ def test_the_staff_page_shows_the_overdue_fee(admin_client, catalogue, language,
         assert "CN¥" in page
     else:
         assert "CN¥" not in page
+
+
+def test_the_administrator_edits_a_tiers_policy_with_history(admin_client, catalogue):
+    tier = ServiceTier.objects.get(code="strategic")
+    page = admin_client.get(reverse("admin:catalog_servicetier_change", args=[tier.pk])).content.decode()
+    assert 'name="fee_overdue_policy"' in page
+    tier.fee_overdue_policy = FeeOverduePolicy.SUSPEND
+    tier.save()
+    assert tier.history.first().fee_overdue_policy == FeeOverduePolicy.SUSPEND
+    history = admin_client.get(reverse("admin:catalog_servicetier_history", args=[tier.pk]))
+    assert history.status_code == 200
