@@ -211,6 +211,10 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # and the closing rule's two months; a charge request's link the closing rule's two months.
 QUOTE_LINK_MAX_AGE_DAYS = env.int("QUOTE_LINK_MAX_AGE_DAYS", default=120)
 CHARGE_REQUEST_LINK_MAX_AGE_DAYS = env.int("CHARGE_REQUEST_LINK_MAX_AGE_DAYS", default=62)
+# A paid period's fee invoice this many days past its due date with money open bends the entitlement
+# decision as the period's tier says (catalog.FeeOverduePolicy: warn or suspend); the due date and these
+# days are grace.
+FEE_OVERDUE_GRACE_DAYS = env.int("FEE_OVERDUE_GRACE_DAYS", default=30)
 # Charge requests worth more than this (CNY) need finance's approval after the account manager's.
 CHARGE_FINANCE_APPROVAL_ABOVE = env.int("CHARGE_FINANCE_APPROVAL_ABOVE", default=20000)
 # Team leads of account managers (contracts.ownership): "lead=manager1,manager2;lead2=manager3" lets each

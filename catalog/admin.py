@@ -120,8 +120,8 @@ class ArrivalCommitmentInline(admin.TabularInline):
 
 
 @admin.register(models.ServiceTier)
-class ServiceTierAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_zh", "name_en", "calendar"]
+class ServiceTierAdmin(AuditHistoryAdmin):
+    list_display = ["code", "name_zh", "name_en", "calendar", "fee_overdue_policy"]
     inlines = [ResponseTargetInline, ArrivalCommitmentInline]
 
 

@@ -350,6 +350,13 @@ class Channel(models.TextChoices):
 EMERGENCY_CHANNEL = Channel.HOTLINE
 
 
+class FeeOverduePolicy(models.TextChoices):
+    """What the entitlement decision does when the fee of the covering paid period is overdue past grace."""
+
+    WARN = "warn", _("warn: keep the answer, name the overdue fee")
+    SUSPEND = "suspend", _("suspend: included or billable work needs approval")
+
+
 class ServiceTier(Bilingual):
     """Standard service, or the strategic partnership (战略合作) with tighter commitments."""
 
@@ -378,6 +385,20 @@ class ServiceTier(Bilingual):
             "emergency cover reported by phone on such a day are answered on it."
         ),
     )
+
+    fee_overdue_policy = models.CharField(
+        _("when the fee is overdue"),
+        max_length=10,
+        choices=FeeOverduePolicy.choices,
+        default=FeeOverduePolicy.WARN,
+        help_text=_(
+            "When the invoice of a paid period's fee is overdue past the grace days "
+            "(FEE_OVERDUE_GRACE_DAYS): warn keeps the answer and names the fee; suspend makes included and "
+            "billable work need approval."
+        ),
+    )
+
+    history = audit_history()
 
     class Meta:
         ordering = ["position", "code"]

@@ -425,6 +425,11 @@ TIERS = [
 EMERGENCY_CALENDAR = "7x24"
 EMERGENCY_LEVELS = ("1",)
 
+# The terms give no rule for an unpaid fee: the vendor's choice, per tier (catalog.FeeOverduePolicy). A standard
+# customer whose paid period's fee is overdue past grace is asked for approval (the account manager decides);
+# the strategic partner keeps its cover with a warning, as the partnership is handled by its account team.
+FEE_OVERDUE_POLICIES = {"standard": "suspend", "strategic": "warn"}
+
 # tier, level, working hours, on site within (hours), zh handling, en handling
 RESPONSE_TARGETS = [
     (

@@ -169,6 +169,7 @@ def _load_tiers(report: LoadReport, calendars: dict[str, BusinessCalendar]) -> N
                     "description_zh": desc_zh,
                     "description_en": desc_en,
                     "emergency_calendar": calendars[seed.EMERGENCY_CALENDAR],
+                    "fee_overdue_policy": seed.FEE_OVERDUE_POLICIES.get(code, "warn"),
                 },
             )
         )

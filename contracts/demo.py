@@ -29,8 +29,8 @@ DEMO_VERSIONS = {"KMS": "8.5.2", "EIS": "5.2.0"}
 def _customers(today: datetime.date) -> list:
     """code, legal name, USCC, city, region, [(contract, kind, signed, licensed product or None for a renewal
     that continues the customer's first contract, [(period kind, start, end, tier, fee)])].
-    DEMO-FREE, DEMO-GAP and DEMO-LAPSED are placed around the day they are loaded, so that each shows its
-    case today."""
+    DEMO-FREE, DEMO-GAP, DEMO-LAPSED and the DEMO-FEE customers are placed around the day they are loaded, so
+    that each shows its case today."""
     month = today.replace(day=1)
 
     def months(n: int) -> datetime.date:
@@ -53,6 +53,12 @@ def _customers(today: datetime.date) -> list:
         ("DEMO-TWO-PRODUCTS", "双产品示例有限公司", "91320100MA1MCQ7X2T", "南京", "江苏省",
          [("HT-DEMO-KMS", ContractKind.PURCHASE, months(-10), "KMS", [(PeriodKind.FREE, months(-10), months(14) - day_before, "standard", 0)]),
           ("HT-DEMO-EIS", ContractKind.PURCHASE, months(-36), "EIS", [(PeriodKind.FREE, months(-36), months(-12) - day_before, "standard", 0)])]),
+        # Paid periods whose fee invoice (issued by invoices.demo) is overdue: one per tier's policy.
+        ("DEMO-FEE-SUSPEND", "欠费暂停示例有限公司", "91330100MA2H7QK5X3", "杭州", "浙江省",
+         [("HT-DEMO-FEE-S", ContractKind.PURCHASE, months(-17), "KMS", [(PeriodKind.FREE, months(-17), months(-5) - day_before, "standard", 0)]),
+          ("HT-DEMO-FEE-S-R", ContractKind.RENEWAL, months(-6), None, [(PeriodKind.PAID, months(-5), months(7) - day_before, "standard", 60000)])]),
+        ("DEMO-FEE-WARN", "欠费提醒战略伙伴示例有限公司", "91510100MA6CB3R8YK", "成都", "四川省",
+         [("HT-DEMO-FEE-W", ContractKind.STRATEGIC, months(-5), "KMS", [(PeriodKind.PAID, months(-5), months(7) - day_before, "strategic", 240000)])]),
     ]  # fmt: skip
 
 

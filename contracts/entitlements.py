@@ -24,6 +24,7 @@ from catalog.models import (
     Channel,
     DeliveryMode,
     DurationUnit,
+    FeeOverduePolicy,
     PricingBasis,
     Role,
     ServiceItem,
@@ -42,6 +43,7 @@ from catalog.selectors import (
 )
 from catalog.versions import UpgradeKind, Version, upgrade_kind
 from contracts.escalation import Escalation, escalation_at
+from contracts.fees import FeeOverdue, fee_overdue
 from contracts.models import Contract, Customer, CustomModule, LicensedProduct, PeriodKind, ServicePeriod
 from contracts.quotas import Quota, person_day_quota, training_quota
 
@@ -145,6 +147,7 @@ class Decision:
     products: list["ProductCover"] = field(default_factory=list)
     escalation: Escalation | None = None
     tier_benefits: tuple = ()
+    fee_overdue: FeeOverdue | None = None
 
     def because(self, code: str, message, **params) -> "Decision":
         self.reasons.append(Reason(code, message, params))
@@ -238,6 +241,7 @@ def decide(
         if delivery == DeliveryMode.ON_SITE:
             decision.travel_at_cost = True
             _arrive_by(decision, period, severity, location)
+    _fee_overdue(decision, period, day)
     if severity is not None:
         _respond_by(decision, period, severity)
         _response_time_to_confirm(decision, period, severity)
@@ -463,6 +467,41 @@ def _cover_per_product(decision: Decision, periods: list[ServicePeriod], day: da
             uncovered=", ".join(c.product for c in covers if not c.covered),
         )
     return covers
+
+
+def _fee_overdue(decision: Decision, period: ServicePeriod, day: datetime.date) -> None:
+    """The tier's policy on the covering period's fee overdue past grace (contracts.fees): ``warn`` keeps the
+    outcome and names the invoice; ``suspend`` turns an included or billable answer into needs_approval."""
+    overdue = decision.fee_overdue = fee_overdue(period, day)
+    if overdue is None:
+        return
+    params = {
+        "invoice": overdue.invoice,
+        "amount": overdue.open_amount,
+        "due": overdue.due_date.isoformat(),
+        "days": overdue.days_overdue,
+    }
+    if overdue.policy != FeeOverduePolicy.SUSPEND:
+        decision.because(
+            "fee_overdue",
+            _(
+                "Invoice %(invoice)s for this period's fee is %(days)s days overdue (due %(due)s): "
+                "%(amount)s open. Ask the customer to pay."
+            ),
+            **params,
+        )
+        return
+    if decision.outcome in (Outcome.INCLUDED, Outcome.BILLABLE):
+        decision.outcome = Outcome.NEEDS_APPROVAL
+    decision.because(
+        "fee_overdue",
+        _(
+            "Cover is suspended: invoice %(invoice)s for this period's fee is %(days)s days overdue (due "
+            "%(due)s), %(amount)s open. Approve the work first, or record the payment."
+        ),
+        suspended=True,
+        **params,
+    )
 
 
 def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> None:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from billing.api import DecimalInput, FlagInput, TextInput, TicketInput
-from catalog.models import ArrivalArea, Channel, Role, Severity
+from catalog.models import ArrivalArea, Channel, FeeOverduePolicy, Role, Severity
 from contracts.entitlements import reasons_as_dicts
 from contracts.models import ChargeRequest, ChargeRequestEvent, ChargeStatus
 
@@ -208,6 +208,24 @@ class TierBenefitSerializer(serializers.Serializer):
         }
 
 
+class FeeOverdueSerializer(serializers.Serializer):
+    invoice = serializers.CharField(
+        help_text=_("The number of the invoice billing the covering period's fee.")
+    )
+    open_amount = MoneySerializer(help_text=_("What is still open on it on the day asked about."))
+    due_date = serializers.DateField()
+    days_overdue = serializers.IntegerField(
+        help_text=_("Days past the due date: more than the grace days (FEE_OVERDUE_GRACE_DAYS).")
+    )
+    policy = serializers.ChoiceField(
+        choices=FeeOverduePolicy.choices,
+        help_text=_(
+            "The tier's policy: warn keeps the outcome; suspend makes included and billable work "
+            "needs_approval."
+        ),
+    )
+
+
 class DecisionSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["included", "billable", "needs_approval", "not_covered"])
     reasons = ReasonSerializer(many=True)
@@ -251,6 +269,13 @@ class DecisionSerializer(serializers.Serializer):
         many=True,
         help_text=_(
             "The services the covering period's tier brings (the strategic tier's expert resources etc.)."
+        ),
+    )
+    fee_overdue = FeeOverdueSerializer(
+        allow_null=True,
+        help_text=_(
+            "The invoice of the covering paid period's fee when it is overdue past the grace days with money "
+            "open (reason fee_overdue); null otherwise."
         ),
     )
 

@@ -1,6 +1,8 @@
 """Work in progress for the demo users, so each role's pages show something on a new install: a charge
 request waiting for the account manager, a quote with a large discount waiting for the sales manager, a
-delivered person-day and an invoice run with drafts for finance. Idempotent: a second load adds nothing.
+delivered person-day and an invoice run with drafts for finance; the period fees of the DEMO-FEE customers
+invoiced when their periods started and never paid, so that the entitlement check shows both policies on
+an overdue fee (warn, suspend). Idempotent: a second load adds nothing.
 Invoices is the last app of the chain, so this module may use every app's services."""
 
 from decimal import Decimal
@@ -10,15 +12,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import ServiceItem
-from contracts.models import ChargeRequest, Customer
+from contracts.models import ChargeRequest, Customer, PeriodKind, ServicePeriod
 from contracts.services import charge_request_create
-from invoices.models import InvoiceRun
-from invoices.services import invoice_run_execute, work_log_record
+from invoices.models import Invoice, InvoiceRun, InvoiceStatus
+from invoices.services import invoice_issue, invoice_run_execute, work_log_record
 from quotes.models import Quote
 from quotes.services import quote_add_line, quote_add_travel, quote_create, quote_submit
 
 DEMO_TICKET = "DEMO-TK-1001"
 DEMO_QUOTE_NOTE = "演示报价：年度定制开发与数据迁移"
+OVERDUE_FEE_CUSTOMERS = ("DEMO-FEE-SUSPEND", "DEMO-FEE-WARN")
 
 
 @transaction.atomic
@@ -70,4 +73,27 @@ def load_work() -> list[str]:
     if not InvoiceRun.objects.exists():
         invoice_run_execute(run=InvoiceRun.objects.create(up_to=today))
         created.append("invoice run")
+    if _overdue_fees():
+        created.append("overdue fee invoices")
     return created
+
+
+def _overdue_fees() -> bool:
+    """Issues each DEMO-FEE customer's paid period fee on the day the period started (billed by the run
+    above, or by a run of its own when that run was made before the customer); says whether it did."""
+    issued = False
+    for code in OVERDUE_FEE_CUSTOMERS:
+        customer = Customer.objects.filter(code=code).first()
+        if (
+            customer is None
+            or Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED).exists()
+        ):
+            continue
+        period = ServicePeriod.objects.get(contract__customer=customer, kind=PeriodKind.PAID)
+        drafts = Invoice.objects.filter(customer=customer, status=InvoiceStatus.DRAFT)
+        if not drafts.exists():
+            invoice_run_execute(run=InvoiceRun.objects.create(up_to=period.start, customer=customer))
+        for draft in drafts:
+            invoice_issue(invoice=draft, issue_date=period.start)
+            issued = True
+    return issued

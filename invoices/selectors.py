@@ -8,7 +8,8 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from djmoney.money import Money
@@ -16,7 +17,8 @@ from djmoney.money import Money
 from billing.errors import BillingError
 from billing.money import round_fen
 from catalog.models import ServiceGroup, ServiceItem
-from contracts.models import ChargeRequest, Customer
+from contracts.fees import OverdueInvoice
+from contracts.models import ChargeRequest, Customer, ServicePeriod
 from invoices.models import (
     Charge,
     ChargeSource,
@@ -25,6 +27,7 @@ from invoices.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    Payment,
     WorkLog,
 )
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, QuoteLine, ServiceOrder
@@ -68,6 +71,51 @@ def invoice_balance(invoice: Invoice, *, on: datetime.date | None = None) -> Mon
         zero,
     )
     return invoice_totals(invoice)["gross"] + credited - paid
+
+
+def _summed(queryset: models.QuerySet, field: str, *, per: str) -> Coalesce:
+    """One invoice's sum of ``field`` over ``queryset`` (filtered on ``OuterRef("pk")`` through ``per``),
+    zero when there is none."""
+    amounts = DecimalField(max_digits=14, decimal_places=2)
+    total = queryset.order_by().values(per).annotate(total=Sum(field)).values("total")
+    return Coalesce(Subquery(total, output_field=amounts), Value(Decimal(0)), output_field=amounts)
+
+
+def period_fee_overdue(
+    *, period: ServicePeriod, on: datetime.date, due_before: datetime.date
+) -> OverdueInvoice | None:
+    """The issued invoice billing ``period``'s fee when it fell due before ``due_before`` and money is still
+    open on it at the end of ``on`` (invoice_balance's rule: the lines' gross, less credit notes issued
+    and payments received until then); None otherwise. One query: the entitlement check asks it
+    (registered in contracts.fees by InvoicesConfig.ready)."""
+    issued_credit_lines = InvoiceLine.objects.filter(
+        invoice__credits=OuterRef("pk"), invoice__status=InvoiceStatus.ISSUED, invoice__issue_date__lte=on
+    )
+    open_amount = (
+        _summed(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "gross", per="invoice")
+        + _summed(issued_credit_lines, "gross", per="invoice__credits")
+        - _summed(
+            Payment.objects.filter(invoice=OuterRef("pk"), received_on__lte=on), "amount", per="invoice"
+        )
+    )
+    row = (
+        Invoice.objects.filter(
+            kind=InvoiceKind.INVOICE,
+            status=InvoiceStatus.ISSUED,
+            due_date__lt=due_before,
+            lines__charge__source=ChargeSource.PERIOD_FEE,
+            lines__charge__source_id=period.pk,
+        )
+        .annotate(open_amount=open_amount)
+        .filter(open_amount__gt=0)
+        .order_by("due_date", "pk")
+        .values_list("number", "currency", "due_date", "open_amount")
+        .first()
+    )
+    if row is None:
+        return None
+    number, currency, due_date, amount = row
+    return OverdueInvoice(number=number, open_amount=Money(round_fen(amount), currency), due_date=due_date)
 
 
 CURRENT = "current"

@@ -9,12 +9,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from djmoney.money import Money
 
 from billing.models import ApiKey
 from billing.roles import ROLES
 from contracts import demo
 from contracts.entitlements import decide
 from contracts.models import Customer
+from invoices import demo as invoices_demo
 from invoices.models import Invoice, InvoiceRun
 from quotes.models import Quote, QuoteStatus
 
@@ -24,7 +26,8 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize("today", [datetime.date(2026, 11, 25), datetime.date(2027, 6, 15)])
 def test_each_demo_customer_shows_its_case(catalogue, today):
     assert demo.load(today=today) == [
-        "DEMO-ACTIVE", "DEMO-FREE", "DEMO-GAP", "DEMO-LAPSED", "DEMO-STRATEGIC", "DEMO-TWO-PRODUCTS"
+        "DEMO-ACTIVE", "DEMO-FREE", "DEMO-GAP", "DEMO-LAPSED", "DEMO-STRATEGIC", "DEMO-TWO-PRODUCTS",
+        "DEMO-FEE-SUSPEND", "DEMO-FEE-WARN",
     ]  # fmt: skip
     moment = datetime.datetime.combine(today, datetime.time(10), tzinfo=timezone.get_current_timezone())
 
@@ -62,9 +65,9 @@ def test_load_demo_is_idempotent_and_prints_the_logins(catalogue, settings):
     text = out.getvalue()
     assert "admin / admin" in text
     assert "ask_00000000d3e0_" in text
-    assert Customer.objects.filter(code__startswith="DEMO-").count() == 6
+    assert Customer.objects.filter(code__startswith="DEMO-").count() == 8
     assert ApiKey.objects.count() == 1
-    assert "Demo work created: charge request, quote, work log, invoice run" in text
+    assert "Demo work created: charge request, quote, work log, invoice run, overdue fee invoices" in text
     assert "Demo work created: none (already there)" in text
 
 
@@ -150,3 +153,25 @@ def test_load_demo_without_debug_takes_a_strong_demo_admin_password(catalogue, s
     monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "Tr0ub4dor&3-horse-staple")
     call_command("load_demo", stdout=StringIO())
     assert demo_logins({"admin": "Tr0ub4dor&3-horse-staple"}) == {"admin": True}
+
+
+def test_the_demo_shows_an_overdue_fee_under_each_policy(catalogue):
+    """DEMO-FEE-SUSPEND (standard tier: suspend) and DEMO-FEE-WARN (strategic tier: warn) have a paid period
+    whose fee was invoiced when it started, five months ago, and never paid."""
+    call_command("load_demo", stdout=StringIO())
+    answers = {
+        code: decide(customer=code, service="defect-fix", severity="2")
+        for code in invoices_demo.OVERDUE_FEE_CUSTOMERS
+    }
+    suspended, warned = answers["DEMO-FEE-SUSPEND"], answers["DEMO-FEE-WARN"]
+    assert (suspended.outcome, suspended.fee_overdue.policy) == ("needs_approval", "suspend")
+    assert (warned.outcome, warned.fee_overdue.policy) == ("included", "warn")
+    for answer, fee in ((suspended, 60000), (warned, 240000)):
+        assert "fee_overdue" in [reason.code for reason in answer.reasons]
+        assert answer.fee_overdue.open_amount == Money(fee, "CNY")
+        assert answer.fee_overdue.days_overdue > 30
+    others = [
+        decide(customer=code, service="defect-fix", severity="2")
+        for code in ("DEMO-ACTIVE", "DEMO-STRATEGIC")
+    ]
+    assert [answer.fee_overdue for answer in others] == [None, None]  # their fee invoices are drafts

@@ -230,7 +230,7 @@ ADMIN_MODELS = {
     "catalog.serviceitem": model_admin("catalog.serviceitem"),
     "catalog.businesscalendar": model_admin("catalog.businesscalendar"),
     "catalog.holidayscheduleday": model_admin("catalog.holidayscheduleday", imports=True),
-    "catalog.servicetier": model_admin("catalog.servicetier"),
+    "catalog.servicetier": model_admin("catalog.servicetier", audited=True),
     "catalog.ratecard": model_admin("catalog.ratecard", audited=True),
     "catalog.persondayrate": model_admin("catalog.persondayrate", audited=True, imports=True),
     "catalog.unitprice": model_admin("catalog.unitprice", audited=True, imports=True),
@@ -382,6 +382,8 @@ def address(name: str | None, route: str, pattern: URLPattern, walk: Walk) -> st
     if route.startswith("admin/") and ("object_id" in route or "history/([^/]+)" in route):
         app, model = re.match(r"admin/(\w+)/(\w+)/", route).groups()
         row = ContentType.objects.get_by_natural_key(app, model).model_class()._default_manager.first()
+        if (app, model) == ("invoices", "invoice"):
+            row = walk.invoice  # a draft, which may be deleted (the demo also has issued invoices)
         assert row is not None, f"no {app}.{model} to walk {route}"
         if name and name.endswith("_simple_history"):
             return reverse(name, args=[row.pk, row.history.first().history_id])
