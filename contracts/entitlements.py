@@ -18,6 +18,7 @@ from billing.i18n import Bilingual
 from billing.prepared import PreparedQuery
 from catalog.calendar import add_working_days, load_calendar
 from catalog.calendar import deadline as working_deadline
+from catalog.channels import ChannelOpening, channel_opening
 from catalog.models import (
     EMERGENCY_CHANNEL,
     ArrivalArea,
@@ -34,6 +35,7 @@ from catalog.pricing import Priced, price_person_days, price_service
 from catalog.selectors import (
     arrival_commitment,
     business_calendar_by_id,
+    emergency_cover_window_at,
     response_target,
     service_by_code,
     tier_by_id,
@@ -128,6 +130,7 @@ class Decision:
     upgrade: str | None = None
     travel_at_cost: bool = False
     channel: str | None = None
+    channel_opening: ChannelOpening | None = None  # the channel's opening hours at ``at``
     emergency: bool = False
 
     def because(self, code: str, message, **params) -> "Decision":
@@ -173,6 +176,8 @@ def decide(
         )
     customer, periods = _customer_periods(customer)
     decision = Decision(Outcome.NOT_COVERED, customer, service, at, channel=channel)
+    if channel is not None:
+        decision.channel_opening = channel_opening(channel=channel, at=at)
     day = timezone.localtime(at).date()
     licensed, module = None, None
     if product:
@@ -218,6 +223,7 @@ def decide(
             _arrive_by(decision, period, severity, location)
     if severity is not None:
         _respond_by(decision, period, severity)
+    _channel_closed(decision)
     return decision
 
 
@@ -346,31 +352,57 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
     hours = datetime.timedelta(seconds=int(target.response_hours * 3600))
     emergency_clock = _holiday_emergency_clock(decision, period, target, calendar)
     if emergency_clock is not None and decision.channel == EMERGENCY_CHANNEL:
-        # The terms' emergency phone support on statutory holidays: the level's hours on the emergency clock.
+        # The terms' emergency phone support on statutory holidays (and the catalogue's emergency cover
+        # windows): the level's hours on the emergency clock.
         decision.emergency = True
         answer = working_deadline(decision.at, hours, calendar=emergency_clock)
         decision.respond_by = answer.at
+        params = {
+            "level": severity,
+            "hours": target.response_hours.normalize(),
+            "clock": emergency_clock.code,
+        }
+        if window := _emergency_window(decision, calendar):
+            decision.because(
+                "holiday_emergency",
+                _(
+                    "%(window)s (emergency cover): the emergency phone line answers level %(level)s within "
+                    "%(hours)s hours on the %(clock)s clock."
+                ),
+                window=Bilingual(window.name_zh, window.name_en),
+                **params,
+            )
+            return
         decision.because(
             "holiday_emergency",
             _(
                 "A statutory holiday: the emergency phone line answers level %(level)s within %(hours)s "
                 "hours on the %(clock)s clock."
             ),
-            level=severity,
-            hours=target.response_hours.normalize(),
-            clock=emergency_clock.code,
+            **params,
         )
         return
     if emergency_clock is not None and decision.channel is None:
-        decision.because(
-            "emergency_line",
-            _(
-                "A statutory holiday: reported by phone on the emergency line, level %(level)s is answered "
-                "within %(hours)s hours around the clock; otherwise at the next working time."
-            ),
-            level=severity,
-            hours=target.response_hours.normalize(),
-        )
+        params = {"level": severity, "hours": target.response_hours.normalize()}
+        if window := _emergency_window(decision, calendar):
+            decision.because(
+                "emergency_line",
+                _(
+                    "%(window)s (emergency cover): reported by phone on the emergency line, level %(level)s "
+                    "is answered within %(hours)s hours around the clock; otherwise at the next working time."
+                ),
+                window=Bilingual(window.name_zh, window.name_en),
+                **params,
+            )
+        else:
+            decision.because(
+                "emergency_line",
+                _(
+                    "A statutory holiday: reported by phone on the emergency line, level %(level)s is "
+                    "answered within %(hours)s hours around the clock; otherwise at the next working time."
+                ),
+                **params,
+            )
     answer = working_deadline(decision.at, hours, calendar=calendar)
     decision.respond_by = answer.at
     decision.provisional = decision.provisional or answer.provisional
@@ -383,14 +415,45 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
 
 
 def _holiday_emergency_clock(decision: Decision, period: ServicePeriod, target, calendar):
-    """The emergency calendar when ``decision.at`` falls on a statutory holiday of the period's calendar and
-    the tier gives the level emergency cover; None otherwise."""
+    """The emergency calendar when ``decision.at`` falls on a statutory holiday of the period's calendar (or
+    in an emergency cover window of the catalogue) and the tier gives the level emergency cover; None
+    otherwise."""
     clock = period.tier.emergency_calendar_id
     if not target.emergency_cover or clock is None:
         return None
-    if not calendar.is_statutory_holiday(timezone.localtime(decision.at, calendar.tz).date()):
+    holiday = calendar.is_statutory_holiday(timezone.localtime(decision.at, calendar.tz).date())
+    if not holiday and emergency_cover_window_at(decision.at) is None:
         return None
     return load_calendar(business_calendar_by_id(clock))
+
+
+def _emergency_window(decision: Decision, calendar):
+    """The catalogue's emergency cover window that makes ``decision.at`` an emergency time, when it is no
+    statutory holiday (the holiday names itself)."""
+    if calendar.is_statutory_holiday(timezone.localtime(decision.at, calendar.tz).date()):
+        return None
+    return emergency_cover_window_at(decision.at)
+
+
+def _channel_closed(decision: Decision) -> None:
+    """A channel closed at ``at`` takes the request when it opens: the cover is the same, and respond_by
+    still counts on the period's calendar (or the emergency clock) from ``at``."""
+    opening = decision.channel_opening
+    if opening is None or opening.open:
+        return
+    params = {"channel": Channel(opening.code).label, "opens": f"{opening.opens_next:%Y-%m-%d %H:%M}"}
+    if decision.emergency:
+        decision.because(
+            "channel_closed",
+            _("The %(channel)s is outside its hours until %(opens)s; meanwhile the emergency line answers."),
+            **params,
+        )
+    else:
+        decision.because(
+            "channel_closed",
+            _("The %(channel)s is closed now: it takes the request when it opens at %(opens)s."),
+            **params,
+        )
 
 
 def _standard(decision, period, service, day, licensed, module, from_version, to_version, quantity) -> None:
