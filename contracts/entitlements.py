@@ -357,52 +357,39 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
         decision.emergency = True
         answer = working_deadline(decision.at, hours, calendar=emergency_clock)
         decision.respond_by = answer.at
-        params = {
-            "level": severity,
-            "hours": target.response_hours.normalize(),
-            "clock": emergency_clock.code,
-        }
-        if window := _emergency_window(decision, calendar):
-            decision.because(
-                "holiday_emergency",
-                _(
-                    "%(window)s (emergency cover): the emergency phone line answers level %(level)s within "
-                    "%(hours)s hours on the %(clock)s clock."
-                ),
-                window=Bilingual(window.name_zh, window.name_en),
-                **params,
-            )
-            return
-        decision.because(
+        _because_emergency(
+            decision,
+            calendar,
             "holiday_emergency",
-            _(
+            holiday=_(
                 "A statutory holiday: the emergency phone line answers level %(level)s within %(hours)s "
                 "hours on the %(clock)s clock."
             ),
-            **params,
+            window=_(
+                "%(window)s (emergency cover): the emergency phone line answers level %(level)s within "
+                "%(hours)s hours on the %(clock)s clock."
+            ),
+            level=severity,
+            hours=target.response_hours.normalize(),
+            clock=emergency_clock.code,
         )
         return
     if emergency_clock is not None and decision.channel is None:
-        params = {"level": severity, "hours": target.response_hours.normalize()}
-        if window := _emergency_window(decision, calendar):
-            decision.because(
-                "emergency_line",
-                _(
-                    "%(window)s (emergency cover): reported by phone on the emergency line, level %(level)s "
-                    "is answered within %(hours)s hours around the clock; otherwise at the next working time."
-                ),
-                window=Bilingual(window.name_zh, window.name_en),
-                **params,
-            )
-        else:
-            decision.because(
-                "emergency_line",
-                _(
-                    "A statutory holiday: reported by phone on the emergency line, level %(level)s is "
-                    "answered within %(hours)s hours around the clock; otherwise at the next working time."
-                ),
-                **params,
-            )
+        _because_emergency(
+            decision,
+            calendar,
+            "emergency_line",
+            holiday=_(
+                "A statutory holiday: reported by phone on the emergency line, level %(level)s is answered "
+                "within %(hours)s hours around the clock; otherwise at the next working time."
+            ),
+            window=_(
+                "%(window)s (emergency cover): reported by phone on the emergency line, level %(level)s "
+                "is answered within %(hours)s hours around the clock; otherwise at the next working time."
+            ),
+            level=severity,
+            hours=target.response_hours.normalize(),
+        )
     answer = working_deadline(decision.at, hours, calendar=calendar)
     decision.respond_by = answer.at
     decision.provisional = decision.provisional or answer.provisional
@@ -427,12 +414,14 @@ def _holiday_emergency_clock(decision: Decision, period: ServicePeriod, target, 
     return load_calendar(business_calendar_by_id(clock))
 
 
-def _emergency_window(decision: Decision, calendar):
-    """The catalogue's emergency cover window that makes ``decision.at`` an emergency time, when it is no
-    statutory holiday (the holiday names itself)."""
+def _because_emergency(decision: Decision, calendar, code: str, *, holiday, window, **params) -> None:
+    """The emergency reason: naming the statutory holiday, or else the catalogue's emergency cover window
+    that ``decision.at`` falls in."""
     if calendar.is_statutory_holiday(timezone.localtime(decision.at, calendar.tz).date()):
-        return None
-    return emergency_cover_window_at(decision.at)
+        decision.because(code, holiday, **params)
+        return
+    cover = emergency_cover_window_at(decision.at)
+    decision.because(code, window, window=Bilingual(cover.name_zh, cover.name_en), **params)
 
 
 def _channel_closed(decision: Decision) -> None:

@@ -202,17 +202,22 @@ def answer_of(decision) -> dict:
     }
 
 
-@pytest.mark.parametrize("channel", [*CHANNELS, None])
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("case", CASES)
-def test_holiday_and_make_up_day_answers_for_every_level_on_every_channel(customer, case, level, channel):
+def test_holiday_and_make_up_day_answers_for_every_level_on_every_channel(customer, case, level):
     moment = CASES[case][0]
-    decision = decide(
-        customer=customer, service="fault-diagnosis", at=moment, severity=level, channel=channel
-    )
-    assert decision.outcome == "included"  # a closed channel is no reason to refuse cover
-    assert answer_of(decision) == expected(case, level, channel)
-    assert ("holiday_emergency" in [reason.code for reason in decision.reasons]) is decision.emergency
+    decisions = {
+        channel: decide(
+            customer=customer, service="fault-diagnosis", at=moment, severity=level, channel=channel
+        )
+        for channel in [*CHANNELS, None]
+    }
+    assert {channel: answer_of(decision) for channel, decision in decisions.items()} == {
+        channel: expected(case, level, channel) for channel in decisions
+    }
+    for decision in decisions.values():
+        assert decision.outcome == "included"  # a closed channel is no reason to refuse cover
+        assert ("holiday_emergency" in [reason.code for reason in decision.reasons]) is decision.emergency
 
 
 def iso(moment: datetime.datetime | None) -> str | None:
@@ -425,3 +430,20 @@ def test_channels_and_emergency_windows_cost_the_check_no_query_once_the_catalog
         return len(captured)
 
     assert queries(channel="hotline") == queries(channel="community") == queries()
+
+
+@pytest.mark.parametrize(
+    ("moment", "emergency"), [(at(2026, 12, 24, 21, 59), True), (at(2026, 12, 24, 22), False)]
+)
+def test_an_emergency_cover_window_ends_at_its_end(customer, moment, emergency):
+    EmergencyCoverWindow.objects.create(
+        date=datetime.date(2026, 12, 24),
+        start=datetime.time(18),
+        end=datetime.time(22),
+        name_zh="平安夜",
+        name_en="Eve",
+    )
+    decision = decide(
+        customer=customer, service="fault-diagnosis", at=moment, severity="1", channel="hotline"
+    )
+    assert decision.emergency is emergency
