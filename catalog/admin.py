@@ -64,9 +64,25 @@ class WorkingWindowInline(admin.TabularInline):
 
 
 @admin.register(models.BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(AuditHistoryAdmin):
+    """Response clocks and the channels' opening hours: its working windows are both."""
+
     list_display = ["code", "name_zh", "name_en", "timezone", "observes_public_holidays"]
     inlines = [WorkingWindowInline]
+
+
+@admin.register(models.ChannelHours)
+class ChannelHoursAdmin(AuditHistoryAdmin):
+    """Which calendar's working windows are a channel's opening hours (edit the hours on the calendar)."""
+
+    list_display = ["channel", "calendar"]
+    list_select_related = ["calendar"]
+
+
+@admin.register(models.EmergencyCoverWindow)
+class EmergencyCoverWindowAdmin(AuditHistoryAdmin):
+    list_display = ["date", "start", "end", "name_zh", "name_en"]
+    date_hierarchy = "date"
 
 
 class ScheduleConfirmImportForm(SignedConfirmImportForm):

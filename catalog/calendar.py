@@ -198,6 +198,28 @@ def add_working_days(
     raise AssertionError("unreachable: _days_from is endless")  # pragma: no cover
 
 
+def is_working_time(moment: datetime.datetime, *, calendar: CalendarLike = None) -> bool:
+    """Whether ``moment`` lies inside a working window (a window's start is in it, its end is not)."""
+    cal = load_calendar(calendar)
+    _check_aware(moment)
+    instant = moment.astimezone(UTC)
+    return any(begin <= instant < finish for begin, finish in cal.windows_on(_local(moment, cal.tz)))
+
+
+def next_working_time(moment: datetime.datetime, *, calendar: CalendarLike = None) -> datetime.datetime:
+    """The first moment of working time at or after ``moment``: ``moment`` itself inside a window, else
+    the start of the next window (after the evening, the weekend, the holidays)."""
+    cal = load_calendar(calendar)
+    _check_aware(moment)
+    _check_has_working_time(cal)
+    instant = moment.astimezone(UTC)
+    for day in _days_from(_local(moment, cal.tz)):
+        for begin, finish in cal.windows_on(day):
+            if instant < finish:
+                return max(begin, instant).astimezone(cal.tz)
+    raise AssertionError("unreachable: _days_from is endless")  # pragma: no cover
+
+
 def is_provisional(
     start: datetime.datetime, end: datetime.datetime | None = None, *, calendar: CalendarLike = None
 ) -> bool:

@@ -228,6 +228,7 @@ class BusinessCalendar(Bilingual):
         default=True,
         help_text=_("Statutory holidays are off and make-up working days (调休) are on."),
     )
+    history = audit_history()  # its windows are the response clock and the channels' opening hours
 
     class Meta:
         ordering = ["code"]
@@ -264,6 +265,7 @@ class WorkingWindow(models.Model):
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     start = models.TimeField(_("start"))
     end = models.TimeField(_("end"), help_text=_("00:00 means midnight at the end of the day."))
+    history = audit_history()
 
     class Meta:
         ordering = ["calendar", "weekday", "start"]
@@ -355,6 +357,65 @@ class FeeOverduePolicy(models.TextChoices):
 
     WARN = "warn", _("warn: keep the answer, name the overdue fee")
     SUSPEND = "suspend", _("suspend: included or billable work needs approval")
+
+
+class ChannelHours(models.Model):
+    """When a channel takes requests: its opening hours are the working windows of a business calendar
+    (which says too whether statutory holidays close it and make-up days open it). The terms (1.9 服务时间)
+    give the hotline's and the on-site hours and keep the community open at any time; for e-mail, IM and
+    remote they give none, so those are seeded with the 5x8 working hours. When a request is answered is
+    the service period's calendar's business, not the channel's."""
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, unique=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("opening hours"),
+        help_text=_(
+            "The calendar whose working windows are the channel's opening hours. Seeded from the terms: "
+            "hotline Mon-Fri 9:00-12:00 and 13:00-18:00, on site Mon-Fri 9:00-18:00, the community at any "
+            "time (7x24); the terms give no hours for e-mail, IM and remote, seeded with the 5x8 hours."
+        ),
+    )
+    history = audit_history()
+
+    class Meta:
+        ordering = ["channel"]
+        verbose_name = _("channel hours")
+        verbose_name_plural = _("channel hours")
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.calendar.code}"
+
+
+class EmergencyCoverWindow(Bilingual):
+    """A stretch of local time, besides the statutory holidays, when the emergency phone line answers the
+    levels with emergency cover on the tier's emergency calendar (e.g. the evening of Spring Festival's
+    eve, 除夕). The terms name none; the vendor adds them here."""
+
+    date = models.DateField(_("date"))
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"), help_text=_("00:00 means midnight at the end of the day."))
+    history = audit_history()
+
+    class Meta:
+        ordering = ["date", "start"]
+        verbose_name = _("emergency cover window")
+        verbose_name_plural = _("emergency cover windows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")) | Q(end=MIDNIGHT),
+                name="emergency_cover_window_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.start:%H:%M}-{self.end:%H:%M} {self.name}"
+
+    def clean(self) -> None:
+        if None not in (self.start, self.end) and self.end != MIDNIGHT and self.end <= self.start:
+            raise ValidationError({"end": _("A window ends after it starts.")})
 
 
 class ServiceTier(Bilingual):

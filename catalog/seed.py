@@ -383,7 +383,34 @@ CALENDARS = [
         False,
         [(d, datetime.time(0, 0), datetime.time(0, 0)) for d in range(7)],
     ),
+    # The channels' opening hours (1.9 服务时间): the 400 hotline and on-site working time.
+    (
+        "hotline",
+        "400热线服务时间",
+        "400 hotline hours",
+        True,
+        [(d, datetime.time(9, 0), datetime.time(12, 0)) for d in range(5)]
+        + [(d, datetime.time(13, 0), datetime.time(18, 0)) for d in range(5)],
+    ),
+    (
+        "on-site",
+        "现场工作时间",
+        "On-site working time",
+        True,
+        [(d, datetime.time(9, 0), datetime.time(18, 0)) for d in range(5)],
+    ),
 ]
+
+# channel: the calendar of its opening hours. The community takes requests at any time (they are handled on
+# the period's 5x8 clock); the terms give no hours for e-mail, IM and remote: seeded with the 5x8 hours.
+CHANNEL_HOURS = {
+    "community": "7x24",
+    "hotline": "hotline",
+    "email": "5x8",
+    "im": "5x8",
+    "remote": "5x8",
+    "on-site": "on-site",
+}
 
 HOLIDAY_NAMES_ZH = {
     "New Year's Day": "元旦",

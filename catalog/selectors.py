@@ -3,13 +3,17 @@
 import datetime
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.errors import BillingError
 from catalog import snapshot
 from catalog.models import (
+    MIDNIGHT,
     ArrivalCommitment,
     BusinessCalendar,
+    ChannelHours,
+    EmergencyCoverWindow,
     EscalationLevel,
     HolidayScheduleDay,
     ProductVersion,
@@ -141,3 +145,31 @@ def tier_benefits(*, tier_id: int) -> tuple[TierBenefit, ...]:
         return {tier: tuple(rows) for tier, rows in benefits.items()}
 
     return snapshot.cached(("tier_benefits",), load).get(tier_id, ())
+
+
+def channel_hours_calendar(*, channel: str) -> BusinessCalendar | None:
+    """The calendar of a channel's opening hours (from the catalogue snapshot); None when the catalogue
+    gives the channel no hours."""
+    calendars = snapshot.cached(
+        ("channel_hours",), lambda: dict(ChannelHours.objects.values_list("channel", "calendar_id"))
+    )
+    calendar_id = calendars.get(channel)
+    return business_calendar_by_id(calendar_id) if calendar_id is not None else None
+
+
+def emergency_cover_window_at(moment: datetime.datetime) -> EmergencyCoverWindow | None:
+    """The catalogue's emergency cover window (besides the statutory holidays) that ``moment`` falls in, in
+    local time; from the catalogue snapshot."""
+    windows = snapshot.cached(("emergency_cover_windows",), lambda: list(EmergencyCoverWindow.objects.all()))
+    local = timezone.localtime(moment)
+    clock = local.time().replace(tzinfo=None)
+    return next(
+        (
+            window
+            for window in windows
+            if window.date == local.date()
+            and window.start <= clock
+            and (window.end == MIDNIGHT or clock < window.end)
+        ),
+        None,
+    )

@@ -15,6 +15,7 @@ from catalog import seed
 from catalog.models import (
     ArrivalCommitment,
     BusinessCalendar,
+    ChannelHours,
     DataVolumePrice,
     DataVolumeTier,
     DayKind,
@@ -57,13 +58,14 @@ class LoadReport:
 @transaction.atomic
 def load_catalog() -> LoadReport:
     """Loads every item of the vendor's terms, tiers, response policy, calendars (with the 2025 and 2026
-    holiday schedules) and the example rate card. Idempotent: existing rows, perhaps edited in the admin,
-    are kept as they are, and a second run creates nothing."""
+    holiday schedules), the channels' opening hours and the example rate card. Idempotent: existing rows,
+    perhaps edited in the admin, are kept as they are, and a second run creates nothing."""
     report = LoadReport()
     _load_products(report)
     taxes = _load_taxes(report)
     _load_services(report, taxes)
     calendars = _load_calendars(report)
+    _load_channel_hours(report, calendars)
     for year in seed.SEEDED_HOLIDAY_YEARS:
         created = load_holiday_schedule(year=year)
         report.created["holiday schedule days"] += created
@@ -153,6 +155,13 @@ def _load_calendars(report: LoadReport) -> dict[str, BusinessCalendar]:
             )
             report.created[WorkingWindow._meta.verbose_name_plural] += len(windows)
     return calendars
+
+
+def _load_channel_hours(report: LoadReport, calendars: dict[str, BusinessCalendar]) -> None:
+    for channel, calendar in seed.CHANNEL_HOURS.items():
+        report.record(
+            *ChannelHours.objects.get_or_create(channel=channel, defaults={"calendar": calendars[calendar]})
+        )
 
 
 def _load_tiers(report: LoadReport, calendars: dict[str, BusinessCalendar]) -> None:

@@ -109,6 +109,54 @@ def _contract(customer: Customer, number: str) -> Contract:
         ) from error
 
 
+# The answer to a level-1 outage reported on the hotline on National Day: the hotline's own hours are closed
+# until 8 October, the emergency line answers within the hour.
+HOLIDAY_HOTLINE_ANSWER = {
+    "outcome": "included",
+    "reasons": [
+        {
+            "code": "standard_service",
+            "zh-hans": "属于标准服务，包含在收费服务期内，有效至 2027-12-31。",
+            "en": "Standard service, included in the paid period until 2027-12-31.",
+        },
+        {
+            "code": "holiday_emergency",
+            "zh-hans": "国家法定节假日：紧急服务电话按 7x24 时钟在 1 小时内响应 1 级问题。",
+            "en": "A statutory holiday: the emergency phone line answers level 1 within 1 hours on the 7x24 "
+            "clock.",
+        },
+        {
+            "code": "channel_closed",
+            "zh-hans": "服务热线在 2026-10-08 09:00 之前不在服务时间；在此期间由紧急服务电话响应。",
+            "en": "The hotline is outside its hours until 2026-10-08 09:00; meanwhile the emergency line "
+            "answers.",
+        },
+    ],
+    "customer": "DEMO-ACTIVE",
+    "service": "fault-diagnosis",
+    "at": "2026-10-01T10:00:00+08:00",
+    "contract": "HT-2025-001",
+    "period": {
+        "id": 1,
+        "contract": "HT-2025-001",
+        "kind": "paid",
+        "start": "2025-01-01",
+        "end": "2027-12-31",
+        "tier": "standard",
+        "calendar": "5x8",
+    },
+    "respond_by": "2026-10-01T11:00:00+08:00",
+    "arrive_by": None,
+    "provisional": False,
+    "quota": None,
+    "price": None,
+    "upgrade": None,
+    "travel_at_cost": False,
+    "channel": {"code": "hotline", "open": False, "opens_next": "2026-10-08T09:00:00+08:00"},
+    "emergency": True,
+}
+
+
 class EntitlementCheckView(APIView):
     required_scopes = ["entitlements:read"]
 
@@ -164,6 +212,11 @@ class EntitlementCheckView(APIView):
                         }
                     ],
                 },
+                response_only=True,
+            ),
+            OpenApiExample(
+                "A level-1 outage by phone on National Day",
+                value=HOLIDAY_HOTLINE_ANSWER,
                 response_only=True,
             ),
         ],

@@ -18,6 +18,7 @@ from billing.i18n import Bilingual
 from billing.prepared import PreparedQuery
 from catalog.calendar import add_working_days, load_calendar
 from catalog.calendar import deadline as working_deadline
+from catalog.channels import ChannelOpening, channel_opening
 from catalog.models import (
     EMERGENCY_CHANNEL,
     ArrivalArea,
@@ -35,6 +36,7 @@ from catalog.pricing import Priced, price_person_days, price_service
 from catalog.selectors import (
     arrival_commitment,
     business_calendar_by_id,
+    emergency_cover_window_at,
     response_target,
     service_by_code,
     tier_benefits,
@@ -143,6 +145,7 @@ class Decision:
     upgrade: str | None = None
     travel_at_cost: bool = False
     channel: str | None = None
+    channel_opening: ChannelOpening | None = None  # the channel's opening hours at ``at``
     emergency: bool = False
     products: list["ProductCover"] = field(default_factory=list)
     escalation: Escalation | None = None
@@ -195,6 +198,8 @@ def decide(
         )
     customer, periods = _customer_periods(customer)
     decision = Decision(Outcome.NOT_COVERED, customer, service, at, channel=channel)
+    if channel is not None:
+        decision.channel_opening = channel_opening(channel=channel, at=at)
     day = timezone.localtime(at).date()
     licensed, module = None, None
     if product:
@@ -246,6 +251,7 @@ def decide(
         _respond_by(decision, period, severity)
         _response_time_to_confirm(decision, period, severity)
         _escalation(decision, period, severity, opened_at)
+    _channel_closed(decision)
     return decision
 
 
@@ -512,15 +518,22 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
     hours = datetime.timedelta(seconds=int(target.response_hours * 3600))
     emergency_clock = _holiday_emergency_clock(decision, period, target, calendar)
     if emergency_clock is not None and decision.channel == EMERGENCY_CHANNEL:
-        # The terms' emergency phone support on statutory holidays: the level's hours on the emergency clock.
+        # The terms' emergency phone support on statutory holidays (and the catalogue's emergency cover
+        # windows): the level's hours on the emergency clock.
         decision.emergency = True
         answer = working_deadline(decision.at, hours, calendar=emergency_clock)
         decision.respond_by = answer.at
-        decision.because(
+        _because_emergency(
+            decision,
+            calendar,
             "holiday_emergency",
-            _(
+            holiday=_(
                 "A statutory holiday: the emergency phone line answers level %(level)s within %(hours)s "
                 "hours on the %(clock)s clock."
+            ),
+            window=_(
+                "%(window)s (emergency cover): the emergency phone line answers level %(level)s within "
+                "%(hours)s hours on the %(clock)s clock."
             ),
             level=severity,
             hours=target.response_hours.normalize(),
@@ -528,11 +541,17 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
         )
         return
     if emergency_clock is not None and decision.channel is None:
-        decision.because(
+        _because_emergency(
+            decision,
+            calendar,
             "emergency_line",
-            _(
+            holiday=_(
                 "A statutory holiday: reported by phone on the emergency line, level %(level)s is answered "
                 "within %(hours)s hours around the clock; otherwise at the next working time."
+            ),
+            window=_(
+                "%(window)s (emergency cover): reported by phone on the emergency line, level %(level)s "
+                "is answered within %(hours)s hours around the clock; otherwise at the next working time."
             ),
             level=severity,
             hours=target.response_hours.normalize(),
@@ -549,14 +568,47 @@ def _respond_by(decision: Decision, period: ServicePeriod, severity: str) -> Non
 
 
 def _holiday_emergency_clock(decision: Decision, period: ServicePeriod, target, calendar):
-    """The emergency calendar when ``decision.at`` falls on a statutory holiday of the period's calendar and
-    the tier gives the level emergency cover; None otherwise."""
+    """The emergency calendar when ``decision.at`` falls on a statutory holiday of the period's calendar (or
+    in an emergency cover window of the catalogue) and the tier gives the level emergency cover; None
+    otherwise."""
     clock = period.tier.emergency_calendar_id
     if not target.emergency_cover or clock is None:
         return None
-    if not calendar.is_statutory_holiday(timezone.localtime(decision.at, calendar.tz).date()):
+    holiday = calendar.is_statutory_holiday(timezone.localtime(decision.at, calendar.tz).date())
+    if not holiday and emergency_cover_window_at(decision.at) is None:
         return None
     return load_calendar(business_calendar_by_id(clock))
+
+
+def _because_emergency(decision: Decision, calendar, code: str, *, holiday, window, **params) -> None:
+    """The emergency reason: naming the statutory holiday, or else the catalogue's emergency cover window
+    that ``decision.at`` falls in."""
+    if calendar.is_statutory_holiday(timezone.localtime(decision.at, calendar.tz).date()):
+        decision.because(code, holiday, **params)
+        return
+    cover = emergency_cover_window_at(decision.at)
+    decision.because(code, window, window=Bilingual(cover.name_zh, cover.name_en), **params)
+
+
+def _channel_closed(decision: Decision) -> None:
+    """A channel closed at ``at`` takes the request when it opens: the cover is the same, and respond_by
+    still counts on the period's calendar (or the emergency clock) from ``at``."""
+    opening = decision.channel_opening
+    if opening is None or opening.open:
+        return
+    params = {"channel": Channel(opening.code).label, "opens": f"{opening.opens_next:%Y-%m-%d %H:%M}"}
+    if decision.emergency:
+        decision.because(
+            "channel_closed",
+            _("The %(channel)s is outside its hours until %(opens)s; meanwhile the emergency line answers."),
+            **params,
+        )
+    else:
+        decision.because(
+            "channel_closed",
+            _("The %(channel)s is closed now: it takes the request when it opens at %(opens)s."),
+            **params,
+        )
 
 
 def _standard(decision, period, service, day, licensed, module, from_version, to_version, quantity) -> None:

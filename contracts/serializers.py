@@ -226,6 +226,22 @@ class FeeOverdueSerializer(serializers.Serializer):
     )
 
 
+class ChannelOpeningSerializer(serializers.Serializer):
+    """The channel asked about at ``at``, by its opening hours in the catalogue."""
+
+    code = serializers.CharField(help_text=_("The channel asked about, as the check's `channel` names it."))
+    open = serializers.BooleanField(
+        help_text=_(
+            "Whether the channel takes requests at `at` (its opening hours; the holiday emergency line is "
+            "told by `emergency`)."
+        )
+    )
+    opens_next = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_("When the channel next opens (Asia/Shanghai); null when it is open at `at`."),
+    )
+
+
 class DecisionSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=["included", "billable", "needs_approval", "not_covered"])
     reasons = ReasonSerializer(many=True)
@@ -245,7 +261,14 @@ class DecisionSerializer(serializers.Serializer):
     price = PriceSerializer(allow_null=True)
     upgrade = serializers.CharField(allow_null=True)
     travel_at_cost = serializers.BooleanField()
-    channel = serializers.CharField(allow_null=True, help_text=_("The channel asked about, if any."))
+    channel = ChannelOpeningSerializer(
+        source="channel_opening",
+        allow_null=True,
+        help_text=_(
+            "The channel asked about: open at `at` or when it opens next; null when no channel was given. "
+            "A closed channel changes no outcome: the request is taken when it opens."
+        ),
+    )
     emergency = serializers.BooleanField(
         help_text=_("Answered by the holiday emergency phone line: respond_by counts on the emergency clock.")
     )

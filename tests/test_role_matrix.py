@@ -32,7 +32,7 @@ from import_export.admin import ExportMixin, ImportMixin
 
 from billing.apikeys import create_api_key
 from billing.roles import ROLES
-from catalog.models import ServiceItem
+from catalog.models import EmergencyCoverWindow, ServiceItem
 from contracts.models import ChargeRequest, ConsumptionEntry, Customer
 from contracts.services import customer_link_token as charge_link_token
 from invoices.models import DataVolumeUsage, Invoice, InvoiceRun, InvoiceStatus
@@ -228,7 +228,9 @@ ADMIN_MODELS = {
     "catalog.taxcategory": model_admin("catalog.taxcategory"),
     "catalog.servicegroup": model_admin("catalog.servicegroup"),
     "catalog.serviceitem": model_admin("catalog.serviceitem"),
-    "catalog.businesscalendar": model_admin("catalog.businesscalendar"),
+    "catalog.businesscalendar": model_admin("catalog.businesscalendar", audited=True),
+    "catalog.channelhours": model_admin("catalog.channelhours", audited=True),
+    "catalog.emergencycoverwindow": model_admin("catalog.emergencycoverwindow", audited=True),
     "catalog.holidayscheduleday": model_admin("catalog.holidayscheduleday", imports=True),
     "catalog.servicetier": model_admin("catalog.servicetier", audited=True),
     "catalog.ratecard": model_admin("catalog.ratecard", audited=True),
@@ -324,6 +326,13 @@ def walk(users) -> Walk:
         customer=customer, quantity=Decimal(10), measured_on=datetime.date(2026, 3, 5)
     )
     create_api_key(name="Ticketing", scopes=["entitlements:read"])
+    EmergencyCoverWindow.objects.create(
+        date=datetime.date(2027, 2, 5),
+        start=datetime.time(18),
+        end=datetime.time(0),
+        name_zh="除夕",
+        name_en="Eve",
+    )
     TOTPDevice.objects.create(user=users["finance"], name="app", confirmed=True)
     StaticDevice.objects.create(user=users["finance"], name="recovery", confirmed=True)
     seen = {"user_agent": "walk", "ip_address": "198.51.100.7", "username": "x", "http_accept": "*/*"}

@@ -50,7 +50,7 @@ def escalation_as_the_terms_give_it(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_emergency_cover'),
+        ('catalog', '0004_channel_hours'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -16,7 +16,9 @@ from catalog.calendar import (
     add_working_time,
     deadline,
     is_provisional,
+    is_working_time,
     load_calendar,
+    next_working_time,
     working_time_between,
 )
 from catalog.models import MIDNIGHT, DayKind
@@ -304,3 +306,61 @@ def test_a_deadline_falls_within_working_time(start, duration):
 @given(start=minute_moments, minutes=st.integers(min_value=0, max_value=24 * 60))
 def test_adding_agrees_with_counting_minute_by_minute(start, minutes):
     assert add_working_time(start, minutes * MINUTE, calendar=CAL) == oracle_add(CAL, start, minutes)
+
+
+# --- inside working time, and when it starts next ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "working", "starts"),
+    [
+        (at(2026, 3, 4, 10), True, at(2026, 3, 4, 10)),  # an ordinary Wednesday morning
+        (at(2026, 3, 4, 8, 30), True, at(2026, 3, 4, 8, 30)),  # a window's start is in it
+        (at(2026, 3, 4, 12), False, at(2026, 3, 4, 13)),  # its end is not: lunch
+        (at(2026, 3, 4, 17, 30), False, at(2026, 3, 5, 8, 30)),  # the evening
+        (at(2026, 3, 6, 18), False, at(2026, 3, 9, 8, 30)),  # Friday evening: Monday
+        (at(2026, 10, 1, 10), False, at(2026, 10, 8, 8, 30)),  # National Day 2026 runs to 7 October
+        (at(2025, 10, 1, 10), False, at(2025, 10, 9, 8, 30)),  # National Day 2025 runs to 8 October
+        (at(2025, 1, 26, 10), True, at(2025, 1, 26, 10)),  # a make-up Sunday (调休) is worked
+        (at(2025, 1, 25, 10), False, at(2025, 1, 26, 8, 30)),  # the Saturday before it is not
+        (at(2025, 1, 27, 18), False, at(2025, 2, 5, 8, 30)),  # Spring Festival 2025: 28 Jan to 4 Feb
+        (at(2026, 2, 14, 18), False, at(2026, 2, 24, 8, 30)),  # Spring Festival 2026: 15 to 23 Feb
+        (at(2026, 2, 28, 9), True, at(2026, 2, 28, 9)),  # its make-up Saturday
+    ],
+)
+def test_working_time_and_when_it_starts_next(moment, working, starts):
+    assert is_working_time(moment, calendar=CAL) is working
+    assert next_working_time(moment, calendar=CAL) == starts
+
+
+def test_the_next_working_time_is_in_shanghai_time_whatever_the_zone_of_the_question():
+    moment = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)  # 20:00 in Shanghai
+    assert str(next_working_time(moment, calendar=CAL)) == "2026-03-05 08:30:00+08:00"
+
+
+def test_the_round_the_clock_calendar_is_always_working_time(catalogue):
+    for moment in (at(2026, 10, 1, 0), at(2026, 10, 3, 23, 59), at(2026, 2, 17, 3)):
+        assert is_working_time(moment, calendar="7x24")
+        assert next_working_time(moment, calendar="7x24") == moment
+
+
+def test_the_next_working_time_of_a_calendar_without_windows_is_refused():
+    empty = WorkingCalendar("none", SHANGHAI, ((),) * 7, frozenset(), frozenset(), frozenset(), False)
+    with pytest.raises(BillingError) as error:
+        next_working_time(at(2026, 3, 4, 10), calendar=empty)
+    assert error.value.code == "empty_calendar"
+
+
+@given(moment=moments)
+def test_working_time_agrees_with_the_minute_by_minute_reading(moment):
+    assert is_working_time(moment, calendar=CAL) is is_working_minute(CAL, moment)
+
+
+@given(moment=moments)
+def test_the_next_working_time_is_the_first_working_moment_from_then(moment):
+    starts = next_working_time(moment, calendar=CAL)
+    assert starts >= moment
+    assert is_working_time(starts, calendar=CAL)
+    assert working_time_between(moment, starts, calendar=CAL) == dt.timedelta(0)
+    assert (starts == moment) is is_working_time(moment, calendar=CAL)
+    assert add_working_time(moment, MINUTE, calendar=CAL) == starts + MINUTE
