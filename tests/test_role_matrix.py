@@ -235,6 +235,7 @@ ADMIN_MODELS = {
     "catalog.persondayrate": model_admin("catalog.persondayrate", audited=True, imports=True),
     "catalog.unitprice": model_admin("catalog.unitprice", audited=True, imports=True),
     "catalog.datavolumeprice": model_admin("catalog.datavolumeprice", audited=True),
+    "catalog.upgradeprice": model_admin("catalog.upgradeprice", audited=True),
     "contracts.customer": model_admin("contracts.customer", audited=True),
     "contracts.contract": model_admin("contracts.contract", audited=True),
     "contracts.serviceperiod": model_admin("contracts.serviceperiod", audited=True, delete=False),
