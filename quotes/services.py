@@ -45,7 +45,7 @@ from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
 from contracts.ownership import ownership_check, ownership_refusal
 from contracts.selectors import periods_renewed
-from contracts.services import contract_customer_check, period_renew
+from contracts.services import contract_customer_check, period_renew, upgrade_contract_record
 from quotes.models import (
     InvoicingPolicy,
     LineKind,
@@ -537,7 +537,23 @@ def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | No
         )
     elif accept:
         order_create(quote=quote)
+        _record_upgrade_contracts(quote)
     return quote
+
+
+def _record_upgrade_contracts(quote: Quote) -> None:
+    """Each upgrade contract line of an accepted quote records its upgrade contract (the terms' separate
+    contract for a major upgrade): from then on the decision answers that upgrade included."""
+    signed_on = timezone.localdate(quote.answered_at) if quote.answered_at else timezone.localdate()
+    for line in quote.lines.filter(product__isnull=False).select_related("product"):
+        upgrade_contract_record(
+            customer=quote.customer,
+            product=line.product,
+            major=line.target_major,
+            number=f"{quote.number}-{line.product.code}{line.target_major}",
+            signed_on=signed_on,
+            contract=quote.contract,
+        )
 
 
 def invoicing_policy_for(*, kind: str, asked: str | None = None) -> str:

@@ -13,11 +13,13 @@ from djmoney.money import Money
 from billing.errors import BillingError
 from catalog.models import UPGRADE_CONTRACT, ServiceItem, TaxCategory, UpgradePrice
 from contracts.entitlements import decide
+from contracts.models import Contract, ContractKind
 from invoices.models import Invoice, InvoiceRun
 from invoices.services import invoice_run_execute
 from quotes.models import InvoicingPolicy, LineKind, Quote
 from quotes.services import quote_add_line, quote_create, quote_customer_answer, quote_send
 from tests.contracts.conftest import at
+from tests.contracts.test_api import CHECK, api
 from tests.factories import user_with
 from tests.quotes.test_pdf import pdf_text
 
@@ -144,3 +146,40 @@ def test_the_quote_pdf_names_the_upgrade_contract_in_both_languages(customer):
     text = pdf_text(quote.pdf.read())
     assert "大版本升级服务合同Majorupgradecontract:KMS9.x" in text
     assert "120,000.00" in text or "120000.00" in text
+
+
+def test_accepting_an_upgrade_quote_records_the_upgrade_contract_continuing_the_customers_contract(customer):
+    quote = quote_send(quote=upgrade_quote(customer))
+    quote_customer_answer(quote=quote, accept=True, name="王芳", ip=None)
+    upgrade = Contract.objects.get(kind=ContractKind.UPGRADE)
+    licensing = Contract.objects.get(customer=customer, kind=ContractKind.PURCHASE)
+    assert (upgrade.customer, upgrade.continues) == (customer, licensing)
+    assert upgrade.number == f"{quote.number}-KMS9"
+    assert [(lic.product.code, lic.version) for lic in upgrade.products.all()] == [("KMS", "9.0.0")]
+
+
+def test_once_the_upgrade_quote_is_accepted_the_same_major_upgrade_is_included(customer):
+    question = {"service": "upgrade", "product": "KMS", "from_version": "8.5.2", "to_version": "9.0.0"}
+    assert decide(customer=customer, at=at(2026, 3, 4, 10), **question).outcome == "billable"
+    quote_customer_answer(quote=quote_send(quote=upgrade_quote(customer)), accept=True, name="王芳", ip=None)
+    decision = decide(customer=customer, at=at(2026, 3, 5, 10), **question)
+    assert (decision.outcome, [reason.code for reason in decision.reasons]) == (
+        "included",
+        ["upgrade_contract"],
+    )
+    assert decision.price is None
+    body = (
+        api("entitlements:read")
+        .post(CHECK, {"customer": "ACME", **question, "at": "2026-03-05T10:00:00+08:00"}, format="json")
+        .json()
+    )
+    assert (body["outcome"], body["price"]) == ("included", None)
+
+
+def test_a_declined_upgrade_quote_records_no_upgrade_contract(customer):
+    quote_customer_answer(quote=quote_send(quote=upgrade_quote(customer)), accept=False, name="王芳", ip=None)
+    assert not Contract.objects.filter(kind=ContractKind.UPGRADE).exists()
+    decision = decide(
+        customer=customer, service="upgrade", product="KMS", to_version="9.0.0", at=at(2026, 3, 5, 10)
+    )
+    assert decision.outcome == "billable"
