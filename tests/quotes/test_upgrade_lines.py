@@ -11,16 +11,18 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from billing.errors import BillingError
-from catalog.models import UPGRADE_CONTRACT, ServiceItem, TaxCategory, UpgradePrice
+from catalog.models import UPGRADE_CONTRACT, Product, ServiceItem, TaxCategory, UpgradePrice
 from contracts.entitlements import decide
 from contracts.models import Contract, ContractKind
 from invoices.models import Invoice, InvoiceRun
 from invoices.services import invoice_run_execute
 from quotes.models import InvoicingPolicy, LineKind, Quote
 from quotes.services import quote_add_line, quote_create, quote_customer_answer, quote_send
+from quotes.tasks import render_quote_pdf
 from tests.contracts.conftest import at
 from tests.contracts.test_api import CHECK, api
 from tests.factories import user_with
+from tests.quotes.test_admin import inline_management
 from tests.quotes.test_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -138,8 +140,6 @@ def test_sales_adds_an_upgrade_contract_on_the_builder_page(client, customer, dj
 
 
 def test_the_quote_pdf_names_the_upgrade_contract_in_both_languages(customer):
-    from quotes.tasks import render_quote_pdf
-
     quote = quote_send(quote=upgrade_quote(customer))
     render_quote_pdf(quote.pk)
     quote.refresh_from_db()
@@ -183,3 +183,22 @@ def test_a_declined_upgrade_quote_records_no_upgrade_contract(customer):
         customer=customer, service="upgrade", product="KMS", to_version="9.0.0", at=at(2026, 3, 5, 10)
     )
     assert decision.outcome == "billable"
+
+
+def test_staff_add_an_upgrade_contract_line_in_the_admin(admin_client, customer):
+    admin_client.post(
+        reverse("admin:quotes_quote_add"),
+        {
+            "customer": customer.pk,
+            "discount": "0",
+            **inline_management("lines", 0),
+            **inline_management("lines-2", 1),
+            "lines-2-0-service": ServiceItem.objects.get(code=UPGRADE_CONTRACT).pk,
+            "lines-2-0-quantity": "1",
+            "lines-2-0-discount": "0",
+            "lines-2-0-product": Product.objects.get(code="KMS").pk,
+            "lines-2-0-target_major": "9",
+        },
+    )
+    line = Quote.objects.get().lines.get()
+    assert (line.product.code, line.target_major, line.gross) == ("KMS", 9, Money(120000, "CNY"))
