@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 VIEW_CATALOGUE = [
     "catalog.view_product", "catalog.view_serviceitem", "catalog.view_servicetier", "catalog.view_ratecard",
     "catalog.view_persondayrate", "catalog.view_unitprice", "catalog.view_datavolumeprice",
+    "catalog.view_upgradeprice",
 ]  # fmt: skip
 VIEW_CUSTOMERS = [
     "contracts.view_customer", "contracts.view_contact", "contracts.view_contract",

@@ -152,6 +152,11 @@ class UnitPriceInline(admin.TabularInline):
     autocomplete_fields = ["service"]
 
 
+class UpgradePriceInline(admin.TabularInline):
+    model = models.UpgradePrice
+    extra = 0
+
+
 class DataVolumePriceInline(admin.TabularInline):
     model = models.DataVolumePrice
     extra = 0
@@ -168,7 +173,13 @@ class TravelPolicyInline(admin.StackedInline):
 class RateCardAdmin(AuditHistoryAdmin):
     list_display = ["code", "version", "effective_from", "currency", "note"]
     list_filter = ["code"]
-    inlines = [PersonDayRateInline, UnitPriceInline, DataVolumePriceInline, TravelPolicyInline]
+    inlines = [
+        PersonDayRateInline,
+        UnitPriceInline,
+        UpgradePriceInline,
+        DataVolumePriceInline,
+        TravelPolicyInline,
+    ]
     actions = ["new_version"]
 
     @admin.action(description=_("Copy as a new version from tomorrow"), permissions=["add"])
@@ -198,6 +209,15 @@ class UnitPriceAdmin(AuditHistoryAdmin, CheckedImportExportAdmin):
     list_display = ["rate_card", "service", "basis", "price", "tax_inclusive"]
     list_filter = ["rate_card", "basis"]
     list_select_related = ["rate_card", "service"]
+
+
+@admin.register(models.UpgradePrice)
+class UpgradePriceAdmin(AuditHistoryAdmin):
+    """Upgrade contract prices per product and target major; the seeded ones are examples to confirm."""
+
+    list_display = ["rate_card", "product", "major", "price", "tax_inclusive", "tax_category"]
+    list_filter = ["rate_card", "product"]
+    list_select_related = ["rate_card", "product", "tax_category"]
 
 
 class DataVolumeTierInline(admin.TabularInline):

@@ -758,6 +758,50 @@ class UnitPrice(Price):
         return f"{self.service.code} {self.get_basis_display()}: {self.price}"
 
 
+# The value-added service a major upgrade is sold as: the terms' separate upgrade contract (升级服务合同).
+UPGRADE_CONTRACT = "upgrade-contract"
+
+
+class UpgradePrice(Price):
+    """The price of an upgrade contract (升级服务合同) taking one product to one major version. The terms
+    leave the figure to a separate negotiation: the seeded prices are examples for the vendor to confirm."""
+
+    price = MoneyField(
+        _("price"),
+        validators=[MinMoneyValidator(0)],
+        help_text=_(
+            "The terms leave the upgrade contract's price to negotiation: the seeded prices are examples for "
+            "the vendor to confirm."
+        ),
+        **MONEY,
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    major = models.PositiveIntegerField(
+        _("target major version"),
+        validators=[MinValueValidator(1)],
+        help_text=_("The major version the upgrade contract licenses, e.g. 9 for KMS 9.x."),
+    )
+    tax_category = models.ForeignKey(
+        TaxCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("tax category")
+    )
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["rate_card", "product__code", "major"]
+        verbose_name = _("upgrade contract price")
+        verbose_name_plural = _("upgrade contract prices")
+        constraints = [
+            models.UniqueConstraint(fields=["rate_card", "product", "major"], name="uniq_upgrade_price"),
+            models.CheckConstraint(condition=Q(major__gte=1), name="upgrade_price_major_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.major}: {self.price}"
+
+
 class VolumeModel(models.TextChoices):
     """How tiers apply to a quantity, as Lago names them."""
 

@@ -1,5 +1,6 @@
 """Prices from the rate card: the one module the entitlement decision, quotes, charge requests and invoices
-call. ``price_service`` prices a catalogue service on a date (the rate card then in force), ``price_agreed``
+call. ``price_service`` prices a catalogue service on a date (the rate card then in force), ``price_upgrade``
+the upgrade contract of a product's major version, ``price_agreed``
 an agreed price (an order line's, a period fee), ``price_at_cost`` travel and lodging passed through. Each
 returns a ``Priced`` line whose list amount is quantity x unit price (the tier total for data volumes), whose
 discount is shown apart, and whose net, VAT and gross are rounded to the fen; no other module multiplies a
@@ -20,6 +21,7 @@ from djmoney.money import Money
 
 from billing.errors import BillingError
 from billing.money import FEN, round_fen
+from catalog import snapshot
 from catalog.models import (
     DataVolumePrice,
     DeliveryMode,
@@ -31,6 +33,7 @@ from catalog.models import (
     TaxCategory,
     TravelPolicy,
     UnitPrice,
+    UpgradePrice,
     VolumeModel,
 )
 from catalog.selectors import rate_card_in_force, vat_rate_on
@@ -409,6 +412,57 @@ def price_person_days(
         rate_card=card,
         role=role,
         delivery_mode=delivery_mode,
+    )
+
+
+def upgrade_price(*, rate_card: RateCard, product: str, major: int) -> UpgradePrice:
+    """The upgrade contract price of ``product`` to ``major`` on ``rate_card`` (from the catalogue snapshot:
+    the entitlement check asks it)."""
+    prices = snapshot.cached(
+        ("upgrade_prices", rate_card.pk),
+        lambda: {
+            (price.product.code.upper(), price.major): price
+            for price in UpgradePrice.objects.filter(rate_card=rate_card).select_related(
+                "product", "tax_category"
+            )
+        },
+    )
+    price = prices.get((product.upper(), int(major)))
+    if price is None:
+        raise BillingError(
+            _("Rate card %(card)s has no upgrade contract price for %(product)s %(major)s."),
+            code="no_price",
+            params={"card": rate_card, "product": product, "major": major},
+        )
+    return price
+
+
+def price_upgrade(
+    *,
+    product: str,
+    major: int,
+    on: datetime.date,
+    discount: Decimal = ZERO,
+    rate_card: RateCard | None = None,
+    vat_rate: Decimal | None = None,
+) -> Priced:
+    """The upgrade contract (升级服务合同) taking ``product`` to the major version ``major``: one contract at
+    its price on the rate card in force ``on`` (or ``rate_card``), less ``discount``, with the VAT of the
+    price's tax category on that day. The entitlement decision, quotes and invoices price a major upgrade
+    here alone. Raises ``BillingError`` (``no_price``, ``no_rate_card``, ``no_vat_rate``)."""
+    card = rate_card or rate_card_in_force(on=on)
+    price = upgrade_price(rate_card=card, product=product, major=major)
+    if vat_rate is None:
+        vat_rate = vat_rate_on(category_code=price.tax_category.code, on=on)
+    return _priced(
+        unit_price=price.price,
+        quantity=ONE,
+        vat_rate=vat_rate,
+        tax_inclusive=price.tax_inclusive,
+        discount=discount,
+        basis=PricingBasis.FIXED,
+        unit=str(PricingBasis.FIXED.label),
+        rate_card=card,
     )
 
 

@@ -349,6 +349,19 @@ SERVICES = [
         "按人天付费",
         "Priced per person-day",
     ),
+    (
+        "upgrade-contract",
+        VAS,
+        "maintenance",
+        "fixed",
+        "",
+        "大版本升级服务合同",
+        "Major upgrade contract",
+        "大版本升级需要通过商务另洽谈升级服务合同;按产品和目标大版本计价。",
+        "A major upgrade needs a separate upgrade contract, priced per product and target major version.",
+        "",
+        "",
+    ),
     # Paid on-site visits
     (
         "on-site-service",
@@ -595,6 +608,15 @@ UNIT_PRICES = [
     ("product-training", "per_course", Decimal(20000)),
     ("product-training", "per_person", Decimal(2000)),
     ("kms-certification", "per_person", Decimal(4800)),
+]
+
+# Upgrade contracts (升级服务合同) to the products' next majors: product, target major, price, tax category.
+# The terms leave the figure to a separate negotiation (商务另洽谈): these are examples for the vendor to
+# confirm, as is the tax category (software: the contract licenses the new major version).
+UPGRADE_PRICES = [
+    ("KMS", 9, Decimal(120000), "software"),
+    ("EIS", 6, Decimal(80000), "software"),
+    ("KK", 7, Decimal(30000), "software"),
 ]
 
 # service, model, unit, package size, [(up to, unit price, flat fee)]

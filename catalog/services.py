@@ -33,6 +33,7 @@ from catalog.models import (
     TierBenefit,
     TravelPolicy,
     UnitPrice,
+    UpgradePrice,
     VatRate,
     WorkingWindow,
 )
@@ -268,6 +269,17 @@ def _load_rate_card(report: LoadReport) -> None:
                     pricing=pricing, up_to=up_to, unit_price=unit_price, flat_fee=flat_fee
                 )
             report.created[DataVolumeTier._meta.verbose_name_plural] += len(tiers)
+    products = Product.objects.in_bulk(field_name="code")
+    taxes = TaxCategory.objects.in_bulk(field_name="code")
+    for product, major, amount, tax_category in seed.UPGRADE_PRICES:
+        report.record(
+            *UpgradePrice.objects.get_or_create(
+                rate_card=card,
+                product=products[product],
+                major=major,
+                defaults={"price": amount, "tax_category": taxes[tax_category]},
+            )
+        )
     lodging, allowance, note_zh, note_en = seed.TRAVEL_POLICY
     report.record(
         *TravelPolicy.objects.get_or_create(
@@ -327,7 +339,7 @@ def rate_card_new_version(*, rate_card: RateCard, effective_from: datetime.date,
         currency=rate_card.currency,
         note=note,
     )
-    for model in (PersonDayRate, UnitPrice):
+    for model in (PersonDayRate, UnitPrice, UpgradePrice):
         copies = list(model.objects.filter(rate_card=rate_card))
         for copy in copies:
             copy.pk, copy.rate_card = None, card

@@ -21,6 +21,7 @@ from catalog.calendar import deadline as working_deadline
 from catalog.channels import ChannelOpening, channel_opening
 from catalog.models import (
     EMERGENCY_CHANNEL,
+    UPGRADE_CONTRACT,
     ArrivalArea,
     Channel,
     DeliveryMode,
@@ -32,7 +33,7 @@ from catalog.models import (
     ServiceKind,
     Severity,
 )
-from catalog.pricing import Priced, price_person_days, price_service
+from catalog.pricing import Priced, price_person_days, price_service, price_upgrade
 from catalog.selectors import (
     arrival_commitment,
     business_calendar_by_id,
@@ -687,12 +688,40 @@ def _upgrade(decision, licensed, module, from_version, to_version) -> None:
             **params,
         )
     else:
-        decision.outcome = Outcome.BILLABLE
+        _major_upgrade(decision, licensed.product.code, target, params)
+
+
+def _major_upgrade(decision: Decision, product: str, target: Version, params: dict) -> None:
+    """A major upgrade needs the separate upgrade contract (升级服务合同): one, billable at its price for the
+    product and the new major on the rate card in force; with no such price, the charge is agreed first."""
+    item = service_by_code(UPGRADE_CONTRACT)
+    try:
+        if item is None:
+            raise BillingError(_("The catalogue has no upgrade contract item."), code="no_price")
+        priced = price_upgrade(product=product, major=target.major, on=timezone.localtime(decision.at).date())
+    except BillingError as error:
+        if error.code not in UNPRICED:
+            raise
+        decision.outcome = Outcome.NEEDS_APPROVAL
         decision.because(
             "major_upgrade",
             _("%(product)s %(old)s to %(new)s is a major upgrade: it needs a separate upgrade contract."),
             **params,
         )
+        decision.because("no_price", _("No price on the rate card in force: agree the charge first."))
+        return
+    decision.outcome = Outcome.BILLABLE
+    decision.price = _price_from(priced, "")
+    decision.because(
+        "major_upgrade",
+        _(
+            "%(product)s %(old)s to %(new)s is a major upgrade: it needs a separate upgrade contract "
+            "(%(item)s), priced on rate card %(card)s."
+        ),
+        item=Bilingual(item.name_zh, item.name_en),
+        card=decision.price.rate_card,
+        **params,
+    )
 
 
 def _training(decision: Decision, period: ServicePeriod, day: datetime.date, quantity: Decimal) -> None:

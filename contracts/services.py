@@ -25,6 +25,7 @@ from catalog.models import (
     BusinessCalendar,
     DeliveryMode,
     PricingBasis,
+    Product,
     Role,
     ServiceItem,
     ServiceTier,
@@ -32,6 +33,7 @@ from catalog.models import (
 )
 from catalog.pricing import Priced, price_agreed, price_person_days
 from catalog.selectors import vat_rate_on
+from catalog.versions import Version
 from contracts.entitlements import TRAINING, Outcome, decide
 from contracts.models import (
     ChargeRequest,
@@ -39,7 +41,9 @@ from contracts.models import (
     ChargeStatus,
     ConsumptionEntry,
     Contract,
+    ContractKind,
     Customer,
+    LicensedProduct,
     PeriodKind,
     PersonDayBundle,
     QuotaKind,
@@ -140,6 +144,43 @@ def period_renew(
         trainings_per_year=previous.trainings_per_year if previous else 2,
         retroactive=retroactive,
     )
+
+
+@transaction.atomic
+def upgrade_contract_record(
+    *,
+    customer: Customer,
+    product: Product,
+    major: int,
+    number: str,
+    signed_on: datetime.date,
+    contract: Contract | None = None,
+) -> Contract:
+    """The upgrade contract (升级服务合同) taking ``product`` to the major version ``major``: a contract of
+    kind upgrade licensing the product at ``major``.0.0 and continuing the contract that licenses it now
+    (or ``contract``, or the customer's latest), so the periods that cover the product cover the new major
+    too. Recording the same ``number`` again returns the contract recorded first."""
+    recorded = Contract.objects.filter(number=number).first()
+    if recorded is not None:
+        return recorded
+    licences = LicensedProduct.objects.filter(contract__customer=customer, product=product).select_related(
+        "contract"
+    )
+    current = max(licences, key=lambda licence: licence.parsed_version, default=None)
+    continues = (
+        current.contract
+        if current is not None
+        else contract or Contract.objects.filter(customer=customer).order_by("-signed_on", "-pk").first()
+    )
+    upgrade = Contract.objects.create(
+        customer=customer,
+        number=number,
+        kind=ContractKind.UPGRADE,
+        signed_on=signed_on,
+        continues=continues,
+    )
+    LicensedProduct.objects.create(contract=upgrade, product=product, version=str(Version(major, 0, 0)))
+    return upgrade
 
 
 def periods_mark_lapsed(*, today: datetime.date) -> int:

@@ -71,7 +71,17 @@ class NewLineForm(forms.ModelForm):
 
     class Meta:
         model = models.QuoteLine
-        fields = ["service", "basis", "quantity", "role", "delivery_mode", "discount", "description"]
+        fields = [
+            "service",
+            "basis",
+            "quantity",
+            "role",
+            "delivery_mode",
+            "discount",
+            "description",
+            "product",
+            "target_major",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -268,6 +278,8 @@ class QuoteAdmin(ServiceAdmin):
                         delivery_mode=data.get("delivery_mode") or "remote",
                         discount=data.get("discount") or 0,
                         description=data.get("description") or "",
+                        product=data.get("product"),
+                        target_major=data.get("target_major"),
                         by=request.user,
                     )
                 else:

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.forms import IsoDateInput
-from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem
+from catalog.models import DeliveryMode, PricingBasis, Product, Role, ServiceItem
 from contracts.models import Contract, Customer
 from quotes.models import InvoicingPolicy
 
@@ -54,6 +54,19 @@ class QuoteLineForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.ENGINEER)
     delivery_mode = forms.ChoiceField(
         label=_("Delivery"), choices=DeliveryMode.choices, initial=DeliveryMode.REMOTE
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"),
+        queryset=Product.objects.filter(active=True),
+        to_field_name="code",
+        required=False,
+        help_text=_("For an upgrade contract: the product upgraded."),
+    )
+    target_major = forms.IntegerField(
+        label=_("Target major version"),
+        min_value=1,
+        required=False,
+        help_text=_("For an upgrade contract: the major version it upgrades to, e.g. 9."),
     )
     discount = PercentField(label=_("Line discount (%)"))
     invoicing_policy = forms.ChoiceField(

@@ -16,7 +16,7 @@ from djmoney.models.fields import MoneyField
 
 from billing.documents import PricedLine
 from billing.history import audit_history
-from catalog.models import DeliveryMode, PricingBasis, RateCard, Role, ServiceItem, ServiceTier
+from catalog.models import DeliveryMode, PricingBasis, Product, RateCard, Role, ServiceItem, ServiceTier
 from catalog.pricing import combined_discount
 from contracts.models import Contract, Customer, ServicePeriod
 
@@ -170,6 +170,16 @@ class QuoteLine(PricedLine, models.Model):
         ServiceItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     description = models.CharField(_("description"), max_length=300)
+    # An upgrade contract line (catalog UPGRADE_CONTRACT) names the product and the major it upgrades to.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("product")
+    )
+    target_major = models.PositiveIntegerField(
+        _("target major version"),
+        null=True,
+        blank=True,
+        help_text=_("An upgrade contract line: the major version the product is upgraded to."),
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     delivery_mode = models.CharField(
         _("delivery mode"), max_length=10, choices=DeliveryMode.choices, blank=True
@@ -213,6 +223,11 @@ class QuoteLine(PricedLine, models.Model):
             models.CheckConstraint(
                 condition=Q(invoicing_policy=InvoicingPolicy.ORDERED) | Q(kind=LineKind.PERSON_DAYS),
                 name="only_person_days_billed_as_delivered",
+            ),
+            models.CheckConstraint(
+                condition=Q(product__isnull=True, target_major__isnull=True)
+                | Q(product__isnull=False, target_major__isnull=False),
+                name="upgrade_line_names_product_and_major",
             ),
         ]
 

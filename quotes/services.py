@@ -23,13 +23,29 @@ from billing.dispatch import send_task, send_task_on_commit
 from billing.errors import BillingError
 from billing.mail import absolute_url, mail_contacts
 from billing.signed_answer import SignedAnswer
-from catalog.models import DeliveryMode, PricingBasis, Role, ServiceItem, ServiceTier, TaxCategory
-from catalog.pricing import Priced, combined_discount, price_agreed, price_at_cost, price_service
+from catalog.models import (
+    UPGRADE_CONTRACT,
+    DeliveryMode,
+    PricingBasis,
+    Product,
+    Role,
+    ServiceItem,
+    ServiceTier,
+    TaxCategory,
+)
+from catalog.pricing import (
+    Priced,
+    combined_discount,
+    price_agreed,
+    price_at_cost,
+    price_service,
+    price_upgrade,
+)
 from catalog.selectors import rate_card_in_force, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
 from contracts.ownership import ownership_check, ownership_refusal
 from contracts.selectors import periods_renewed
-from contracts.services import contract_customer_check, period_renew
+from contracts.services import contract_customer_check, period_renew, upgrade_contract_record
 from quotes.models import (
     InvoicingPolicy,
     LineKind,
@@ -122,12 +138,25 @@ def quote_add_line(
     discount: Decimal = Decimal(0),
     description: str = "",
     invoicing_policy: str | None = None,
+    product: Product | str | None = None,
+    target_major: int | None = None,
     by=None,
 ) -> QuoteLine:
     """A line picked from the catalogue: the service's pricing basis (or its alternative) chooses the
-    price on the quote's rate card version, and the invoicing policy (invoicing_policy_for). ``by`` is
-    the staff user adding it: one who gives the line a discount approves no discount of the quote."""
+    price on the quote's rate card version, and the invoicing policy (invoicing_policy_for). The upgrade
+    contract item is one contract for ``product`` and ``target_major`` (catalog.pricing.price_upgrade).
+    ``by`` is the staff user adding it: one who gives the line a discount approves no discount of the
+    quote."""
     _check_editable(quote, by=by, discount_set=bool(discount))
+    if service.code == UPGRADE_CONTRACT:
+        return _add_upgrade_line(
+            quote,
+            service=service,
+            product=product,
+            target_major=target_major,
+            discount=Decimal(discount),
+            description=description,
+        )
     basis = basis or service.pricing_basis
     priced = price_service(
         service=service,
@@ -150,6 +179,53 @@ def quote_add_line(
     line.invoicing_policy = invoicing_policy_for(kind=line.kind, asked=invoicing_policy)
     if basis == PricingBasis.PER_PERSON_DAY:
         line.role, line.delivery_mode = role, delivery_mode
+    _apply(line, priced)
+    line.save()
+    return line
+
+
+def _add_upgrade_line(
+    quote: Quote,
+    *,
+    service: ServiceItem,
+    product: Product | str | None,
+    target_major: int | None,
+    discount: Decimal,
+    description: str,
+) -> QuoteLine:
+    """One upgrade contract (升级服务合同) taking ``product`` to ``target_major``, at its price on the quote's
+    rate card: billed when ordered."""
+    if isinstance(product, str):
+        product = Product.objects.filter(code__iexact=product).first()
+    if product is None or not target_major:
+        raise BillingError(
+            _("An upgrade contract line needs the product and the major version it upgrades to."),
+            code="upgrade_needs_versions",
+        )
+    priced = price_upgrade(
+        product=product.code,
+        major=int(target_major),
+        on=quote.quote_date,
+        discount=combined_discount(discount, quote.discount),
+        rate_card=quote.rate_card,
+    )
+    line = QuoteLine(
+        quote=quote,
+        position=quote.lines.count() + 1,
+        kind=LineKind.FIXED,
+        service=service,
+        product=product,
+        target_major=int(target_major),
+        description=description
+        or gettext("%(service)s: %(product)s %(major)s")
+        % {
+            "service": service.name,
+            "product": product.code,
+            "major": target_major,
+        },
+        discount=discount,
+        invoicing_policy=InvoicingPolicy.ORDERED,
+    )
     _apply(line, priced)
     line.save()
     return line
@@ -461,7 +537,23 @@ def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | No
         )
     elif accept:
         order_create(quote=quote)
+        _record_upgrade_contracts(quote)
     return quote
+
+
+def _record_upgrade_contracts(quote: Quote) -> None:
+    """Each upgrade contract line of an accepted quote records its upgrade contract (the terms' separate
+    contract for a major upgrade): from then on the decision answers that upgrade included."""
+    signed_on = timezone.localdate(quote.answered_at) if quote.answered_at else timezone.localdate()
+    for line in quote.lines.filter(product__isnull=False).select_related("product"):
+        upgrade_contract_record(
+            customer=quote.customer,
+            product=line.product,
+            major=line.target_major,
+            number=f"{quote.number}-{line.product.code}{line.target_major}",
+            signed_on=signed_on,
+            contract=quote.contract,
+        )
 
 
 def invoicing_policy_for(*, kind: str, asked: str | None = None) -> str:

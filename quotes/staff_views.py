@@ -128,6 +128,8 @@ def quote_line_add(request, pk: int):
             discount=data["discount"],
             description=data["description"],
             invoicing_policy=data["invoicing_policy"] or None,
+            product=data["product"],
+            target_major=data["target_major"],
             by=request.user,
         )
 

@@ -239,6 +239,7 @@ ADMIN_MODELS = {
     "catalog.datavolumeprice": model_admin("catalog.datavolumeprice", audited=True),
     "catalog.escalationlevel": model_admin("catalog.escalationlevel", audited=True),
     "catalog.tierbenefit": model_admin("catalog.tierbenefit", audited=True),
+    "catalog.upgradeprice": model_admin("catalog.upgradeprice", audited=True),
     "contracts.customer": model_admin("contracts.customer", audited=True),
     "contracts.contract": model_admin("contracts.contract", audited=True),
     "contracts.serviceperiod": model_admin("contracts.serviceperiod", audited=True, delete=False),

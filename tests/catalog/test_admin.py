@@ -39,7 +39,7 @@ def test_every_catalogue_model_has_working_admin_pages(staff, model):
 
 def test_the_admin_lists_the_whole_catalogue(staff):
     page = staff.get(reverse("admin:catalog_serviceitem_changelist") + "?all=")
-    assert page.context["cl"].result_count == 23
+    assert page.context["cl"].result_count == 24
 
 
 def test_the_admin_refuses_anonymous_users(client):

@@ -23,6 +23,7 @@ STANDARD = [
 VALUE_ADDED = [
     "health-check", "data-migration", "architecture-optimisation", "kms-course", "product-training",
     "kms-certification", "org-restructure", "requirements-analysis", "custom-development", "system-rollout",
+    "upgrade-contract",
 ]  # fmt: skip
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,7 @@ def test_load_catalog_loads_every_service_of_the_terms_with_its_code(catalogue):
     assert sorted(c for c, i in items.items() if i.kind == ServiceKind.STANDARD) == sorted(STANDARD)
     assert sorted(c for c, i in items.items() if i.kind == ServiceKind.VALUE_ADDED) == sorted(VALUE_ADDED)
     assert [c for c, i in items.items() if i.kind == ServiceKind.ON_SITE] == ["on-site-service"]
-    assert len(items) == 23
+    assert len(items) == 24
     assert all(i.name_zh and i.name_en and i.description_zh and i.description_en for i in items.values())
 
 
