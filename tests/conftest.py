@@ -27,6 +27,9 @@ def celery_worker_command(*, queue: str, node: str, extra: tuple[str, ...] = ())
     ]  # fmt: skip
 
 
+TODAY_TRAVEL = pytest.StashKey[time_machine.travel]()
+
+
 def pytest_addoption(parser):
     parser.addoption(
         "--today",
@@ -58,9 +61,6 @@ def pytest_unconfigure(config):
 def pytest_report_header(config):
     day = config.getoption("--today")
     return f"today: {day} (time-machine)" if day else None
-
-
-TODAY_TRAVEL = pytest.StashKey[time_machine.travel]()
 
 
 @pytest.fixture(autouse=True)
