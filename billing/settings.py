@@ -251,6 +251,9 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Work logged against an order line beyond its ordered quantity: "charge_request" makes the excess an
 # out-of-scope charge request (approval and customer confirmation follow); "refuse" refuses the work log.
 ORDER_OVERRUN = env.str("ORDER_OVERRUN", default="charge_request")
+# A use of a quota (contracts.services.consume) may be dated this many seconds ahead of our clock, for the
+# clock skew of the ticketing tools that report it; further ahead it is refused (consumption_in_future).
+CONSUMPTION_FUTURE_MARGIN_SECONDS = env.int("CONSUMPTION_FUTURE_MARGIN_SECONDS", default=300)
 
 # How long a process keeps catalogue rows (calendars, response targets, services) before reading them
 # again; its own changes are seen at once.

@@ -23,6 +23,24 @@ register_problem(
     description=_("No service period runs on that day, so there is no quota to consume."),
 )
 register_problem(
+    "closed-contract-year",
+    status=422,
+    title=_("Contract year closed"),
+    description=_(
+        "The use is dated in a contract year that ended before today: nothing more is drawn in it, so "
+        "unused trainings of an earlier year cannot be drawn by dating a use back."
+    ),
+)
+register_problem(
+    "consumption-in-future",
+    status=422,
+    title=_("Use dated ahead of time"),
+    description=_(
+        "The use is dated later than now by more than the allowed clock skew "
+        "(CONSUMPTION_FUTURE_MARGIN_SECONDS)."
+    ),
+)
+register_problem(
     "invalid-version",
     status=422,
     title=_("Invalid version"),

@@ -308,7 +308,14 @@ class ConsumeInput(serializers.Serializer):
     service = TextInput(max_length=60, help_text=_("customer-training, or a person-day service."))
     quantity = DecimalInput(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
     ticket = TicketInput(max_length=100)
-    at = serializers.DateTimeField(required=False)
+    at = serializers.DateTimeField(
+        required=False,
+        help_text=_(
+            "When the use happened (ISO 8601); default now. It counts in the contract year of that day: a "
+            "contract year that ended before today is closed (422 closed-contract-year), and a moment later "
+            "than now by more than a few minutes of clock skew is refused (422 consumption-in-future)."
+        ),
+    )
 
 
 class ConsumptionEntrySerializer(serializers.Serializer):

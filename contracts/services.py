@@ -34,6 +34,13 @@ from catalog.models import (
 from catalog.pricing import Priced, price_agreed, price_person_days
 from catalog.selectors import vat_rate_on
 from catalog.versions import Version
+from contracts.contract_years import (
+    bundle_years,
+    closed_contract_year_error,
+    consumption_not_ahead_check,
+    contract_year_is_closed,
+    contract_year_open_check,
+)
 from contracts.entitlements import TRAINING, Outcome, decide
 from contracts.models import (
     ChargeRequest,
@@ -256,31 +263,40 @@ def consume(
     at: datetime.datetime | None = None,
     recorded_by: str = "",
     bundle: PersonDayBundle | None = None,
+    reported_at: datetime.datetime | None = None,
 ) -> list[ConsumptionEntry]:
     """Records a use of a counted quota: a free training, or person-days of prepaid bundles (earliest
     expiry first, or only ``bundle`` when one is named). Refused when the quota cannot hold it, so
     concurrent uses never take it below zero: the quota's rows are locked and the balance read again inside
     the transaction. A retry with the same idempotency key returns the entries first recorded and records
-    nothing more."""
+    nothing more.
+
+    The use counts in the contract year of ``at`` (contracts.contract_years): refused when that year closed
+    before the day the use was reported (``reported_at``, default now: the invoice run draws a work log's
+    person-days after the fact, as of the day the log was recorded), or when ``at`` is ahead of now by more
+    than CONSUMPTION_FUTURE_MARGIN_SECONDS."""
     quantity = Decimal(quantity)
     if quantity <= 0:
         raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
     existing = _entries(idempotency_key)
     if existing:
         return existing
-    at = at or timezone.now()
+    now = timezone.now()
+    at = at or now
+    consumption_not_ahead_check(at, now=now)
     day = timezone.localtime(at).date()
+    today = timezone.localtime(reported_at or now).date()
     try:
         with transaction.atomic():
             if service.code == TRAINING:
                 return [
                     _consume_training(
-                        customer, service, quantity, ticket_ref, idempotency_key, at, day, recorded_by
+                        customer, service, quantity, ticket_ref, idempotency_key, at, day, recorded_by, today
                     )
                 ]
             if service.pricing_basis == PricingBasis.PER_PERSON_DAY:
                 return _consume_person_days(
-                    customer, service, quantity, ticket_ref, idempotency_key, day, recorded_by, bundle
+                    customer, service, quantity, ticket_ref, idempotency_key, day, recorded_by, today, bundle
                 )
     except IntegrityError:
         existing = _entries(idempotency_key)  # a concurrent retry with the same key won the race
@@ -298,10 +314,13 @@ def _entries(idempotency_key: str) -> list[ConsumptionEntry]:
     return list(ConsumptionEntry.objects.filter(idempotency_key=idempotency_key).order_by("part"))
 
 
-def _consume_training(customer, service, quantity, ticket_ref, key, at, day, recorded_by) -> ConsumptionEntry:
+def _consume_training(
+    customer, service, quantity, ticket_ref, key, at, day, recorded_by, today
+) -> ConsumptionEntry:
     decision = decide(customer=customer, service=service, at=at, quantity=quantity)
     if decision.period is None:
         raise BillingError(_("The customer has no service period on this day."), code="not_covered")
+    contract_year_open_check(decision.period.contract_year(day), today=today)
     ServicePeriod.objects.select_for_update().filter(pk=decision.period.pk).first()
     decision = decide(
         customer=customer, service=service, at=at, quantity=quantity
@@ -326,7 +345,7 @@ def _consume_training(customer, service, quantity, ticket_ref, key, at, day, rec
 
 
 def _consume_person_days(
-    customer, service, quantity, ticket_ref, key, day, recorded_by, named=None
+    customer, service, quantity, ticket_ref, key, day, recorded_by, today, named=None
 ) -> list[ConsumptionEntry]:
     # Lock the bundles first, then read their use: the balance cannot change under us.
     list(
@@ -335,6 +354,11 @@ def _consume_person_days(
         )
     )
     bundles = [b for b in bundles_with_use(customer, day) if named is None or b.pk == named.pk]
+    years = bundle_years(bundles, day)
+    closed = [b for b in bundles if contract_year_is_closed(years[b.pk], today=today)]
+    if closed and len(closed) == len(bundles):
+        raise closed_contract_year_error(years[closed[0].pk])
+    bundles = [b for b in bundles if b not in closed]
     left = {b.pk: b.days - b.used for b in bundles}
     if sum(left.values(), Decimal(0)) < quantity:
         raise Conflict(
@@ -398,7 +422,9 @@ def consumption_correct(
     both are in the audit history. The use's row is locked and what is left of it read again under the
     lock, so concurrent corrections never give back more than was used. A retry with the same key and
     the same correction returns the first one; the same key for anything else is a conflict. Invoices
-    are not touched: person-days a work log drew are given back to the bundle only."""
+    are not touched: person-days a work log drew are given back to the bundle only. A use in a closed
+    contract year may be corrected: what it gives back stays in that year (the correction carries the use's
+    day), where ``consume`` draws nothing more (contracts.contract_years)."""
     quantity = Decimal(quantity)
     if quantity <= 0 or quantity != quantity.quantize(THOUSANDTH):
         raise BillingError(

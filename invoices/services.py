@@ -22,6 +22,7 @@ from billing.reminders import remind_once_per_step
 from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import Priced, price_agreed, price_at_cost, price_service, travel_cap
 from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
+from contracts.contract_years import bundle_years, contract_year_open_check
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
 from contracts.ownership import ownership_check
 from contracts.quotas import Quota, bundles_with_use, person_day_quota
@@ -126,11 +127,11 @@ def order_line_of_ticket(*, customer: Customer, ticket_ref: str, service_code: s
 
 def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
     """Checks what an unsaved work log delivers and that it can be priced. Refuses, with a clear error, an
-    order line of another customer, of a closed order or not in person-days, a bundle of another customer or
-    not valid on the day, a service not billed per person-day, work no rate card prices on its date, and
-    (when ORDER_OVERRUN is "refuse") work beyond what the order line has left, ``pending`` days of it being
-    logged already by earlier rows of the same import. Locks the order line: concurrent logs against it are
-    checked one after the other."""
+    order line of another customer, of a closed order or not in person-days, a bundle of another customer,
+    not valid on the day or in a closed contract year, a service not billed per person-day, work no rate
+    card prices on its date, and (when ORDER_OVERRUN is "refuse") work beyond what the order line has left,
+    ``pending`` days of it being logged already by earlier rows of the same import. Locks the order line:
+    concurrent logs against it are checked one after the other."""
     line = _order_line_open_to(log) if log.order_line is not None else None
     service = service_by_code(log.service_code)
     if service is None or service.pricing_basis != PricingBasis.PER_PERSON_DAY:
@@ -153,6 +154,9 @@ def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
                 code="bundle_not_valid",
                 params={"start": log.bundle.valid_from, "end": log.bundle.valid_until, "date": log.work_date},
             )
+        # the bundle's contract year of the work date must still be open (contracts.contract_years)
+        year = bundle_years([log.bundle], log.work_date)[log.bundle.pk]
+        contract_year_open_check(year, today=timezone.localdate())
     if log.order_line is None:
         _price_at_rate_card(log, log.days)  # raises what would make every invoice run fail
         return
@@ -287,12 +291,14 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
                 quantity=drawn,
                 ticket_ref=log.ticket_ref,
                 idempotency_key=f"worklog:{log.pk}",
-                at=_noon(log.work_date),
+                at=_drawn_at(log.work_date),
                 recorded_by="work log",
                 bundle=log.bundle,
+                reported_at=log.created_at,
             )
         except BillingError as error:
-            if error.code != "quota_exhausted":
+            # a log recorded after its contract year closed draws nothing of that year's bundles either
+            if error.code not in ("quota_exhausted", "closed_contract_year"):
                 raise
             drawn = Decimal(0)
     rest = log.days - drawn
@@ -324,6 +330,13 @@ def charge_from_priced(priced: Priced, **fields) -> Charge:
     return Charge(
         **priced.line_fields(), discount=priced.discount, amount=priced.amount, gross=priced.gross, **fields
     )
+
+
+def _drawn_at(day: datetime.date) -> datetime.datetime:
+    """When a work log's person-days are drawn: noon of its day, or now for a log of today before noon (a
+    draw is never ahead of the clock; a log of a day still to come is refused and waits for the next run)."""
+    noon, now = _noon(day), timezone.now()
+    return now if day == timezone.localtime(now).date() and now < noon else noon
 
 
 def _noon(day: datetime.date) -> datetime.datetime:

@@ -1,10 +1,13 @@
+import datetime
 import os
 import subprocess
 import sys
 import uuid
+import zoneinfo
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
@@ -22,6 +25,55 @@ def celery_worker_command(*, queue: str, node: str, extra: tuple[str, ...] = ())
         sys.executable, "-m", "celery", "-A", "billing", "worker", "--pool=solo", "-Q", queue, "-n", node,
         "--without-gossip", "--without-mingle", *extra, "-l", "INFO",
     ]  # fmt: skip
+
+
+TODAY_TRAVEL = pytest.StashKey[time_machine.travel]()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--today",
+        default=os.environ.get("TESTS_TODAY") or None,
+        help="run the tests as on this day (YYYY-MM-DD, from 10:00 Asia/Shanghai, the clock running): shows "
+        "which tests hang on the real date. Also TESTS_TODAY. Tests marked `today` keep their own day.",
+    )
+
+
+def _morning(day: str) -> datetime.datetime:
+    return datetime.datetime.combine(
+        datetime.date.fromisoformat(day), datetime.time(10), tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")
+    )
+
+
+def pytest_configure(config):
+    day = config.getoption("--today")
+    if day:
+        config.stash[TODAY_TRAVEL] = traveller = time_machine.travel(_morning(day), tick=True)
+        traveller.start()
+
+
+def pytest_unconfigure(config):
+    traveller = config.stash.get(TODAY_TRAVEL, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    day = config.getoption("--today")
+    return f"today: {day} (time-machine)" if day else None
+
+
+@pytest.fixture(autouse=True)
+def today_of_the_test(request):
+    """A test (or module) marked ``@pytest.mark.today("2026-06-01")`` runs as on that day from 10:00
+    Shanghai time, the clock running: its fixed dates stay in an open contract year whatever the real
+    date (or --today) is."""
+    marker = request.node.get_closest_marker("today")
+    if marker is None:
+        yield
+        return
+    with time_machine.travel(_morning(marker.args[0]), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

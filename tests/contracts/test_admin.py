@@ -14,7 +14,8 @@ from contracts.models import ChargeRequest, ChargeStatus, ConsumptionEntry, Cont
 from contracts.services import charge_request_create, consume
 from tests.demo_roles import load_demo, log_in, management, messages_of
 
-pytestmark = pytest.mark.django_db
+# The factories' periods and bundles run 2025-2027: read them as of a day inside, whatever the real date.
+pytestmark = [pytest.mark.django_db, pytest.mark.today("2026-12-01")]
 
 MODELS = [m for m in admin.site._registry if m._meta.app_label == "contracts"]
 

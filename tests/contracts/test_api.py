@@ -15,7 +15,8 @@ from tests.factories import (
     ServicePeriodFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# Uses dated in 2026 must fall in an open contract year, whatever the real date.
+pytestmark = [pytest.mark.django_db, pytest.mark.today("2026-12-01")]
 ALL_SCOPES = ["entitlements:read", "consumption:write", "charges:write"]
 
 

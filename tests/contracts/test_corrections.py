@@ -30,7 +30,8 @@ from tests.contracts.test_api import api
 from tests.factories import CustomerFactory, PersonDayBundleFactory, ServicePeriodFactory, user_with
 
 D = datetime.date
-pytestmark = pytest.mark.django_db
+# Uses dated in 2026 must fall in an open contract year, whatever the real date.
+pytestmark = [pytest.mark.django_db, pytest.mark.today("2026-12-01")]
 DAY = at(2026, 3, 4, 10)
 
 

@@ -7,7 +7,8 @@ from contracts import demo
 from contracts.models import ChargeRequest, ChargeStatus, Customer
 from contracts.services import charge_request_create
 
-pytestmark = pytest.mark.django_db
+# The factories' periods and bundles run 2025-2027: read them as of a day inside, whatever the real date.
+pytestmark = [pytest.mark.django_db, pytest.mark.today("2026-12-01")]
 
 
 @pytest.fixture
