@@ -504,6 +504,8 @@ class ResponseTarget(models.Model):
         help_text=_("The terms give no figure: the seeded one stands until the vendor confirms it."),
     )
 
+    history = audit_history()
+
     class Meta:
         ordering = ["tier", "severity"]
         verbose_name = _("response target")

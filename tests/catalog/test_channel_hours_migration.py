@@ -9,8 +9,17 @@ from django.db.migrations.executor import MigrationExecutor
 BEFORE, AFTER = [("catalog", "0003_emergency_cover")], [("catalog", "0004_channel_hours")]
 
 
+@pytest.fixture
+def migrated_back():
+    """The test migrates the database back; afterwards it is brought forward to every app's latest
+    migration again, as the tests after it expect."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_migrating_a_loaded_catalogue_seeds_the_terms_channel_hours():
+def test_migrating_a_loaded_catalogue_seeds_the_terms_channel_hours(migrated_back):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps

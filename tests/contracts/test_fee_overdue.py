@@ -252,7 +252,7 @@ def test_the_api_answers_the_overdue_fee_in_both_languages(catalogue):
 
 
 def test_the_schema_documents_the_overdue_fee(client):
-    schema = client.get("/api/schema/", {"format": "json"}).json()
+    schema = client.get("/api/schema/", {"format": "json"}, HTTP_ACCEPT_LANGUAGE="en").json()
     decision = schema["components"]["schemas"]["Decision"]["properties"]["fee_overdue"]
     assert decision["nullable"] is True
     assert "grace" in decision["description"]

@@ -143,3 +143,17 @@ def test_the_entitlement_page_shows_the_holiday_emergency_line(admin_client, cus
     assert 'data-outcome="included"' in page
     assert 'id="emergency"' in page
     assert "2026-10-01 11:00" in page
+
+
+def test_the_administrator_gives_a_level_emergency_cover_with_history(admin_client, customer):
+    tier = ServiceTier.objects.get(code="standard")
+    page = admin_client.get(reverse("admin:catalog_servicetier_change", args=[tier.pk])).content.decode()
+    assert "emergency_cover" in page  # edited per level on the tier's page
+    holiday = at(2026, 10, 1, 10)
+    assert fault(customer, holiday, severity="2", channel="hotline").emergency is False
+    target = tier.response_targets.get(severity="2")
+    target.emergency_cover = True
+    target.save()
+    assert fault(customer, holiday, severity="2", channel="hotline").emergency is True
+    assert target.history.latest("history_date").emergency_cover is True
+    assert admin_client.get(reverse("admin:catalog_servicetier_history", args=[tier.pk])).status_code == 200
