@@ -13,6 +13,7 @@ varying. A value that the ORM would turn into something else than a plain parame
 list for ``__in``) is not supported and is refused when compiling.
 """
 
+import datetime
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,4 +109,90 @@ class PreparedQuery:
             model_slice=model_slice,
             populators=get_related_populators(klass_info, select, using),
             converters=compiler.get_converters(fields),
+        )
+
+
+@dataclass(frozen=True)
+class _CompiledValues:
+    sql: str
+    params: tuple
+    slots: tuple[tuple[int, int, bool], ...]  # (parameter index, value index, adapted as a date)
+    names: tuple[str, ...]
+    compiler: object
+    converters: dict
+
+
+class PreparedValues:
+    """A ``values()`` queryset compiled to SQL once per process, then run with other values for its
+    parameters: ``PreparedValues(build, *sentinels)`` compiles ``build(*sentinels)``; calling it with
+    values returns the rows as dicts, as ``list(build(*values))`` would.
+
+    Each sentinel is an integer or a date that occurs nowhere else in the query (say 770_000_001, or a day
+    in 1900), in range for its field (Django answers an out-of-range integer with an empty query), and must
+    reach the SQL as a plain parameter; the compiled parameters equal to a sentinel are the slots its value
+    fills. The queryset's shape (filters, annotations, ordering, slicing) never changes.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], *sentinels):
+        self._build = build
+        self._sentinels = sentinels
+        self._compiled: dict[tuple[str, str], _CompiledValues] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, *values, using: str = "default") -> list[dict]:
+        if len(values) != len(self._sentinels):
+            raise TypeError(f"expected {len(self._sentinels)} values, got {len(values)}")
+        compiled = self._compiled_for(using)
+        connection = connections[using]
+        params = list(compiled.params)
+        for slot, index, as_date in compiled.slots:
+            value = values[index]
+            params[slot] = connection.ops.adapt_datefield_value(value) if as_date else value
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        return [dict(zip(compiled.names, row, strict=False)) for row in rows]
+
+    def _compiled_for(self, using: str) -> _CompiledValues:
+        key = (using, connections[using].vendor)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(key) or self._compile(using)
+                self._compiled[key] = compiled
+        return compiled
+
+    def _compile(self, using: str) -> _CompiledValues:
+        queryset = self._build(*self._sentinels)
+        query = queryset.query
+        if not (query.values_select or query.annotation_select) or query.extra_select:
+            raise ValueError("a prepared values query needs .values(...) and no extra()")
+        compiler = query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        ops = connections[using].ops
+        slots = []
+        for index, sentinel in enumerate(self._sentinels):
+            as_date = isinstance(sentinel, datetime.date) and not isinstance(sentinel, datetime.datetime)
+            forms = (sentinel, ops.adapt_datefield_value(sentinel)) if as_date else (sentinel,)
+            found = [
+                (slot, index, as_date)
+                for slot, param in enumerate(params)
+                if type(param) is not bool and any(param == form for form in forms)
+            ]
+            if not found:
+                raise ValueError(f"sentinel {sentinel!r} is not a plain parameter of: {sql}")
+            slots += found
+        names = (*query.values_select, *query.annotation_select)
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        if len(columns) != len(names):
+            raise ValueError("the selected columns do not match the values' names")
+        return _CompiledValues(
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(slots),
+            names=names,
+            compiler=compiler,
+            converters=compiler.get_converters(columns),
         )

@@ -15,7 +15,7 @@ from djmoney.money import Money
 
 from billing.errors import BillingError
 from billing.i18n import Bilingual
-from billing.prepared import PreparedQuery
+from billing.prepared import PreparedQuery, PreparedValues
 from catalog.calendar import add_working_days, load_calendar
 from catalog.calendar import deadline as working_deadline
 from catalog.channels import ChannelOpening, channel_opening
@@ -442,13 +442,26 @@ def _covering(contracts: list[tuple[int, int | None, bool]], licensing: set[int]
     return covering
 
 
+# The customer's contracts with their licensed products, compiled once per process (the check asks it
+# whenever no product is named).
+_CONTRACT_PRODUCTS = PreparedValues(
+    lambda customer_id: (
+        Contract.objects.filter(customer_id=customer_id)
+        .order_by()
+        .values("pk", "continues", "covers_all_products", "products__product__code")
+    ),
+    770_000_001,
+)
+
+
 def _cover_per_product(decision: Decision, periods: list[ServicePeriod], day: datetime.date) -> list:
     """A check naming no product answers from the best period of any contract, and lists each licensed
     product's own cover beside it; when the products are covered differently, a reason asks for the
     product (the answer for it may differ). One query: the contracts with their licensed products."""
-    rows = Contract.objects.filter(customer=decision.customer).values_list(
-        "pk", "continues_id", "covers_all_products", "products__product__code"
-    )
+    rows = [
+        (row["pk"], row["continues"], row["covers_all_products"], row["products__product__code"])
+        for row in _CONTRACT_PRODUCTS(decision.customer.pk)
+    ]
     contracts = {(pk, continues, covers_all) for pk, continues, covers_all, _code in rows}
     licensing: dict[str, set[int]] = {}
     for pk, _continues, _all, code in rows:

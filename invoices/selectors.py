@@ -16,6 +16,7 @@ from djmoney.money import Money
 
 from billing.errors import BillingError
 from billing.money import round_fen
+from billing.prepared import PreparedValues
 from catalog.models import ServiceGroup, ServiceItem
 from contracts.fees import OverdueInvoice
 from contracts.models import ChargeRequest, Customer, ServicePeriod
@@ -81,13 +82,10 @@ def _summed(queryset: models.QuerySet, field: str, *, per: str) -> Coalesce:
     return Coalesce(Subquery(total, output_field=amounts), Value(Decimal(0)), output_field=amounts)
 
 
-def period_fee_overdue(
-    *, period: ServicePeriod, on: datetime.date, due_before: datetime.date
-) -> OverdueInvoice | None:
-    """The issued invoice billing ``period``'s fee when it fell due before ``due_before`` and money is still
-    open on it at the end of ``on`` (invoice_balance's rule: the lines' gross, less credit notes issued
-    and payments received until then); None otherwise. One query: the entitlement check asks it
-    (registered in contracts.fees by InvoicesConfig.ready)."""
+def _fee_invoices(period_id: int, on: datetime.date, due_before: datetime.date) -> models.QuerySet:
+    """The issued invoices billing a period's fee that fell due before ``due_before`` with money open at
+    the end of ``on`` (invoice_balance's rule: the lines' gross, less credit notes issued and payments
+    received until then), the earliest due first."""
     issued_credit_lines = InvoiceLine.objects.filter(
         invoice__credits=OuterRef("pk"), invoice__status=InvoiceStatus.ISSUED, invoice__issue_date__lte=on
     )
@@ -98,24 +96,43 @@ def period_fee_overdue(
             Payment.objects.filter(invoice=OuterRef("pk"), received_on__lte=on), "amount", per="invoice"
         )
     )
-    row = (
+    return (
         Invoice.objects.filter(
             kind=InvoiceKind.INVOICE,
             status=InvoiceStatus.ISSUED,
             due_date__lt=due_before,
             lines__charge__source=ChargeSource.PERIOD_FEE,
-            lines__charge__source_id=period.pk,
+            lines__charge__source_id=period_id,
         )
         .annotate(open_amount=open_amount)
         .filter(open_amount__gt=0)
         .order_by("due_date", "pk")
-        .values_list("number", "currency", "due_date", "open_amount")
-        .first()
+        .values("number", "currency", "due_date", "open_amount")[:1]
     )
-    if row is None:
+
+
+# Compiled once per process: compiling its subqueries cost several times what running it does, and the
+# entitlement check asks it for every paid period (bench/RESULTS.md, 2026-12-01).
+_FEE_INVOICE = PreparedValues(
+    _fee_invoices, 770_000_001, datetime.date(1900, 1, 2), datetime.date(1900, 1, 3)
+)
+
+
+def period_fee_overdue(
+    *, period: ServicePeriod, on: datetime.date, due_before: datetime.date
+) -> OverdueInvoice | None:
+    """The issued invoice billing ``period``'s fee when it fell due before ``due_before`` and money is still
+    open on it at the end of ``on``; None otherwise. One query: the entitlement check asks it (registered
+    in contracts.fees by InvoicesConfig.ready)."""
+    rows = _FEE_INVOICE(period.pk, on, due_before)
+    if not rows:
         return None
-    number, currency, due_date, amount = row
-    return OverdueInvoice(number=number, open_amount=Money(round_fen(amount), currency), due_date=due_date)
+    row = rows[0]
+    return OverdueInvoice(
+        number=row["number"],
+        open_amount=Money(round_fen(Decimal(row["open_amount"])), row["currency"]),
+        due_date=row["due_date"],
+    )
 
 
 CURRENT = "current"

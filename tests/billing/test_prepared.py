@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
 
-from billing.prepared import PreparedQuery
+from billing.prepared import PreparedQuery, PreparedValues
 from contracts.models import ServicePeriod
 from tests.factories import ContractFactory, CustomerFactory, ServicePeriodFactory
 
@@ -102,3 +103,40 @@ def test_a_queryset_that_does_not_use_its_value_once_is_refused(catalogue):
         PreparedQuery(
             lambda code: ServicePeriod.objects.filter(contract__number=code, contract__customer__code=code)
         )("ACME")
+
+
+def periods_from(customer_id: int, day: datetime.date):
+    """An annotated values query with an integer and a date parameter (the date used twice)."""
+    return (
+        ServicePeriod.objects.filter(contract__customer_id=customer_id, start__lte=day, end__gte=day)
+        .values("contract__number")
+        .annotate(fees=Sum("fee"), periods=Count("pk"))
+        .order_by("contract__number")
+    )
+
+
+def test_prepared_values_return_what_their_queryset_returns(two_customers):
+    prepared = PreparedValues(periods_from, 770_000_001, datetime.date(1900, 1, 2))
+    other = CustomerFactory(code="THIRD")
+    for customer_id in (two_customers.pk, other.pk, 0):
+        for day in (datetime.date(2024, 6, 1), datetime.date(2025, 6, 1), datetime.date(2030, 1, 1)):
+            assert prepared(customer_id, day) == list(periods_from(customer_id, day))
+    assert prepared(two_customers.pk, datetime.date(2024, 6, 1)) != prepared(
+        two_customers.pk, datetime.date(2025, 6, 1)
+    )  # the values do reach the query
+
+
+def test_prepared_values_run_one_query_and_keep_the_fields_types(two_customers):
+    prepared = PreparedValues(periods_from, 770_000_001, datetime.date(1900, 1, 2))
+    prepared(two_customers.pk, datetime.date(2025, 6, 1))
+    with CaptureQueriesContext(connection) as captured:
+        rows = prepared(two_customers.pk, datetime.date(2025, 6, 1))
+    assert len(captured) == 1
+    assert rows[0]["fees"] == Decimal("12345.67")
+    assert isinstance(rows[0]["periods"], int)
+
+
+def test_prepared_values_refuse_a_sentinel_that_is_not_a_parameter(catalogue):
+    prepared = PreparedValues(lambda _unused: ServicePeriod.objects.values("pk"), 770_000_001)
+    with pytest.raises(ValueError, match="sentinel"):
+        prepared(1)
