@@ -218,7 +218,8 @@ def decide(
             customer, {lic.contract_id for lic in licences} or {module.contract_id}
         )
         periods = [p for p in periods if p.contract_id in covering]
-    else:
+    elif len({p.contract_id for p in periods}) > 1:
+        # Products can only be covered differently when periods come from more than one contract.
         decision.products = _cover_per_product(decision, periods, day)
     period = _covering_period(periods, day)
     if period is None:

@@ -275,10 +275,11 @@ class DecisionSerializer(serializers.Serializer):
     products = ProductCoverSerializer(
         many=True,
         help_text=_(
-            "For a check naming no product: each licensed product's own cover on the day (its contract and "
-            "period end). The answer itself comes from the best period of any contract; when the products "
-            "are covered differently, a reason `name_the_product` asks for the product. Empty when a "
-            "product is named."
+            "For a check naming no product of a customer whose service periods come from more than one "
+            "contract: each licensed product's own cover on the day (its contract and period end). The "
+            "answer itself comes from the best period of any contract; when the products are covered "
+            "differently, a reason `name_the_product` asks for the product. Empty when a product is named "
+            "or when every period belongs to one contract (its products are then covered alike)."
         ),
     )
     escalation = EscalationSerializer(

@@ -54,16 +54,16 @@ def test_check_answers_the_decision_with_everything_an_agent_needs(customer):
 
 def test_a_check_by_a_known_client_costs_two_queries(customer, django_assert_num_queries):
     """The key is kept by the process, the catalogue comes from the snapshot, the customer comes with its
-    periods (one query); a check naming no product reads the contracts with their licensed products for
-    each product's own cover (a second); the period is paid, so a third asks whether the fee's invoice is
-    overdue (contracts.fees). Whatever the data size (the decision's own test pins that)."""
+    periods (one query); the period is paid, so a second asks whether the fee's invoice is overdue
+    (contracts.fees). Its periods come from one contract: no read of each product's cover. Whatever the data
+    size (the decision's own test pins that)."""
     client = api("entitlements:read")
     body = {"customer": "ACME", "service": "fault-diagnosis", "severity": 1, "on_site": True}
     assert client.post(CHECK, body, format="json").status_code == 200
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         response = client.post(CHECK, body, format="json")
     assert response.json()["arrive_by"]
-    assert [cover["product"] for cover in response.json()["products"]] == ["KMS"]
+    assert response.json()["products"] == []
 
 
 def test_an_unknown_customer_is_a_field_error_of_the_check(customer):
