@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "contracts",
     "quotes",
     "invoices",
+    "workspace",
 ]
 
 MIDDLEWARE = [

@@ -4,9 +4,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+import workspace.urls
 from billing import api, problems, views
-from contracts.urls import api_urlpatterns as contracts_api
-from invoices.urls import api_urlpatterns as invoices_api
+from contracts import urls as contracts_urls
+from invoices import urls as invoices_urls
+from quotes import urls as quotes_urls
+
+contracts_api = contracts_urls.api_urlpatterns
+invoices_api = invoices_urls.api_urlpatterns
 
 admin.site.site_header = _("After-sales contracts and billing")
 admin.site.site_title = _("After-sales billing")
@@ -37,15 +42,15 @@ api_urlpatterns = [
 urlpatterns = [
     path("api/", include(api_urlpatterns)),
     path("", views.home, name="home"),
-    path("staff/", views.staff_home, name="staff-home"),
-    path("staff/second-factor/", views.second_factor_verify_page, name="second-factor-verify"),
-    path("staff/second-factor/enrol", views.second_factor_enrol_page, name="second-factor-enrol"),
+    path("", include(workspace.urls)),
     path("catalogue/", include("catalog.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", include("contracts.urls")),
-    path("", include("quotes.urls")),
-    path("", include("invoices.urls")),
+    # One include per namespace (Django finds a namespace's first include only): the app's own pages (a
+    # customer's signed links) and its staff pages from workspace/, under the names they always had.
+    path("", include((contracts_urls.urlpatterns + workspace.urls.contracts_urlpatterns, "contracts"))),
+    path("", include((quotes_urls.urlpatterns + workspace.urls.quotes_urlpatterns, "quotes"))),
+    path("", include((invoices_urls.urlpatterns + workspace.urls.invoices_urlpatterns, "invoices"))),
 ]
 
 handler400 = problems.api_bad_request

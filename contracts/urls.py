@@ -2,12 +2,11 @@ from django.urls import path
 
 from contracts import api, views
 
+# The customer's pages of the namespace; its staff pages are in workspace/urls.py (billing/urls.py joins
+# them under the one namespace).
 app_name = "contracts"
 urlpatterns = [
     path("c/charge-requests/<str:token>/", views.charge_request_answer, name="charge-request-answer"),
-    path("staff/entitlements/", views.entitlement_lookup, name="entitlement-lookup"),
-    path("staff/charge-requests/", views.charge_requests, name="charge-requests"),
-    path("staff/charge-requests/<int:pk>/decide", views.charge_request_decide, name="charge-request-decide"),
 ]
 
 api_urlpatterns = [

@@ -1,5 +1,5 @@
-"""Staff pages: invoice runs with their progress, the customer page and quotes by state (they read every
-app, and invoices is the last one of the chain)."""
+"""Staff pages: invoice runs with their progress, the customer page with its orders and corrections, quotes
+by state and the charts."""
 
 import datetime
 import uuid
@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.money import sums_by_currency
 from billing.staff import form_errors_message, run_service
 from catalog.models import ServiceTier
-from contracts.forms import CorrectionForm
 from contracts.models import ConsumptionEntry, Customer, PeriodKind, QuotaKind
 from contracts.ownership import acts_for
 from contracts.selectors import PeriodStatus, consumption_ledger, customer_coverage
@@ -36,10 +35,11 @@ from invoices.selectors import (
     revenue_by_month,
 )
 from invoices.services import invoice_run_start, order_cancel
-from invoices.statement_views import may_see_statement
 from quotes.models import OrderLine, Quote, QuoteStatus, ServiceOrder
 from quotes.selectors import renewal_pipeline
 from quotes.services import largest_discount, order_close, quote_can_approve, quote_totals
+from workspace.contract_forms import CorrectionForm
+from workspace.statement_views import may_see_statement
 
 
 @login_required

@@ -17,7 +17,6 @@ from billing.mail import absolute_url
 from billing.staff import form_errors_message, run_service
 from contracts.ownership import acts_for
 from quotes.documents import quote_context
-from quotes.forms import QuoteApprovalForm, QuoteDiscountForm, QuoteLineForm, QuoteNewForm, QuoteTravelForm
 from quotes.models import Quote, QuoteStatus
 from quotes.selectors import renewal_pipeline
 from quotes.services import (
@@ -34,6 +33,13 @@ from quotes.services import (
     quote_send,
     quote_set_discount,
     quote_submit,
+)
+from workspace.quote_forms import (
+    QuoteApprovalForm,
+    QuoteDiscountForm,
+    QuoteLineForm,
+    QuoteNewForm,
+    QuoteTravelForm,
 )
 
 CENT = Decimal("0.01")

@@ -19,7 +19,6 @@ from billing.money import capitals, sums_by_currency
 from billing.staff import form_errors_message, run_service
 from contracts.models import Customer
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
-from invoices.forms import CreditNoteForm, ExportForm, PaymentForm
 from invoices.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TravelExpense
 from invoices.selectors import BALANCE_PREFETCH, invoice_balance, invoice_totals, overdue_by_age
 from invoices.services import (
@@ -33,6 +32,7 @@ from invoices.services import (
     travel_expense_approve,
 )
 from invoices.tasks import render_invoice_pdf
+from workspace.finance_forms import CreditNoteForm, ExportForm, PaymentForm
 
 TABS = {
     "drafts": {"status": InvoiceStatus.DRAFT},

@@ -1,0 +1,81 @@
+"""Every staff page, under /staff/. The patterns keep the names and namespaces they had when they lived in
+their apps (`invoices:issue`, `quotes:builder`, `contracts:entitlement-lookup`, `staff-home`), so links in
+e-mails, bookmarks and templates keep working: billing/urls.py joins each namespace's staff patterns with
+the app's own (customer-facing) ones under that namespace."""
+
+from django.urls import path
+
+from workspace import contract_views, finance_views, home_views, quote_views, statement_views, views
+
+urlpatterns = [
+    path("staff/", home_views.staff_home, name="staff-home"),
+    path("staff/second-factor/", home_views.second_factor_verify_page, name="second-factor-verify"),
+    path("staff/second-factor/enrol", home_views.second_factor_enrol_page, name="second-factor-enrol"),
+]
+
+contracts_urlpatterns = [
+    path("staff/entitlements/", contract_views.entitlement_lookup, name="entitlement-lookup"),
+    path("staff/charge-requests/", contract_views.charge_requests, name="charge-requests"),
+    path(
+        "staff/charge-requests/<int:pk>/decide",
+        contract_views.charge_request_decide,
+        name="charge-request-decide",
+    ),
+]
+
+quotes_urlpatterns = [
+    path("staff/renewals/", quote_views.pipeline, name="pipeline"),
+    path("staff/quotes/new", quote_views.quote_new, name="new"),
+    path("staff/quotes/<int:pk>/", quote_views.quote_builder, name="builder"),
+    path("staff/quotes/<int:pk>/lines", quote_views.quote_line_add, name="add-line"),
+    path("staff/quotes/<int:pk>/travel", quote_views.quote_travel_add, name="add-travel"),
+    path("staff/quotes/<int:pk>/discount", quote_views.quote_discount, name="discount"),
+    path("staff/quotes/<int:pk>/approve", quote_views.quote_approve, name="approve"),
+    path("staff/quotes/<int:pk>/pdf", quote_views.quote_pdf, name="staff-pdf"),
+    path("staff/quotes/<int:pk>/<slug:step>", quote_views.quote_step, name="step"),
+]
+
+invoices_urlpatterns = [
+    path("staff/invoice-runs/", views.runs, name="runs"),
+    path("staff/invoice-runs/start", views.start_run, name="start-run"),
+    path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
+    path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
+    path("staff/orders/<int:pk>/", views.order_page, name="order"),
+    path("staff/orders/<int:pk>/close", views.order_close_view, name="close-order"),
+    path("staff/orders/<int:pk>/cancel", views.order_cancel_view, name="cancel-order"),
+    path(
+        "staff/customers/<slug:code>/consumption/<int:pk>/correct",
+        views.consumption_correct_view,
+        name="correct-consumption",
+    ),
+    path("staff/customers/<slug:code>/statement", statement_views.statement, name="statement"),
+    path(
+        "staff/customers/<slug:code>/statement.pdf", statement_views.statement_pdf_view, name="statement-pdf"
+    ),
+    path(
+        "staff/customers/<slug:code>/statement/send",
+        statement_views.statement_send_view,
+        name="statement-send",
+    ),
+    path("staff/quotes/", views.quotes_by_state, name="quotes"),
+    path("staff/charts/", views.charts, name="charts"),
+    path("staff/charges/", finance_views.unbilled_charges, name="charges"),
+    path("staff/charges/collect", finance_views.charges_collect_view, name="collect-charges"),
+    path("staff/invoices/", finance_views.invoice_list, name="invoices"),
+    path("staff/invoices/<int:pk>/", finance_views.invoice_detail, name="invoice"),
+    path("staff/invoices/<int:pk>/issue", finance_views.invoice_issue_view, name="issue"),
+    path("staff/invoices/<int:pk>/delete", finance_views.invoice_delete_view, name="delete"),
+    path(
+        "staff/invoices/<int:pk>/lines/<int:line_pk>/remove",
+        finance_views.invoice_remove_line_view,
+        name="remove-line",
+    ),
+    path("staff/invoices/<int:pk>/payments", finance_views.payment_record_view, name="record-payment"),
+    path("staff/invoices/<int:pk>/credit", finance_views.credit_note_view, name="credit"),
+    path("staff/invoices/<int:pk>/pdf", finance_views.invoice_pdf, name="pdf"),
+    path("staff/payments/", finance_views.payments, name="payments"),
+    path("staff/travel/", finance_views.travel_expenses, name="travel"),
+    path("staff/travel/<int:pk>/approve", finance_views.travel_expense_approve_view, name="approve-travel"),
+    path("staff/overdue/", finance_views.overdue, name="overdue"),
+    path("staff/exports/", finance_views.exports, name="exports"),
+]
