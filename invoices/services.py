@@ -478,13 +478,8 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         collect(
             ChargeSource.PERIOD_FEE,
             period,
-            lambda period: charge_from_priced(
-                price_agreed(unit_price=period.fee, quantity=Decimal(1), vat_rate=vat(period.start)),
-                customer_id=period.customer_id,
-                source=ChargeSource.PERIOD_FEE,
-                source_id=period.pk,
-                description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
-                service_date=period.start,
+            lambda period: period_fee_charge(
+                period, customer_id=period.customer_id, vat_rate=vat(period.start)
             ),
         )
     ordered = (
@@ -523,16 +518,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
     ):
         collect(ChargeSource.CHARGE_REQUEST, request, request_charge)
     for expense in TravelExpense.objects.filter(approved_at__isnull=False, spent_on__lte=up_to):
-        charges.append(
-            charge_from_priced(
-                price_at_cost(amount=expense.billed_amount),
-                customer_id=expense.customer_id,
-                source=ChargeSource.TRAVEL,
-                source_id=expense.pk,
-                description=f"{expense.get_category_display()} · {expense.description}",
-                service_date=expense.spent_on,
-            )
-        )
+        charges.append(travel_charge(expense))
 
     def usage_charge(usage):
         service = service_by_code(usage.service_code)
@@ -654,19 +640,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
     for charge in charges:
         currency = str(charge.amount.currency)
         try:
-            priced = (
-                price_agreed(  # the charge's list amount less its discount gives its amount again
-                    unit_price=charge.unit_price,
-                    quantity=charge.quantity,
-                    vat_rate=charge.vat_rate,
-                    tax_inclusive=charge.tax_inclusive,
-                    discount=charge.discount,
-                    list_amount=charge.list_amount,
-                    slices=charge.slices,
-                )
-                if not charge.pass_through
-                else price_at_cost(amount=charge.amount)
-            )
+            line = invoice_line_of_charge(charge)
         except BillingError as error:
             set_aside.append(
                 _set_aside(
@@ -685,20 +659,76 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             invoices[currency] = invoice
             created += is_new
         invoice = invoices[currency]
-        line = InvoiceLine.objects.create(
-            invoice=invoice,
-            position=invoice.lines.count() + 1,
-            description=charge.description,
-            **{**priced.line_fields(), "unit": charge.unit},
-            discount=priced.discount,
-            net=priced.net,
-            vat=priced.vat,
-            gross=priced.gross,
-        )
+        line.invoice, line.position = invoice, invoice.lines.count() + 1
+        line.save()
         Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
     history_record(Charge.objects.filter(invoice_line__invoice__in=list(invoices.values())))
     charges_set_aside(run=run, set_aside=set_aside)
     return created
+
+
+def invoice_line_of_charge(charge: Charge) -> InvoiceLine:
+    """The unsaved invoice line (no invoice, no position yet) that bills ``charge``: its list amount less its
+    discount gives its amount again; a pass-through charge is billed at cost."""
+    priced = (
+        price_agreed(
+            unit_price=charge.unit_price,
+            quantity=charge.quantity,
+            vat_rate=charge.vat_rate,
+            tax_inclusive=charge.tax_inclusive,
+            discount=charge.discount,
+            list_amount=charge.list_amount,
+            slices=charge.slices,
+        )
+        if not charge.pass_through
+        else price_at_cost(amount=charge.amount)
+    )
+    return InvoiceLine(
+        description=charge.description,
+        **{**priced.line_fields(), "unit": charge.unit},
+        discount=priced.discount,
+        net=priced.net,
+        vat=priced.vat,
+        gross=priced.gross,
+    )
+
+
+def period_fee_charge(period: ServicePeriod, *, customer_id: int, vat_rate: Decimal) -> Charge:
+    """The unsaved charge of a paid period's fee, billed from the period's start."""
+    return charge_from_priced(
+        price_agreed(unit_price=period.fee, quantity=Decimal(1), vat_rate=vat_rate),
+        customer_id=customer_id,
+        source=ChargeSource.PERIOD_FEE,
+        source_id=period.pk,
+        description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
+        service_date=period.start,
+    )
+
+
+def travel_charge(expense: TravelExpense) -> Charge:
+    """The unsaved charge of an approved travel expense: passed through at cost, up to its cap."""
+    return charge_from_priced(
+        price_at_cost(amount=expense.billed_amount),
+        customer_id=expense.customer_id,
+        source=ChargeSource.TRAVEL,
+        source_id=expense.pk,
+        description=f"{expense.get_category_display()} · {expense.description}",
+        service_date=expense.spent_on,
+    )
+
+
+def work_log_rate_charge(log: WorkLog) -> Charge:
+    """The unsaved charge of a work log that names no order line and draws on no bundle: all its days at the
+    rate card in force on its date (what ``_work_log_charge`` writes for a customer without prepaid days)."""
+    service = service_by_code(log.service_code)
+    return charge_from_priced(
+        _price_at_rate_card(log, log.days),
+        customer_id=log.customer_id,
+        source=ChargeSource.WORK_LOG,
+        source_id=log.pk,
+        service_date=log.work_date,
+        description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
+    )
 
 
 @transaction.atomic
