@@ -22,7 +22,7 @@ from sequences.models import Sequence
 
 from billing.money import round_fen
 from catalog.models import Product, RateCard, ServiceTier, TaxCategory
-from catalog.selectors import vat_rate_on
+from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
 from contracts.models import (
     Contact,
     Contract,
@@ -49,6 +49,7 @@ from invoices.services import (
     period_fee_charge,
     travel_charge,
     travel_expense_cap,
+    work_log_priced,
     work_log_rate_charge,
 )
 
@@ -64,6 +65,7 @@ def load_scale(*, customers: int, seed: int = 1, today: datetime.date | None = N
     counts of what it wrote."""
     today = today or timezone.localdate()
     rng = random.Random(seed)
+    _PRICES.clear(), _CARDS.clear()  # a rate card may have changed since the last load in this process
     first = _next_number()
     counts: dict[str, int] = defaultdict(int)
     for start in range(0, customers, CHUNK):
@@ -71,6 +73,27 @@ def load_scale(*, customers: int, seed: int = 1, today: datetime.date | None = N
         with transaction.atomic():
             _load_chunk(numbers, rng=rng, today=today, counts=counts)
     return dict(counts)
+
+
+_PRICES: dict = {}
+_CARDS: dict = {}
+
+
+def _work_price(log: WorkLog):
+    """The price of a log's work, asked of the pricing path once per rate card, VAT rate, quantity and
+    delivery mode: the same inputs give the same price, and asking it for each of a million logs would take
+    hours."""
+    if log.work_date not in _CARDS:
+        category = service_by_code(log.service_code).tax_category.code
+        _CARDS[log.work_date] = (
+            rate_card_in_force(on=log.work_date),
+            vat_rate_on(category_code=category, on=log.work_date),
+        )
+    card, vat_rate = _CARDS[log.work_date]
+    key = (card.pk, vat_rate, log.days, log.role, log.on_site, log.service_code)
+    if key not in _PRICES:
+        _PRICES[key] = work_log_priced(log, log.days, rate_card=card, vat_rate=vat_rate)
+    return _PRICES[key]
 
 
 def _next_number() -> int:
@@ -260,9 +283,10 @@ def _load_chunk(numbers, *, rng: random.Random, today: datetime.date, counts) ->
         for period in periods
         if period.kind == PeriodKind.PAID and period.start < month_start
     ]
-    charges += [work_log_rate_charge(log) for log in logs if log.work_date < month_start]
+    charges += [
+        work_log_rate_charge(log, priced=_work_price(log)) for log in logs if log.work_date < month_start
+    ]
     charges += [travel_charge(expense) for expense in expenses if expense.spent_on < month_start]
-    Charge.objects.bulk_create(charges, batch_size=2000)
     counts["charges"] += len(charges)
     _invoice(charges, customers, rng=rng, today=today, counts=counts)
 
@@ -316,7 +340,7 @@ def _invoice(charges, customers, *, rng: random.Random, today: datetime.date, co
     for _issued_on, _customer_id, billed, lines in drafts:
         for charge, line in zip(billed, lines, strict=True):
             charge.invoice_line = line
-    Charge.objects.bulk_update([c for d in drafts for c in d[2]], ["invoice_line"], batch_size=2000)
+    Charge.objects.bulk_create(charges, batch_size=2000)  # each with the line that bills it
     counts["invoices"] += len(invoices)
     counts["invoice lines"] += len(all_lines)
 

@@ -158,7 +158,7 @@ def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
         year = bundle_years([log.bundle], log.work_date)[log.bundle.pk]
         contract_year_open_check(year, today=timezone.localdate())
     if log.order_line is None:
-        _price_at_rate_card(log, log.days)  # raises what would make every invoice run fail
+        work_log_priced(log, log.days)  # raises what would make every invoice run fail
         return
     logged = (line.work_logs.aggregate(total=Sum("days"))["total"] or Decimal(0)) + pending
     left = max(line.quantity - logged, Decimal(0))
@@ -218,11 +218,17 @@ def _overrun_charge_request(log: WorkLog, line: OrderLine, excess: Decimal) -> N
     )
 
 
-def _price_at_rate_card(log: WorkLog, quantity: Decimal):
+def work_log_priced(
+    log: WorkLog, quantity: Decimal, *, rate_card=None, vat_rate: Decimal | None = None
+) -> Priced:
+    """``quantity`` person-days of the log's service, role and delivery mode at the rate card of its date
+    (``rate_card`` and ``vat_rate``: those of its date, when the caller has them already)."""
     return price_service(
         service=service_by_code(log.service_code),
         quantity=quantity,
         on=log.work_date,
+        rate_card=rate_card,
+        vat_rate=vat_rate,
         basis=PricingBasis.PER_PERSON_DAY,
         role=log.role,
         delivery_mode=log.delivery_mode,
@@ -305,7 +311,7 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
     if rest <= 0:
         return None
     return charge_from_priced(
-        _price_at_rate_card(log, rest),
+        work_log_priced(log, rest),
         **fields,
         description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
     )
@@ -717,12 +723,13 @@ def travel_charge(expense: TravelExpense) -> Charge:
     )
 
 
-def work_log_rate_charge(log: WorkLog) -> Charge:
+def work_log_rate_charge(log: WorkLog, *, priced: Priced | None = None) -> Charge:
     """The unsaved charge of a work log that names no order line and draws on no bundle: all its days at the
-    rate card in force on its date (what ``_work_log_charge`` writes for a customer without prepaid days)."""
+    rate card in force on its date (what ``_work_log_charge`` writes for a customer without prepaid days).
+    ``priced``: ``work_log_priced(log, log.days)`` when the caller has it already (a bulk load)."""
     service = service_by_code(log.service_code)
     return charge_from_priced(
-        _price_at_rate_card(log, log.days),
+        priced or work_log_priced(log, log.days),
         customer_id=log.customer_id,
         source=ChargeSource.WORK_LOG,
         source_id=log.pk,
