@@ -21,7 +21,7 @@ from djmoney.money import Money
 from sequences.models import Sequence
 
 from billing.money import round_fen
-from catalog.models import Product, RateCard, ServiceTier, TaxCategory
+from catalog.models import Product, RateCard, ServiceItem, ServiceTier, TaxCategory
 from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
 from contracts.models import (
     Contact,
@@ -32,6 +32,7 @@ from contracts.models import (
     PeriodKind,
     ServicePeriod,
 )
+from contracts.services import charge_request_create
 from invoices.models import (
     Charge,
     ExpenseCategory,
@@ -45,6 +46,7 @@ from invoices.models import (
 )
 from invoices.services import (
     PAYMENT_TERMS_DAYS,
+    credit_note_issue,
     invoice_line_of_charge,
     period_fee_charge,
     travel_charge,
@@ -52,6 +54,7 @@ from invoices.services import (
     work_log_priced,
     work_log_rate_charge,
 )
+from quotes.services import quote_add_line, quote_create, quote_submit
 
 PREFIX = "SCALE-"
 CHUNK = 200
@@ -363,3 +366,28 @@ def _invoice(charges, customers, *, rng: random.Random, today: datetime.date, co
             )
     Payment.objects.bulk_create(payments, batch_size=2000)
     counts["payments"] += len(payments)
+    _through_services(customers, invoices, paid={p.invoice_id for p in payments}, rng=rng, counts=counts)
+
+
+def _through_services(customers, invoices, *, paid: set, rng: random.Random, counts) -> None:
+    """What is rare enough to go through the services (dated today, as they date it, with history): for one
+    customer in ten, a submitted quote and a charge request waiting for the account manager; for one unpaid
+    invoice in twenty, a credit note reversing it."""
+    development = ServiceItem.objects.get(code="custom-development")
+    for customer in customers[::10]:
+        quote = quote_create(customer=customer, notes="规模演示报价")
+        quote_add_line(quote=quote, service=development, quantity=Decimal(rng.randrange(2, 20)))
+        quote_submit(quote=quote)
+        charge_request_create(
+            customer=customer,
+            ticket_ref=f"CR-{customer.code}",
+            description="定制报表开发（超出标准服务范围）",
+            requested_by="api:demo",
+            estimated_person_days=Decimal(rng.randrange(1, 6)),
+            service_code="custom-development",
+        )
+        counts["quotes"] += 1
+        counts["charge requests"] += 1
+    for invoice in [i for i in invoices if i.pk not in paid][::20]:
+        credit_note_issue(invoice=invoice, reason="开票信息有误，红字冲销")
+        counts["credit notes"] += 1

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from contracts.entitlements import decide
 from contracts.models import Customer, ServicePeriod
-from invoices.models import Charge, Invoice, InvoiceRun, InvoiceStatus
+from invoices.models import Charge, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus
 from invoices.scale_demo import load_scale
 from invoices.selectors import invoice_balance
 from invoices.services import invoice_run_execute
@@ -28,6 +28,8 @@ def test_scale_customers_get_years_of_history(scaled):
     assert 20 * 60 <= scaled["work logs"] <= 20 * 140
     assert scaled["invoices"] >= 20 * 6
     assert scaled["payments"] > scaled["invoices"] / 2
+    assert scaled["quotes"] == scaled["charge requests"] == 2
+    assert scaled["credit notes"] >= 1
 
 
 def test_issued_invoices_are_the_sums_of_their_lines_numbered_without_gaps(scaled):
@@ -42,7 +44,7 @@ def test_issued_invoices_are_the_sums_of_their_lines_numbered_without_gaps(scale
 
 
 def test_nothing_is_overpaid_and_no_past_charge_is_unbilled(scaled):
-    for invoice in Invoice.objects.filter(status=InvoiceStatus.ISSUED):
+    for invoice in Invoice.objects.filter(status=InvoiceStatus.ISSUED, kind=InvoiceKind.INVOICE):
         assert invoice_balance(invoice).amount >= 0
     month_start = timezone.localdate().replace(day=1)
     assert not Charge.objects.filter(invoice_line__isnull=True, service_date__lt=month_start).exists()
