@@ -372,7 +372,7 @@ def _invoice(charges, customers, *, rng: random.Random, today: datetime.date, co
 def _through_services(customers, invoices, *, paid: set, rng: random.Random, counts) -> None:
     """What is rare enough to go through the services (dated today, as they date it, with history): for one
     customer in ten, a submitted quote and a charge request waiting for the account manager; for one unpaid
-    invoice in twenty, a credit note reversing it."""
+    invoice in forty, a credit note reversing it."""
     development = ServiceItem.objects.get(code="custom-development")
     for customer in customers[::10]:
         quote = quote_create(customer=customer, notes="规模演示报价")
@@ -388,6 +388,6 @@ def _through_services(customers, invoices, *, paid: set, rng: random.Random, cou
         )
         counts["quotes"] += 1
         counts["charge requests"] += 1
-    for invoice in [i for i in invoices if i.pk not in paid][::20]:
+    for invoice in [i for i in invoices if i.pk not in paid][::40]:
         credit_note_issue(invoice=invoice, reason="开票信息有误，红字冲销")
         counts["credit notes"] += 1
