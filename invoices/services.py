@@ -158,7 +158,7 @@ def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
         year = bundle_years([log.bundle], log.work_date)[log.bundle.pk]
         contract_year_open_check(year, today=timezone.localdate())
     if log.order_line is None:
-        _price_at_rate_card(log, log.days)  # raises what would make every invoice run fail
+        work_log_priced(log, log.days)  # raises what would make every invoice run fail
         return
     logged = (line.work_logs.aggregate(total=Sum("days"))["total"] or Decimal(0)) + pending
     left = max(line.quantity - logged, Decimal(0))
@@ -218,11 +218,17 @@ def _overrun_charge_request(log: WorkLog, line: OrderLine, excess: Decimal) -> N
     )
 
 
-def _price_at_rate_card(log: WorkLog, quantity: Decimal):
+def work_log_priced(
+    log: WorkLog, quantity: Decimal, *, rate_card=None, vat_rate: Decimal | None = None
+) -> Priced:
+    """``quantity`` person-days of the log's service, role and delivery mode at the rate card of its date
+    (``rate_card`` and ``vat_rate``: those of its date, when the caller has them already)."""
     return price_service(
         service=service_by_code(log.service_code),
         quantity=quantity,
         on=log.work_date,
+        rate_card=rate_card,
+        vat_rate=vat_rate,
         basis=PricingBasis.PER_PERSON_DAY,
         role=log.role,
         delivery_mode=log.delivery_mode,
@@ -305,7 +311,7 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
     if rest <= 0:
         return None
     return charge_from_priced(
-        _price_at_rate_card(log, rest),
+        work_log_priced(log, rest),
         **fields,
         description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
     )
@@ -478,13 +484,8 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         collect(
             ChargeSource.PERIOD_FEE,
             period,
-            lambda period: charge_from_priced(
-                price_agreed(unit_price=period.fee, quantity=Decimal(1), vat_rate=vat(period.start)),
-                customer_id=period.customer_id,
-                source=ChargeSource.PERIOD_FEE,
-                source_id=period.pk,
-                description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
-                service_date=period.start,
+            lambda period: period_fee_charge(
+                period, customer_id=period.customer_id, vat_rate=vat(period.start)
             ),
         )
     ordered = (
@@ -523,16 +524,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
     ):
         collect(ChargeSource.CHARGE_REQUEST, request, request_charge)
     for expense in TravelExpense.objects.filter(approved_at__isnull=False, spent_on__lte=up_to):
-        charges.append(
-            charge_from_priced(
-                price_at_cost(amount=expense.billed_amount),
-                customer_id=expense.customer_id,
-                source=ChargeSource.TRAVEL,
-                source_id=expense.pk,
-                description=f"{expense.get_category_display()} · {expense.description}",
-                service_date=expense.spent_on,
-            )
-        )
+        charges.append(travel_charge(expense))
 
     def usage_charge(usage):
         service = service_by_code(usage.service_code)
@@ -654,19 +646,7 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
     for charge in charges:
         currency = str(charge.amount.currency)
         try:
-            priced = (
-                price_agreed(  # the charge's list amount less its discount gives its amount again
-                    unit_price=charge.unit_price,
-                    quantity=charge.quantity,
-                    vat_rate=charge.vat_rate,
-                    tax_inclusive=charge.tax_inclusive,
-                    discount=charge.discount,
-                    list_amount=charge.list_amount,
-                    slices=charge.slices,
-                )
-                if not charge.pass_through
-                else price_at_cost(amount=charge.amount)
-            )
+            line = invoice_line_of_charge(charge)
         except BillingError as error:
             set_aside.append(
                 _set_aside(
@@ -685,20 +665,77 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
             invoices[currency] = invoice
             created += is_new
         invoice = invoices[currency]
-        line = InvoiceLine.objects.create(
-            invoice=invoice,
-            position=invoice.lines.count() + 1,
-            description=charge.description,
-            **{**priced.line_fields(), "unit": charge.unit},
-            discount=priced.discount,
-            net=priced.net,
-            vat=priced.vat,
-            gross=priced.gross,
-        )
+        line.invoice, line.position = invoice, invoice.lines.count() + 1
+        line.save()
         Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
     history_record(Charge.objects.filter(invoice_line__invoice__in=list(invoices.values())))
     charges_set_aside(run=run, set_aside=set_aside)
     return created
+
+
+def invoice_line_of_charge(charge: Charge) -> InvoiceLine:
+    """The unsaved invoice line (no invoice, no position yet) that bills ``charge``: its list amount less its
+    discount gives its amount again; a pass-through charge is billed at cost."""
+    priced = (
+        price_agreed(
+            unit_price=charge.unit_price,
+            quantity=charge.quantity,
+            vat_rate=charge.vat_rate,
+            tax_inclusive=charge.tax_inclusive,
+            discount=charge.discount,
+            list_amount=charge.list_amount,
+            slices=charge.slices,
+        )
+        if not charge.pass_through
+        else price_at_cost(amount=charge.amount)
+    )
+    return InvoiceLine(
+        description=charge.description,
+        **{**priced.line_fields(), "unit": charge.unit},
+        discount=priced.discount,
+        net=priced.net,
+        vat=priced.vat,
+        gross=priced.gross,
+    )
+
+
+def period_fee_charge(period: ServicePeriod, *, customer_id: int, vat_rate: Decimal) -> Charge:
+    """The unsaved charge of a paid period's fee, billed from the period's start."""
+    return charge_from_priced(
+        price_agreed(unit_price=period.fee, quantity=Decimal(1), vat_rate=vat_rate),
+        customer_id=customer_id,
+        source=ChargeSource.PERIOD_FEE,
+        source_id=period.pk,
+        description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
+        service_date=period.start,
+    )
+
+
+def travel_charge(expense: TravelExpense) -> Charge:
+    """The unsaved charge of an approved travel expense: passed through at cost, up to its cap."""
+    return charge_from_priced(
+        price_at_cost(amount=expense.billed_amount),
+        customer_id=expense.customer_id,
+        source=ChargeSource.TRAVEL,
+        source_id=expense.pk,
+        description=f"{expense.get_category_display()} · {expense.description}",
+        service_date=expense.spent_on,
+    )
+
+
+def work_log_rate_charge(log: WorkLog, *, priced: Priced | None = None) -> Charge:
+    """The unsaved charge of a work log that names no order line and draws on no bundle: all its days at the
+    rate card in force on its date (what ``_work_log_charge`` writes for a customer without prepaid days).
+    ``priced``: ``work_log_priced(log, log.days)`` when the caller has it already (a bulk load)."""
+    service = service_by_code(log.service_code)
+    return charge_from_priced(
+        priced or work_log_priced(log, log.days),
+        customer_id=log.customer_id,
+        source=ChargeSource.WORK_LOG,
+        source_id=log.pk,
+        service_date=log.work_date,
+        description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
+    )
 
 
 @transaction.atomic

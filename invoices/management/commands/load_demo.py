@@ -32,6 +32,20 @@ class Command(BaseCommand):
             action="store_true",
             help="Set the known demo passwords even with DEBUG off (a demo server nobody else can reach).",
         )
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            metavar="N",
+            help="Also add N customers (SCALE-nnnnnn, after the last) with five years of history: periods, "
+            "work logs, travel, charges, issued invoices and payments. Bulk-written in chunks through the "
+            "services' own builders (period_fee_charge, work_log_rate_charge, travel_charge, "
+            "invoice_line_of_charge, the invoice sequences); no history rows for bulk rows. This month's "
+            "work is left for the next invoice run.",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="Seed of --scale (the same seed, the same data)."
+        )
 
     def handle(self, *args, **options):
         known = settings.DEBUG or options["known_passwords"]
@@ -68,6 +82,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo customers created: {', '.join(created) or 'none (already there)'}")
         work = invoices_demo.load_work()
         self.stdout.write(f"Demo work created: {', '.join(work) or 'none (already there)'}")
+
+        if options["scale"] > 0:
+            from invoices.scale_demo import load_scale
+
+            counts = load_scale(customers=options["scale"], seed=options["seed"])
+            self.stdout.write("Scale data: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
         if settings.DEBUG:
             _kind, prefix, _secret = DEMO_API_KEY.split("_", 2)

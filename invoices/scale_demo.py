@@ -1,0 +1,393 @@
+"""Many customers with five years of history, for benchmarks and for trying the pages
+(`manage.py load_demo --scale N`).
+
+Rows are written with bulk_create in chunks of customers, each chunk in one transaction, reproducing what
+the services write through their own builders: ``period_fee_charge``, ``work_log_rate_charge``,
+``travel_charge`` and ``invoice_line_of_charge`` (so amounts come from catalog.pricing, rounded per line
+as an invoice run rounds them); the cap of an expense from ``travel_expense_cap``. Invoice numbers are
+taken from the same sequences ``invoice_issue`` uses, under a row lock, gapless per series and year and in
+issue-date order within a chunk. Bulk rows get no history rows. What falls in the current month (work,
+expenses, a period starting) is left unbilled: the next invoice run bills it, as it would in real life."""
+
+import datetime
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+from sequences.models import Sequence
+
+from billing.money import round_fen
+from catalog.models import Product, RateCard, ServiceItem, ServiceTier, TaxCategory
+from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
+from contracts.models import (
+    Contact,
+    Contract,
+    ContractKind,
+    Customer,
+    LicensedProduct,
+    PeriodKind,
+    ServicePeriod,
+)
+from contracts.services import charge_request_create
+from invoices.models import (
+    Charge,
+    ExpenseCategory,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    TravelExpense,
+    WorkLog,
+)
+from invoices.services import (
+    PAYMENT_TERMS_DAYS,
+    credit_note_issue,
+    invoice_line_of_charge,
+    period_fee_charge,
+    travel_charge,
+    travel_expense_cap,
+    work_log_priced,
+    work_log_rate_charge,
+)
+from quotes.services import quote_add_line, quote_create, quote_submit
+
+PREFIX = "SCALE-"
+CHUNK = 200
+YEARS = 5
+ENGINEERS = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强")
+CITIES = (("北京", "北京市"), ("上海", "上海市"), ("广州", "广东省"), ("杭州", "浙江省"), ("成都", "四川省"))
+
+
+def load_scale(*, customers: int, seed: int = 1, today: datetime.date | None = None) -> dict[str, int]:
+    """Adds ``customers`` new customers (codes after the last SCALE- one) with their history; returns the
+    counts of what it wrote."""
+    today = today or timezone.localdate()
+    rng = random.Random(seed)
+    _PRICES.clear(), _CARDS.clear()  # a rate card may have changed since the last load in this process
+    first = _next_number()
+    counts: dict[str, int] = defaultdict(int)
+    for start in range(0, customers, CHUNK):
+        numbers = range(first + start, first + min(start + CHUNK, customers))
+        with transaction.atomic():
+            _load_chunk(numbers, rng=rng, today=today, counts=counts)
+    return dict(counts)
+
+
+_PRICES: dict = {}
+_CARDS: dict = {}
+
+
+def _work_price(log: WorkLog):
+    """The price of a log's work, asked of the pricing path once per rate card, VAT rate, quantity and
+    delivery mode: the same inputs give the same price, and asking it for each of a million logs would take
+    hours."""
+    if log.work_date not in _CARDS:
+        category = service_by_code(log.service_code).tax_category.code
+        _CARDS[log.work_date] = (
+            rate_card_in_force(on=log.work_date),
+            vat_rate_on(category_code=category, on=log.work_date),
+        )
+    card, vat_rate = _CARDS[log.work_date]
+    key = (card.pk, vat_rate, log.days, log.role, log.on_site, log.service_code)
+    if key not in _PRICES:
+        _PRICES[key] = work_log_priced(log, log.days, rate_card=card, vat_rate=vat_rate)
+    return _PRICES[key]
+
+
+def _next_number() -> int:
+    codes = Customer.objects.filter(code__startswith=PREFIX).values_list("code", flat=True)
+    return (
+        max(
+            (int(code.removeprefix(PREFIX)) for code in codes if code.removeprefix(PREFIX).isdigit()),
+            default=0,
+        )
+        + 1
+    )
+
+
+def _load_chunk(numbers, *, rng: random.Random, today: datetime.date, counts) -> None:
+    tiers = list(ServiceTier.objects.filter(code__in=("standard", "premium")).order_by("code")) or list(
+        ServiceTier.objects.all()[:1]
+    )
+    products = Product.objects.in_bulk(field_name="code")
+    product_codes = [code for code in ("KMS", "EIS") if code in products] or list(products)[:2]
+    month_start = today.replace(day=1)
+    horizon = today - relativedelta(years=YEARS)
+
+    customers = [
+        Customer(
+            code=f"{PREFIX}{n:06d}",
+            legal_name=f"规模示例{n:06d}有限公司",
+            city=(city := rng.choice(CITIES))[0],
+            region=city[1],
+        )
+        for n in numbers
+    ]
+    Customer.objects.bulk_create(customers)
+    Contact.objects.bulk_create(
+        Contact(
+            customer=c, name=rng.choice(ENGINEERS), email=f"it@{c.code.lower()}.example.com", is_primary=True
+        )
+        for c in customers
+    )
+
+    # contracts: a purchase with its free year, a renewal contract with yearly paid periods (some lapse), and
+    # for some customers a second product bought under a purchase contract of its own
+    plans = []  # (customer, contract, [(kind, start, end, tier, fee)], product or None)
+    for customer in customers:
+        bought = horizon + datetime.timedelta(days=rng.randrange((today - horizon).days - 60))
+        tier = rng.choice(tiers)
+        purchase = Contract(
+            customer=customer, number=f"HT-{customer.code}-1", kind=ContractKind.PURCHASE, signed_on=bought
+        )
+        free_end = bought + relativedelta(years=1) - datetime.timedelta(days=1)
+        plans.append((customer, purchase, [(PeriodKind.FREE, bought, free_end, tier, 0)], product_codes[0]))
+        lapses_after = rng.choice((1, 2, None, None, None, None))
+        paid, start, fee = [], free_end + datetime.timedelta(days=1), rng.randrange(30, 150) * 1000
+        while start <= today and (lapses_after is None or len(paid) < lapses_after):
+            paid.append(
+                (
+                    PeriodKind.PAID,
+                    start,
+                    start + relativedelta(years=1) - datetime.timedelta(days=1),
+                    tier,
+                    fee,
+                )
+            )
+            start += relativedelta(years=1)
+        if paid:
+            renewal = Contract(
+                customer=customer,
+                number=f"HT-{customer.code}-R",
+                kind=ContractKind.RENEWAL,
+                signed_on=paid[0][1] - datetime.timedelta(days=20),
+                continues=purchase,
+            )
+            plans.append((customer, renewal, paid, None))
+        if len(product_codes) > 1 and rng.random() < 0.2:
+            second = bought + datetime.timedelta(days=rng.randrange(max((today - bought).days, 1)))
+            plans.append(
+                (
+                    customer,
+                    Contract(
+                        customer=customer,
+                        number=f"HT-{customer.code}-2",
+                        kind=ContractKind.PURCHASE,
+                        signed_on=second,
+                    ),
+                    [
+                        (
+                            PeriodKind.FREE,
+                            second,
+                            second + relativedelta(years=1) - datetime.timedelta(days=1),
+                            tier,
+                            0,
+                        )
+                    ],
+                    product_codes[1],
+                )
+            )
+    contracts = [plan[1] for plan in plans]
+    Contract.objects.bulk_create([c for c in contracts if c.kind != ContractKind.RENEWAL])
+    Contract.objects.bulk_create([c for c in contracts if c.kind == ContractKind.RENEWAL])
+    LicensedProduct.objects.bulk_create(
+        LicensedProduct(
+            contract=contract, product=products[code], version="8.5.2" if code == "KMS" else "5.2.0"
+        )
+        for _customer, contract, _periods, code in plans
+        if code
+    )
+    periods = [
+        ServicePeriod(
+            contract=contract,
+            kind=kind,
+            start=start,
+            end=end,
+            tier=tier,
+            calendar=tier.calendar,
+            fee=Money(fee, "CNY"),
+        )
+        for _customer, contract, spans, _code in plans
+        for kind, start, end, tier, fee in spans
+    ]
+    ServicePeriod.objects.bulk_create(periods)
+    counts["customers"] += len(customers)
+    counts["contracts"] += len(contracts)
+    counts["periods"] += len(periods)
+
+    # work and travel, charged at once when before this month (as a run would have charged them)
+    vat_cache: dict[datetime.date, Decimal] = {}
+
+    def vat(day):
+        if day not in vat_cache:
+            vat_cache[day] = vat_rate_on(category_code=TaxCategory.SERVICES, on=day)
+        return vat_cache[day]
+
+    # work is logged from the first rate card on (before it, a run would set it aside: nothing prices it)
+    priced_from = (
+        RateCard.objects.filter(code="list")
+        .order_by("effective_from")
+        .values_list("effective_from", flat=True)
+        .first()
+        or today
+    )
+    bought_on = {
+        customer.pk: max(min(p[2][0][1] for p in plans if p[0] is customer), priced_from)
+        for customer in customers
+    }
+    logs, expenses = [], []
+    for customer in customers:
+        span = max((today - bought_on[customer.pk]).days, 1)
+        for j in range(rng.randrange(60, 141)):
+            day = bought_on[customer.pk] + datetime.timedelta(days=rng.randrange(span))
+            logs.append(
+                WorkLog(
+                    customer=customer,
+                    engineer=rng.choice(ENGINEERS),
+                    work_date=day,
+                    days=rng.choice((Decimal("0.5"), Decimal(1), Decimal("1.5"), Decimal(2))),
+                    on_site=rng.random() < 0.3,
+                    ticket_ref=f"TK-{customer.code}-{j:04d}",
+                    description="远程支持与问题排查",
+                    idempotency_key=f"scale:{customer.code}:{j}",
+                    processed_at=timezone.now() if day < month_start else None,
+                )
+            )
+        for _j in range(rng.randrange(0, 4)):
+            day = bought_on[customer.pk] + datetime.timedelta(days=rng.randrange(span))
+            category = rng.choice(ExpenseCategory.values)
+            amount = Money(rng.randrange(200, 3000), "CNY")
+            cap, excess = travel_expense_cap(category=category, spent_on=day, amount=amount)
+            expenses.append(
+                TravelExpense(
+                    customer=customer,
+                    category=category,
+                    spent_on=day,
+                    amount=amount,
+                    cap=cap,
+                    excess=excess,
+                    description="现场支持差旅",
+                    receipt="receipts/demo-scale.pdf",
+                    approved_at=timezone.now(),
+                )
+            )
+    WorkLog.objects.bulk_create(logs, batch_size=2000)
+    TravelExpense.objects.bulk_create(expenses, batch_size=2000)
+    counts["work logs"] += len(logs)
+    counts["travel expenses"] += len(expenses)
+
+    charges = [
+        period_fee_charge(period, customer_id=period.contract.customer_id, vat_rate=vat(period.start))
+        for period in periods
+        if period.kind == PeriodKind.PAID and period.start < month_start
+    ]
+    charges += [
+        work_log_rate_charge(log, priced=_work_price(log)) for log in logs if log.work_date < month_start
+    ]
+    charges += [travel_charge(expense) for expense in expenses if expense.spent_on < month_start]
+    counts["charges"] += len(charges)
+    _invoice(charges, customers, rng=rng, today=today, counts=counts)
+
+
+def _invoice(charges, customers, *, rng: random.Random, today: datetime.date, counts) -> None:
+    """One invoice per customer and month of service, issued on the first of the next month, numbered in
+    issue-date order; then the payments."""
+    by_month = defaultdict(list)
+    for charge in sorted(charges, key=lambda c: (c.service_date, c.source, c.source_id)):
+        by_month[(charge.customer_id, charge.service_date.replace(day=1))].append(charge)
+    drafts = []
+    for (customer_id, month), billed in sorted(by_month.items(), key=lambda item: (item[0][0], item[0][1])):
+        issued_on = month + relativedelta(months=1)
+        lines = [invoice_line_of_charge(charge) for charge in billed]
+        drafts.append((issued_on, customer_id, billed, lines))
+    drafts.sort(key=lambda d: (d[0], d[1]))
+    years = {d[0].year for d in drafts}
+    sequences = {}
+    for year in sorted(years):
+        Sequence.objects.get_or_create(name=f"invoice-INV-{year}", defaults={"last": 0})
+        sequences[year] = Sequence.objects.select_for_update().get(name=f"invoice-INV-{year}")
+    invoices = []
+    for issued_on, customer_id, _billed, _lines in drafts:
+        sequence = sequences[issued_on.year]
+        sequence.last += 1
+        invoices.append(
+            Invoice(
+                kind=InvoiceKind.INVOICE,
+                series="INV",
+                year=issued_on.year,
+                sequence=sequence.last,
+                number=f"INV{issued_on.year}-{sequence.last:06d}",
+                status=InvoiceStatus.ISSUED,
+                customer_id=customer_id,
+                issue_date=issued_on,
+                due_date=issued_on + datetime.timedelta(days=PAYMENT_TERMS_DAYS),
+                issued_at=datetime.datetime.combine(
+                    issued_on, datetime.time(9), tzinfo=timezone.get_current_timezone()
+                ),
+            )
+        )
+    for sequence in sequences.values():
+        sequence.save(update_fields=["last"])
+    Invoice.objects.bulk_create(invoices, batch_size=2000)
+    all_lines = []
+    for invoice, (_issued_on, _customer_id, _billed, lines) in zip(invoices, drafts, strict=True):
+        for position, line in enumerate(lines, start=1):
+            line.invoice, line.position = invoice, position
+            all_lines.append(line)
+    InvoiceLine.objects.bulk_create(all_lines, batch_size=2000)
+    for _issued_on, _customer_id, billed, lines in drafts:
+        for charge, line in zip(billed, lines, strict=True):
+            charge.invoice_line = line
+    Charge.objects.bulk_create(charges, batch_size=2000)  # each with the line that bills it
+    counts["invoices"] += len(invoices)
+    counts["invoice lines"] += len(all_lines)
+
+    payments = []
+    for invoice, (_issued_on, _customer_id, _billed, lines) in zip(invoices, drafts, strict=True):
+        gross = sum((line.gross.amount for line in lines), Decimal(0))
+        received = invoice.issue_date + datetime.timedelta(days=rng.randrange(3, 45))
+        luck = rng.random()
+        if received > today or luck < 0.08:
+            continue  # open: overdue once its due date has passed
+        amount = gross if luck > 0.16 else round_fen(gross / 2)
+        if amount > 0:
+            payments.append(
+                Payment(
+                    invoice=invoice,
+                    amount=Money(amount, invoice.currency),
+                    received_on=received,
+                    reference=f"BANK-{invoice.number}",
+                )
+            )
+    Payment.objects.bulk_create(payments, batch_size=2000)
+    counts["payments"] += len(payments)
+    _through_services(customers, invoices, paid={p.invoice_id for p in payments}, rng=rng, counts=counts)
+
+
+def _through_services(customers, invoices, *, paid: set, rng: random.Random, counts) -> None:
+    """What is rare enough to go through the services (dated today, as they date it, with history): for one
+    customer in ten, a submitted quote and a charge request waiting for the account manager; for one unpaid
+    invoice in forty, a credit note reversing it."""
+    development = ServiceItem.objects.get(code="custom-development")
+    for customer in customers[::10]:
+        quote = quote_create(customer=customer, notes="规模演示报价")
+        quote_add_line(quote=quote, service=development, quantity=Decimal(rng.randrange(2, 20)))
+        quote_submit(quote=quote)
+        charge_request_create(
+            customer=customer,
+            ticket_ref=f"CR-{customer.code}",
+            description="定制报表开发（超出标准服务范围）",
+            requested_by="api:demo",
+            estimated_person_days=Decimal(rng.randrange(1, 6)),
+            service_code="custom-development",
+        )
+        counts["quotes"] += 1
+        counts["charge requests"] += 1
+    for invoice in [i for i in invoices if i.pk not in paid][::40]:
+        credit_note_issue(invoice=invoice, reason="开票信息有误，红字冲销")
+        counts["credit notes"] += 1
