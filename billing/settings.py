@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_filters",
+    "django_tables2",
     "billing",
     "catalog",
     "contracts",
