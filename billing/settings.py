@@ -328,6 +328,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # Work recorded this long ago whose task has not started (the broker was away) is sent again by beat.
 DISPATCH_PENDING_AFTER_SECONDS = env.int("DISPATCH_PENDING_AFTER_SECONDS", default=600)
+# ... looking back this far: an invoice issued before without its PDF gets it on its first download.
+DISPATCH_PENDING_WITHIN_SECONDS = env.int("DISPATCH_PENDING_WITHIN_SECONDS", default=2 * 24 * 3600)
 CELERY_BEAT_SCHEDULE = {
     "charge-requests-closing-rule": {
         "task": "contracts.tasks.apply_closing_rule",

@@ -7,15 +7,28 @@ the services write through their own builders: ``period_fee_charge``, ``work_log
 as an invoice run rounds them); the cap of an expense from ``travel_expense_cap``. Invoice numbers are
 taken from the same sequences ``invoice_issue`` uses, under a row lock, gapless per series and year and in
 issue-date order within a chunk. Bulk rows get no history rows. What falls in the current month (work,
-expenses, a period starting) is left unbilled: the next invoice run bills it, as it would in real life."""
+expenses, a period starting), and for a customer billed quarterly what falls in the current quarter, is left
+unbilled: the next invoice run bills it, as it would in real life.
+
+Bulk-written invoices get no PDF: an invoice's PDF is rendered when someone first downloads it
+(``invoice_pdf`` renders a missing one), and the sweep that sends lost render tasks again
+(``pending_work_dispatch``) looks back only DISPATCH_PENDING_WITHIN_SECONDS, so years of loaded invoices
+queue nothing. A real system moving its history in would do the same: render the few documents anyone asks
+for, not hundreds of thousands nobody opens."""
 
 import datetime
 import random
 from collections import defaultdict
 from decimal import Decimal
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 from djmoney.money import Money
 from sequences.models import Sequence
@@ -32,7 +45,12 @@ from contracts.models import (
     PeriodKind,
     ServicePeriod,
 )
-from contracts.services import charge_request_create
+from contracts.services import (
+    charge_request_approve,
+    charge_request_create,
+    charge_request_customer_answer,
+    charge_request_reject,
+)
 from invoices.models import (
     Charge,
     ExpenseCategory,
@@ -54,27 +72,58 @@ from invoices.services import (
     work_log_priced,
     work_log_rate_charge,
 )
-from quotes.services import quote_add_line, quote_create, quote_submit
+from quotes.models import Quote
+from quotes.services import (
+    quote_add_line,
+    quote_create,
+    quote_customer_answer,
+    quote_send,
+    quotes_apply_closing_rule,
+)
 
 PREFIX = "SCALE-"
 CHUNK = 200
 YEARS = 5
 ENGINEERS = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强")
 CITIES = (("北京", "北京市"), ("上海", "上海市"), ("广州", "广东省"), ("杭州", "浙江省"), ("成都", "四川省"))
+# One receipt file, a real (tiny) PDF, that every loaded travel expense points at.
+RECEIPT = "receipts/demo-scale.pdf"
+RECEIPT_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 298 420]>>endobj\n"
+    b"trailer<</Root 1 0 R/Size 4>>\n%%EOF\n"
+)
+# Billed monthly by default: about a third of the customers; the others quarterly. At 10,000 customers
+# that is about 100,000 invoices over the five years.
+MONTHLY_SHARE = 0.3
 
 
-def load_scale(*, customers: int, seed: int = 1, today: datetime.date | None = None) -> dict[str, int]:
+def load_scale(
+    *,
+    customers: int,
+    seed: int = 1,
+    today: datetime.date | None = None,
+    monthly_share: float = MONTHLY_SHARE,
+) -> dict[str, int]:
     """Adds ``customers`` new customers (codes after the last SCALE- one) with their history; returns the
-    counts of what it wrote."""
+    counts of what it wrote. ``monthly_share`` of them are invoiced monthly, the others quarterly."""
     today = today or timezone.localdate()
     rng = random.Random(seed)
     _PRICES.clear(), _CARDS.clear()  # a rate card may have changed since the last load in this process
+    _approvers.cache_clear()
+    if not default_storage.exists(RECEIPT):
+        default_storage.save(RECEIPT, ContentFile(RECEIPT_PDF))
     first = _next_number()
     counts: dict[str, int] = defaultdict(int)
-    for start in range(0, customers, CHUNK):
-        numbers = range(first + start, first + min(start + CHUNK, customers))
-        with transaction.atomic():
-            _load_chunk(numbers, rng=rng, today=today, counts=counts)
+    # The loaded customers are fictitious: what the services would mail them goes nowhere.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        for start in range(0, customers, CHUNK):
+            numbers = range(first + start, first + min(start + CHUNK, customers))
+            with transaction.atomic():
+                _load_chunk(numbers, rng=rng, today=today, counts=counts, monthly_share=monthly_share)
+        # sent a month and more ago and never answered: the closing rule closes them (expired)
+        counts["quotes expired"] += quotes_apply_closing_rule()[0]
     return dict(counts)
 
 
@@ -110,7 +159,7 @@ def _next_number() -> int:
     )
 
 
-def _load_chunk(numbers, *, rng: random.Random, today: datetime.date, counts) -> None:
+def _load_chunk(numbers, *, rng: random.Random, today: datetime.date, counts, monthly_share: float) -> None:
     tiers = list(ServiceTier.objects.filter(code__in=("standard", "premium")).order_by("code")) or list(
         ServiceTier.objects.all()[:1]
     )
@@ -272,7 +321,7 @@ def _load_chunk(numbers, *, rng: random.Random, today: datetime.date, counts) ->
                     cap=cap,
                     excess=excess,
                     description="现场支持差旅",
-                    receipt="receipts/demo-scale.pdf",
+                    receipt=RECEIPT,
                     approved_at=timezone.now(),
                 )
             )
@@ -291,18 +340,24 @@ def _load_chunk(numbers, *, rng: random.Random, today: datetime.date, counts) ->
     ]
     charges += [travel_charge(expense) for expense in expenses if expense.spent_on < month_start]
     counts["charges"] += len(charges)
-    _invoice(charges, customers, rng=rng, today=today, counts=counts)
+    monthly = {customer.pk for customer in customers if rng.random() < monthly_share}
+    _invoice(charges, customers, monthly=monthly, rng=rng, today=today, counts=counts)
 
 
-def _invoice(charges, customers, *, rng: random.Random, today: datetime.date, counts) -> None:
-    """One invoice per customer and month of service, issued on the first of the next month, numbered in
-    issue-date order; then the payments."""
-    by_month = defaultdict(list)
+def _invoice(charges, customers, *, monthly: set, rng: random.Random, today: datetime.date, counts) -> None:
+    """One invoice per customer and month of service (customers in ``monthly``) or quarter, issued on the
+    first day after it, numbered in issue-date order; then the payments. A quarter not over yet is left
+    unbilled."""
+    by_period = defaultdict(list)
     for charge in sorted(charges, key=lambda c: (c.service_date, c.source, c.source_id)):
-        by_month[(charge.customer_id, charge.service_date.replace(day=1))].append(charge)
+        day = charge.service_date
+        start = day.replace(day=1) if charge.customer_id in monthly else quarter_start(day)
+        by_period[(charge.customer_id, start)].append(charge)
     drafts = []
-    for (customer_id, month), billed in sorted(by_month.items(), key=lambda item: (item[0][0], item[0][1])):
-        issued_on = month + relativedelta(months=1)
+    for (customer_id, start), billed in sorted(by_period.items(), key=lambda item: (item[0][0], item[0][1])):
+        issued_on = start + relativedelta(months=1 if customer_id in monthly else 3)
+        if issued_on > today:
+            continue  # this quarter's charges wait for a run
         lines = [invoice_line_of_charge(charge) for charge in billed]
         drafts.append((issued_on, customer_id, billed, lines))
     drafts.sort(key=lambda d: (d[0], d[1]))
@@ -343,7 +398,7 @@ def _invoice(charges, customers, *, rng: random.Random, today: datetime.date, co
     for _issued_on, _customer_id, billed, lines in drafts:
         for charge, line in zip(billed, lines, strict=True):
             charge.invoice_line = line
-    Charge.objects.bulk_create(charges, batch_size=2000)  # each with the line that bills it
+    Charge.objects.bulk_create(charges, batch_size=2000)  # each with the line that bills it, or none yet
     counts["invoices"] += len(invoices)
     counts["invoice lines"] += len(all_lines)
 
@@ -369,16 +424,37 @@ def _invoice(charges, customers, *, rng: random.Random, today: datetime.date, co
     _through_services(customers, invoices, paid={p.invoice_id for p in payments}, rng=rng, counts=counts)
 
 
+def quarter_start(day: datetime.date) -> datetime.date:
+    return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+
+
+# What happens to the quotes of every fourth customer (a chunk's first twenty: one in each state), in turn.
+QUOTE_FATES = ("accepted", "declined", "expired", "sent", "draft")
+# And to the charge requests of every tenth customer.
+REQUEST_FATES = ("confirmed", "declined", "rejected", "awaiting customer", "waiting")
+
+
 def _through_services(customers, invoices, *, paid: set, rng: random.Random, counts) -> None:
-    """What is rare enough to go through the services (dated today, as they date it, with history): for one
-    customer in ten, a submitted quote and a charge request waiting for the account manager; for one unpaid
-    invoice in forty, a credit note reversing it."""
+    """What is rare enough to go through the services (dated today, as they date it, with history): quotes
+    in every state (an accepted one becomes a service order; an expired one was sent forty days ago and
+    the closing rule closes it after the load), charge requests in every state, and for one unpaid invoice
+    in forty a credit note reversing it (each renders its PDF, as does each quote sent)."""
     development = ServiceItem.objects.get(code="custom-development")
-    for customer in customers[::10]:
+    quoted = customers[:20:4] + customers[20::20]
+    for fate, customer in zip(_cycle(QUOTE_FATES), quoted, strict=False):
         quote = quote_create(customer=customer, notes="规模演示报价")
         quote_add_line(quote=quote, service=development, quantity=Decimal(rng.randrange(2, 20)))
-        quote_submit(quote=quote)
-        charge_request_create(
+        if fate != "draft":
+            quote = quote_send(quote=quote)
+        if fate in ("accepted", "declined"):
+            quote_customer_answer(quote=quote, accept=fate == "accepted", name="王经理", ip=None)
+        elif fate == "expired":
+            Quote.objects.filter(pk=quote.pk).update(sent_at=timezone.now() - datetime.timedelta(days=40))
+        counts["quotes"] += 1
+        counts["service orders"] += fate == "accepted"
+    manager, finance = _approvers()
+    for fate, customer in zip(_cycle(REQUEST_FATES), customers[1::10], strict=False):
+        request = charge_request_create(
             customer=customer,
             ticket_ref=f"CR-{customer.code}",
             description="定制报表开发（超出标准服务范围）",
@@ -386,8 +462,45 @@ def _through_services(customers, invoices, *, paid: set, rng: random.Random, cou
             estimated_person_days=Decimal(rng.randrange(1, 6)),
             service_code="custom-development",
         )
-        counts["quotes"] += 1
+        if fate == "rejected":
+            charge_request_reject(request=request, by=manager, note="属于标准服务范围")
+        elif fate != "waiting":
+            request = charge_request_approve(request=request, by=manager)
+            if request.status != "awaiting_customer":  # above the threshold: finance approves too
+                request = charge_request_approve(request=request, by=finance)
+            if fate in ("confirmed", "declined"):
+                charge_request_customer_answer(
+                    request=request, accept=fate == "confirmed", name="王经理", ip=None
+                )
         counts["charge requests"] += 1
     for invoice in [i for i in invoices if i.pk not in paid][::40]:
         credit_note_issue(invoice=invoice, reason="开票信息有误，红字冲销")
         counts["credit notes"] += 1
+
+
+def _cycle(fates):
+    while True:
+        yield from fates
+
+
+@cache
+def _approvers():
+    """An account manager and a finance user to approve charge requests: the demo's role users when
+    there are any, else two that cannot sign in."""
+    users = get_user_model().objects
+    found = []
+    for role in ("account_manager", "finance"):
+        user = users.filter(groups__name=role, is_active=True).order_by("pk").first()
+        if user is None:
+            user, _created = users.get_or_create(username=f"scale-{role}", defaults={"is_staff": True})
+            user.set_unusable_password()
+            user.save()
+            group = Group.objects.filter(name=role).first()
+            if group is None:
+                from billing.roles import sync_roles
+
+                sync_roles()
+                group = Group.objects.get(name=role)
+            user.groups.add(group)
+        found.append(users.get(pk=user.pk))  # fresh: no permission cache from before its group
+    return tuple(found)

@@ -579,21 +579,31 @@ def invoice_run_start(
     return run
 
 
-def pending_work_dispatch(*, older_than: datetime.timedelta) -> dict[str, int]:
+def pending_work_dispatch(
+    *, older_than: datetime.timedelta, within: datetime.timedelta | None = None
+) -> dict[str, int]:
     """Sends again the work whose task may never have reached the broker: runs still waiting and issued
     invoices (and credit notes) still without a PDF, recorded more than ``older_than`` ago. Both tasks are
     safe to run twice (charges are billed under locks, a PDF is stored once), so a task that was only slow
-    to start costs a little work and bills nothing twice. Returns how many of each were sent."""
+    to start costs a little work and bills nothing twice. Returns how many of each were sent.
+
+    Invoices are looked for only ``within`` (DISPATCH_PENDING_WITHIN_SECONDS) of now: a lost task is found
+    by the next sweep, minutes later. An older invoice without a PDF (history loaded in bulk, or one whose
+    task failed for good) gets it when first downloaded (the invoice_pdf page renders a missing one), so the
+    sweep never queues a backlog the size of the archive, and its query stays on recent rows."""
     from invoices.tasks import execute_invoice_run, render_invoice_pdf
 
-    before = timezone.now() - older_than
+    if within is None:
+        within = datetime.timedelta(seconds=settings.DISPATCH_PENDING_WITHIN_SECONDS)
+    now = timezone.now()
+    before = now - older_than
     sent = {"runs": 0, "pdfs": 0}
     for run_id in InvoiceRun.objects.filter(status=RunStatus.PENDING, created_at__lte=before).values_list(
         "pk", flat=True
     ):
         sent["runs"] += send_task(execute_invoice_run, run_id)
     for invoice_id in Invoice.objects.filter(
-        status=InvoiceStatus.ISSUED, pdf_sha256="", issued_at__lte=before
+        status=InvoiceStatus.ISSUED, pdf_sha256="", issued_at__lte=before, issued_at__gte=now - within
     ).values_list("pk", flat=True):
         sent["pdfs"] += send_task(render_invoice_pdf, invoice_id)
     return sent

@@ -38,13 +38,23 @@ class Command(BaseCommand):
             default=0,
             metavar="N",
             help="Also add N customers (SCALE-nnnnnn, after the last) with five years of history: periods, "
-            "work logs, travel, charges, issued invoices and payments. Bulk-written in chunks through the "
-            "services' own builders (period_fee_charge, work_log_rate_charge, travel_charge, "
+            "work logs, travel with receipts, charges, issued invoices (monthly or quarterly, PDFs rendered "
+            "on first download) and payments, quotes and charge requests in every state. Bulk-written in "
+            "chunks through the services' own builders (period_fee_charge, work_log_rate_charge, "
+            "travel_charge, "
             "invoice_line_of_charge, the invoice sequences); no history rows for bulk rows. This month's "
-            "work is left for the next invoice run.",
+            "(or quarter's) work is left for the next invoice run.",
         )
         parser.add_argument(
             "--seed", type=int, default=1, help="Seed of --scale (the same seed, the same data)."
+        )
+        parser.add_argument(
+            "--monthly-share",
+            type=float,
+            default=None,
+            metavar="F",
+            help="Share of the --scale customers invoiced monthly, the others quarterly (default 0.3: about "
+            "ten invoices per customer, 100,000 at 10,000 customers; 1 bills everyone monthly).",
         )
 
     def handle(self, *args, **options):
@@ -84,9 +94,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo work created: {', '.join(work) or 'none (already there)'}")
 
         if options["scale"] > 0:
-            from invoices.scale_demo import load_scale
+            from invoices.scale_demo import MONTHLY_SHARE, load_scale
 
-            counts = load_scale(customers=options["scale"], seed=options["seed"])
+            share = MONTHLY_SHARE if options["monthly_share"] is None else options["monthly_share"]
+            if not 0 <= share <= 1:
+                raise CommandError("--monthly-share is a share between 0 and 1.")
+            counts = load_scale(customers=options["scale"], seed=options["seed"], monthly_share=share)
             self.stdout.write("Scale data: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
         if settings.DEBUG:
