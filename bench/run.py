@@ -90,7 +90,18 @@ def bench_load_catalog() -> list[str]:
 
 # BENCH_ONLY=pdf,http (a comma-separated list of these) runs only those parts; the catalogue and the demo
 # data are always loaded.
-PARTS = ("catalog", "calendar", "pdf", "import", "invoices", "queries", "inprocess", "http")
+PARTS = (
+    "catalog",
+    "calendar",
+    "pdf",
+    "import",
+    "invoices",
+    "queries",
+    "inprocess",
+    "http",
+    "pages",
+    "run-workers",
+)
 
 
 def main() -> None:
@@ -99,7 +110,7 @@ def main() -> None:
         raise SystemExit(f"BENCH_ONLY: unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
     wanted = set(only or PARTS)
     database_url = setup_django()
-    from bench import http_check, invoice_bench, pdf_bench
+    from bench import http_check, invoice_bench, pages_bench, pdf_bench
     from billing.apikeys import create_api_key
     from catalog.services import load_catalog
     from contracts import demo
@@ -118,6 +129,12 @@ def main() -> None:
     if "invoices" in wanted:
         customers = int(os.environ.get("BENCH_INVOICE_CUSTOMERS", "10000"))
         lines += [*invoice_bench.invoice_run(customers), ""]
+    if "pages" in wanted:  # every staff page at each size (BENCH_PAGES_CUSTOMERS, the database grows)
+        sizes = [int(n) for n in os.environ.get("BENCH_PAGES_CUSTOMERS", "100,10000").split(",") if n]
+        lines += [*pages_bench.run(sizes), ""]
+    if "run-workers" in wanted:  # the invoice run shared by 1 and 2 Celery worker processes
+        customers = int(os.environ.get("BENCH_RUN_CUSTOMERS", "10000"))
+        lines += [*invoice_bench.invoice_run_workers(customers, database_url), ""]
     _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
     if "queries" in wanted:  # also puts 100k contracts in the database for the HTTP runs
         lines += [*http_check.query_counts(), ""]

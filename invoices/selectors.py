@@ -8,7 +8,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -307,105 +307,163 @@ def statement_of_account(*, customer: Customer, start: datetime.date, end: datet
     return statements
 
 
-def _issued_lines(
-    *, months: int, today: datetime.date
-) -> tuple[dict[datetime.date, dict], list[InvoiceLine]]:
-    """Empty rows for the last ``months`` months and the issued invoice and credit-note lines in them."""
+def _issued_lines(*, months: int, today: datetime.date) -> tuple[dict[datetime.date, dict], models.QuerySet]:
+    """Empty rows for the last ``months`` months and the issued invoice and credit-note lines in them, each
+    with its issue date and the charge it bills (a credit note's line: the charge of the line it credits)."""
     first = today.replace(day=1) - relativedelta(months=months - 1)
     rows = {first + relativedelta(months=index): {} for index in range(months)}
-    lines = InvoiceLine.objects.filter(
-        invoice__status=InvoiceStatus.ISSUED, invoice__issue_date__gte=first
-    ).select_related("invoice")
-    return rows, list(lines)
+    lines = (
+        InvoiceLine.objects.filter(invoice__status=InvoiceStatus.ISSUED, invoice__issue_date__gte=first)
+        .annotate(
+            day=F("invoice__issue_date"),  # months are cut in Python: SQLite's date functions are slow
+            billed_source=Case(
+                When(credits_line__isnull=False, then=F("credits_line__charge__source")),
+                default=F("charge__source"),
+            ),
+            billed_source_id=Case(
+                When(credits_line__isnull=False, then=F("credits_line__charge__source_id")),
+                default=F("charge__source_id"),
+            ),
+        )
+        .order_by()
+    )
+    return rows, lines
 
 
-def _by_month(rows: dict, lines: list[InvoiceLine], key_of, keys) -> dict[str, list[dict]]:
-    """Gross per currency, month and key, summed as Decimals and given as floats for the charts; the
-    default currency always has its rows (zeros in a window without invoices), two currencies are never
-    added."""
-    currencies = sorted({settings.DEFAULT_CURRENCY, *(line.invoice.currency for line in lines)})
+def _by_month(rows: dict, sums, keys) -> dict[str, list[dict]]:
+    """Gross per currency, month and key (from ``sums``: (currency, month, key, total) summed by the
+    database, Decimals), given as floats for the charts; the default currency always has its rows (zeros in
+    a window without invoices), two currencies are never added."""
+    sums = list(sums)
+    currencies = sorted({settings.DEFAULT_CURRENCY, *(currency for currency, *_rest in sums)})
     tables = {currency: {month: dict.fromkeys(keys, Decimal(0)) for month in rows} for currency in currencies}
-    for line in lines:
-        sums = tables[line.invoice.currency].get(line.invoice.issue_date.replace(day=1))
-        if sums is not None:
-            key = key_of(line)
-            sums[key] = sums.get(key, Decimal(0)) + line.gross.amount
+    for currency, month, key, total in sums:
+        table = tables[currency].get(month)
+        if table is not None:
+            table[key] = table.get(key, Decimal(0)) + total
     return {
         currency: [
-            {"month": month, **{key: float(total) for key, total in sums.items()}}
-            for month, sums in table.items()
+            {"month": month, **{key: float(total) for key, total in table.items()}}
+            for month, table in table_by_month.items()
         ]
-        for currency, table in tables.items()
+        for currency, table_by_month in tables.items()
     }
+
+
+def _month(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
 
 
 def revenue_by_month(*, months: int, today: datetime.date) -> dict[str, list[dict]]:
     """Gross invoiced per currency and month (credit notes deducted) over the last ``months`` months, split
-    by what was billed (period fees, quote lines, person-days, ...)."""
+    by what was billed (period fees, quote lines, person-days, ...). Summed by the database: one query,
+    whatever the number of invoices."""
     rows, lines = _issued_lines(months=months, today=today)
-    sources = dict(
-        Charge.objects.filter(invoice_line__in=[line.pk for line in lines]).values_list(
-            "invoice_line_id", "source"
-        )
+    totals = lines.values("invoice__currency", "day", "invoice__kind", "charge__source").annotate(
+        total=Sum("gross")
     )
-
-    def key_of(line: InvoiceLine) -> str:
-        if line.invoice.kind == InvoiceKind.CREDIT_NOTE:
-            return "credited"
-        return sources.get(line.pk, ChargeSource.PERIOD_FEE)
-
-    return _by_month(rows, lines, key_of, [*ChargeSource.values, "credited"])
+    sums = (
+        (
+            row["invoice__currency"],
+            _month(row["day"]),
+            "credited"
+            if row["invoice__kind"] == InvoiceKind.CREDIT_NOTE
+            else row["charge__source"] or ChargeSource.PERIOD_FEE,
+            row["total"],
+        )
+        for row in totals
+    )
+    return _by_month(rows, sums, [*ChargeSource.values, "credited"])
 
 
 PERIODS, TRAVEL, OUT_OF_SCOPE = "service-periods", "travel", "out-of-scope"
 
 
+def _service_code_of(source: str, model: type[models.Model], field: str = "service_code") -> When:
+    return When(
+        billed_source=source,
+        then=Subquery(
+            model.objects.filter(pk=OuterRef("billed_source_id")).values(field)[:1],
+            output_field=models.CharField(),
+        ),
+    )
+
+
 def revenue_by_group(*, months: int, today: datetime.date) -> tuple[dict[str, list[dict]], dict[str, str]]:
     """Gross invoiced per currency and month by service group (服务类别) of what was billed, credit notes
     deducted from the group of the line they credit; period fees, travel at cost and out-of-scope work have
-    buckets of their own. Returns the months by currency and the bucket labels, in catalogue order. A fixed
-    number of queries."""
+    buckets of their own. Returns the months by currency and the bucket labels, in catalogue order. Summed
+    by the database by service: a fixed number of queries and rows, whatever the number of invoices."""
     rows, lines = _issued_lines(months=months, today=today)
-    billed = {line.credits_line_id or line.pk for line in lines}
-    charges = dict(
-        (line_id, (source, source_id))
-        for line_id, source, source_id in Charge.objects.filter(invoice_line__in=billed).values_list(
-            "invoice_line_id", "source", "source_id"
+    totals = (
+        lines.annotate(
+            service=Case(
+                _service_code_of(ChargeSource.WORK_LOG, WorkLog),
+                _service_code_of(ChargeSource.DATA_VOLUME, DataVolumeUsage),
+                _service_code_of(ChargeSource.CHARGE_REQUEST, ChargeRequest),
+                _service_code_of(ChargeSource.QUOTE_LINE, QuoteLine, "service__code"),
+                default=Value(""),
+                output_field=models.CharField(),
+            )
         )
+        .values("invoice__currency", "day", "billed_source", "service")
+        .annotate(total=Sum("gross"))
     )
-    ids: dict[str, set[int]] = {}
-    for source, source_id in charges.values():
-        ids.setdefault(source, set()).add(source_id)
     group_of_service = dict(ServiceItem.objects.values_list("code", "group__code"))
-    service_codes = {
-        ChargeSource.WORK_LOG: WorkLog.objects.filter(pk__in=ids.get(ChargeSource.WORK_LOG, ())),
-        ChargeSource.DATA_VOLUME: DataVolumeUsage.objects.filter(
-            pk__in=ids.get(ChargeSource.DATA_VOLUME, ())
-        ),
-        ChargeSource.CHARGE_REQUEST: ChargeRequest.objects.filter(
-            pk__in=ids.get(ChargeSource.CHARGE_REQUEST, ())
-        ),
-    }
-    group_of: dict[tuple[str, int], str | None] = {}
-    for source, queryset in service_codes.items():
-        for pk, code in queryset.values_list("pk", "service_code"):
-            group_of[source, pk] = group_of_service.get(code)
-    quote_lines = QuoteLine.objects.filter(pk__in=ids.get(ChargeSource.QUOTE_LINE, ()))
-    for pk, group in quote_lines.values_list("pk", "service__group__code"):
-        group_of[ChargeSource.QUOTE_LINE, pk] = group or PERIODS  # a renewal quote's period fee
 
-    def key_of(line: InvoiceLine) -> str:
-        source, source_id = charges.get(line.credits_line_id or line.pk, (ChargeSource.PERIOD_FEE, None))
-        if source == ChargeSource.PERIOD_FEE:
+    def key_of(source: str | None, service: str | None) -> str:
+        if source is None or source == ChargeSource.PERIOD_FEE:
             return PERIODS
         if source == ChargeSource.TRAVEL:
             return TRAVEL
-        return group_of.get((source, source_id)) or OUT_OF_SCOPE
+        if source == ChargeSource.QUOTE_LINE and not service:
+            return PERIODS  # a renewal quote's period fee
+        return group_of_service.get(service) or OUT_OF_SCOPE
 
+    sums = (
+        (
+            row["invoice__currency"],
+            _month(row["day"]),
+            key_of(row["billed_source"], row["service"]),
+            row["total"],
+        )
+        for row in totals
+    )
     labels = {PERIODS: str(_("service period fees (standard service)"))}
     labels |= {group.code: str(group.name) for group in ServiceGroup.objects.all()}
     labels |= {OUT_OF_SCOPE: str(_("out-of-scope work")), TRAVEL: str(_("travel and lodging at cost"))}
-    return _by_month(rows, lines, key_of, labels), labels
+    return _by_month(rows, sums, labels), labels
+
+
+def overdue_sums_by_age(*, today: datetime.date) -> dict[str, dict[str, Money]]:
+    """What is open on issued invoices past their due date, summed per ageing bucket (1-30, 31-60, 61-90,
+    90+) and currency: invoice_balance's rule (lines' gross, less issued credit notes, less payments),
+    computed and summed by the database: one query, whatever the number of invoices (the charts' ageing)."""
+    issued_credit_lines = InvoiceLine.objects.filter(
+        invoice__credits=OuterRef("pk"), invoice__status=InvoiceStatus.ISSUED
+    )
+    open_amount = (
+        _summed(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "gross", per="invoice")
+        + _summed(issued_credit_lines, "gross", per="invoice__credits")
+        - _summed(Payment.objects.filter(invoice=OuterRef("pk")), "amount", per="invoice")
+    )
+    limits = [(today - datetime.timedelta(days=days), label) for days, label in AGE_BUCKETS]
+    bucket = Case(
+        *(When(due_date__gte=day, then=Value(label)) for day, label in limits), default=Value("90+")
+    )
+    rows = (
+        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, due_date__lt=today)
+        .annotate(open_amount=open_amount)
+        .filter(open_amount__gt=0)
+        .annotate(bucket=bucket)
+        .order_by()
+        .values("bucket", "currency")
+        .annotate(total=Sum("open_amount"))
+    )
+    sums: dict[str, dict[str, Money]] = {label: {} for _days, label in AGE_BUCKETS} | {"90+": {}}
+    for row in rows:
+        sums[row["bucket"]][row["currency"]] = Money(round_fen(Decimal(row["total"])), row["currency"])
+    return sums
 
 
 @dataclass(frozen=True)

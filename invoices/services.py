@@ -610,13 +610,29 @@ def pending_work_dispatch(
 
 
 def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
-    """Bills every unbilled charge up to the run's date into draft invoices, one per customer and currency.
+    """Bills every unbilled charge up to the run's date into draft invoices, one per customer and currency,
+    in this process (the task shares the same work out in chunks: invoice_run_prepare, invoice_run_bill).
     Each customer is billed in its own transaction with its charges locked, so a run that dies half-way
     and is retried goes on where it stopped and bills nothing twice."""
+    customer_ids = invoice_run_prepare(run=run)
+    invoice_run_bill(run=run, customer_ids=customer_ids)
+    run.refresh_from_db()
+    return run
+
+
+# Customers billed by one task of a run: small enough that workers share a run evenly and a retried task
+# does little again, large enough that the broker is not the work.
+INVOICE_RUN_CHUNK = 25
+
+
+def invoice_run_prepare(*, run: InvoiceRun) -> list[int]:
+    """Starts (or starts again) a run: adds to the ledger what is billable up to its date, records what was
+    set aside, and returns the customers with something to bill, whose number is the run's total."""
     InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, error="")
     history_record(InvoiceRun.objects.filter(pk=run.pk))
     set_aside: list[SetAside] = []
     charges_collect(up_to=run.up_to, set_aside=set_aside)
+    charges_set_aside(run=run, set_aside=set_aside)
     unbilled = Charge.objects.filter(invoice_line__isnull=True, service_date__lte=run.up_to)
     if run.customer_id:
         unbilled = unbilled.filter(customer_id=run.customer_id)
@@ -624,16 +640,27 @@ def invoice_run_execute(*, run: InvoiceRun) -> InvoiceRun:
         unbilled = unbilled.filter(customer__account_manager_id=run.account_manager_id)
     customer_ids = sorted(set(unbilled.values_list("customer_id", flat=True)))
     InvoiceRun.objects.filter(pk=run.pk).update(customers_total=len(customer_ids), customers_done=0)
+    if not customer_ids:
+        _invoice_run_finish(run)
+    return customer_ids
+
+
+def invoice_run_bill(*, run: InvoiceRun, customer_ids: list[int], again: bool = False) -> None:
+    """Bills these customers of a prepared run, each in its own transaction, counting each as done in
+    it; the part that bills the run's last customer marks the run done. ``again`` (a retried or redelivered
+    part): customers with nothing left to bill were billed by the earlier attempt and are not counted
+    twice."""
     for customer_id in customer_ids:
-        created = _bill_customer(run, customer_id)
-        InvoiceRun.objects.filter(pk=run.pk).update(
-            customers_done=F("customers_done") + 1, invoices_created=F("invoices_created") + created
-        )
-    charges_set_aside(run=run, set_aside=set_aside)
-    InvoiceRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, finished_at=timezone.now())
-    history_record(InvoiceRun.objects.filter(pk=run.pk))  # the progress counters in between are not history
-    run.refresh_from_db()
-    return run
+        _bill_customer(run, customer_id, again=again)
+    _invoice_run_finish(run)
+
+
+def _invoice_run_finish(run: InvoiceRun) -> None:
+    finished = InvoiceRun.objects.filter(
+        pk=run.pk, status=RunStatus.RUNNING, customers_done__gte=F("customers_total")
+    ).update(status=RunStatus.DONE, finished_at=timezone.now())
+    if finished:  # one part finishes it; the progress counters in between are not history
+        history_record(InvoiceRun.objects.filter(pk=run.pk))
 
 
 def invoice_run_fail(*, run_id: int, error: str) -> None:
@@ -643,13 +670,19 @@ def invoice_run_fail(*, run_id: int, error: str) -> None:
 
 
 @transaction.atomic
-def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
+def _bill_customer(run: InvoiceRun, customer_id: int, *, again: bool = False) -> int:
     Customer.objects.select_for_update().filter(pk=customer_id).first()
     charges = list(
         Charge.objects.select_for_update()
         .filter(customer_id=customer_id, invoice_line__isnull=True, service_date__lte=run.up_to)
         .order_by("service_date", "pk")
     )
+    if again:
+        kept = set(
+            SetAside.objects.filter(run=run, customer_id=customer_id).values_list("source", "source_id")
+        )
+        if not [charge for charge in charges if (charge.source, charge.source_id) not in kept]:
+            return 0  # billed (or set aside) by the attempt before, and counted then
     created = 0
     invoices: dict[str, Invoice] = {}
     set_aside: list[SetAside] = []
@@ -680,6 +713,9 @@ def _bill_customer(run: InvoiceRun, customer_id: int) -> int:
         Charge.objects.filter(pk=charge.pk).update(invoice_line=line)
     history_record(Charge.objects.filter(invoice_line__invoice__in=list(invoices.values())))
     charges_set_aside(run=run, set_aside=set_aside)
+    InvoiceRun.objects.filter(pk=run.pk).update(
+        customers_done=F("customers_done") + 1, invoices_created=F("invoices_created") + created
+    )
     return created
 
 

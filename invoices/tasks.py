@@ -9,12 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import override
 
+from billing.dispatch import send_task
 from billing.pdf import render_pdf, sha256
 from invoices.documents import invoice_context
-from invoices.models import Invoice, InvoiceRun
+from invoices.models import Invoice, InvoiceRun, RunStatus
 from invoices.services import (
-    invoice_run_execute,
+    INVOICE_RUN_CHUNK,
+    invoice_run_bill,
     invoice_run_fail,
+    invoice_run_prepare,
     overdue_reminders_send,
     pending_work_dispatch,
 )
@@ -22,15 +25,38 @@ from invoices.services import (
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
 def execute_invoice_run(run_id: int) -> dict:
-    """Runs (or goes on with) an invoice run; billing each customer is atomic, so a retry bills nothing
-    twice."""
+    """Starts (or starts again) an invoice run and shares its customers out in tasks of
+    INVOICE_RUN_CHUNK, so every worker bills a part; billing each customer is atomic, so a retry bills
+    nothing twice."""
     run = InvoiceRun.objects.get(pk=run_id)
     try:
-        run = invoice_run_execute(run=run)
+        customer_ids = invoice_run_prepare(run=run)
+        parts = [
+            customer_ids[start : start + INVOICE_RUN_CHUNK]
+            for start in range(0, len(customer_ids), INVOICE_RUN_CHUNK)
+        ]
+        for part in parts:
+            if not send_task(bill_invoice_run_part, run_id, part):
+                raise RuntimeError("the broker took no part of the run")  # retried: prepared again
     except Exception as error:
         invoice_run_fail(run_id=run_id, error=str(error))
         raise
-    return {"customers": run.customers_done, "invoices": run.invoices_created}
+    return {"customers": len(customer_ids), "parts": len(parts)}
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
+def bill_invoice_run_part(self, run_id: int, customer_ids: list[int]) -> int:
+    """Bills a part of a run's customers; the part that bills the last one marks the run done."""
+    run = InvoiceRun.objects.get(pk=run_id)
+    again = bool(self.request.retries or (self.request.delivery_info or {}).get("redelivered"))
+    if again:  # this part's failure marked the run failed; it goes on
+        InvoiceRun.objects.filter(pk=run_id, status=RunStatus.FAILED).update(status=RunStatus.RUNNING)
+    try:
+        invoice_run_bill(run=run, customer_ids=customer_ids, again=again)
+    except Exception as error:
+        invoice_run_fail(run_id=run_id, error=str(error))
+        raise
+    return len(customer_ids)
 
 
 @shared_task(acks_late=True)

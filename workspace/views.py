@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.money import sums_by_currency
 from billing.staff import form_errors_message, run_service
 from catalog.models import ServiceTier
 from contracts.models import ConsumptionEntry, Customer, PeriodKind, QuotaKind
@@ -30,7 +29,7 @@ from invoices.selectors import (
     invoice_totals,
     order_lines_progress,
     order_progress,
-    overdue_by_age,
+    overdue_sums_by_age,
     revenue_by_group,
     revenue_by_month,
 )
@@ -284,10 +283,7 @@ def charts(request):
         data["revenue"] = _months_as_text(revenue_by_month(months=12, today=today))
         groups, data["groupLabels"] = revenue_by_group(months=12, today=today)
         data["groups"] = _months_as_text(groups)
-        overdue = {
-            label: sums_by_currency(open_amount for _invoice, open_amount, _days in rows)
-            for label, rows in overdue_by_age(today=today).items()
-        }
+        overdue = overdue_sums_by_age(today=today)
         currencies = sorted({*data["revenue"], *(currency for sums in overdue.values() for currency in sums)})
         data["ageing"] = {
             currency: {

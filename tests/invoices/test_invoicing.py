@@ -114,11 +114,11 @@ def test_a_run_that_dies_half_way_is_retried_and_bills_every_charge_once(catalog
     real = invoicing._bill_customer
     calls = {"n": 0}
 
-    def dies_on_the_third(run, customer_id):
+    def dies_on_the_third(run, customer_id, **options):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("worker killed")
-        return real(run, customer_id)
+        return real(run, customer_id, **options)
 
     monkeypatch.setattr(invoicing, "_bill_customer", dies_on_the_third)
     run = InvoiceRun.objects.create(up_to=today())
