@@ -13,7 +13,7 @@ from django.urls import reverse
 from catalog.models import ServiceItem
 from contracts.services import charge_request_create
 from invoices.models import Invoice, InvoiceStatus
-from invoices.services import payment_record
+from invoices.services import LineCredit, credit_note_issue, payment_record
 from quotes.models import ServiceOrder
 from quotes.services import quote_add_line, quote_create, quote_customer_answer, quote_send
 from tests.factories import CustomerFactory, ServicePeriodFactory
@@ -86,3 +86,36 @@ def test_the_customer_page_of_a_customer_with_years_of_history_takes_a_bounded_n
     add_history(customer, years=range(2023, 2026), quotes=3)
     with django_assert_max_num_queries(25):
         admin_client.get(reverse("invoices:customer", args=[customer.code]))
+
+
+def a_draft_quote(customer, lines: int):
+    development = ServiceItem.objects.get(code="custom-development")
+    quote = quote_create(customer=customer)
+    for n in range(lines):
+        quote_add_line(quote=quote, service=development, quantity=Decimal(1 + n))
+    return quote
+
+
+def test_the_quote_builder_and_the_order_ask_as_often_for_two_lines_as_for_six(admin_client, customer):
+    counts = []
+    for lines in (2, 6):
+        quote = a_draft_quote(customer, lines)
+        builder = queries(admin_client, reverse("quotes:builder", args=[quote.pk]))
+        quote_customer_answer(quote=quote_send(quote=quote), accept=True, name="王", ip=None)
+        order = ServiceOrder.objects.get(quote=quote)
+        counts.append((builder, queries(admin_client, reverse("invoices:order", args=[order.pk]))))
+    assert counts[0] == counts[1]
+
+
+def test_the_invoice_page_asks_as_often_with_one_credit_note_as_with_three(
+    admin_client, customer, django_assert_max_num_queries
+):
+    invoice = Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED).first()
+    line = invoice.lines.get()
+    url = reverse("invoices:invoice", args=[invoice.pk])
+    credit_note_issue(invoice=invoice, reason="优惠", lines={line.pk: LineCredit(amount=Decimal(10))})
+    before = queries(admin_client, url)
+    for _n in range(2):
+        credit_note_issue(invoice=invoice, reason="优惠", lines={line.pk: LineCredit(amount=Decimal(10))})
+    with django_assert_max_num_queries(before):
+        admin_client.get(url)

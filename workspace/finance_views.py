@@ -108,7 +108,12 @@ def invoice_list(request):
 @login_required
 @permission_required("invoices.view_invoice", raise_exception=True)
 def invoice_detail(request, pk: int):
-    invoice = get_object_or_404(Invoice.objects.select_related("customer", "credits", "issued_by"), pk=pk)
+    invoice = get_object_or_404(
+        Invoice.objects.select_related("customer", "credits", "issued_by").prefetch_related(
+            *BALANCE_PREFETCH
+        ),
+        pk=pk,
+    )
     lines = list(invoice.lines.all())
     totals = invoice_totals(invoice)
     context = {
