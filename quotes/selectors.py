@@ -5,7 +5,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
 
 from billing.errors import BillingError
 from billing.money import sums_by_currency
@@ -49,6 +51,29 @@ def renewal_pipeline(*, today: datetime.date, months_back: int = 3, months_ahead
     for row in months.values():  # per currency: two currencies are never added
         row["fees"] = sums_by_currency(entry["period"].fee for entry in row["periods"])
     return [months[month] for month in sorted(months)]
+
+
+def periods_ending_by_month(*, today: datetime.date, months_ahead: int = 11) -> dict[datetime.date, dict]:
+    """For the charts: how many periods end in each month from this one to ``months_ahead`` after, and
+    their fees per currency (never added across currencies). Counted and summed by the database: one
+    query, whatever the number of periods (renewal_pipeline lists them one by one)."""
+    first = today.replace(day=1)
+    last = first + relativedelta(months=months_ahead + 1) - datetime.timedelta(days=1)
+    months: dict[datetime.date, dict] = {}
+    rows = (
+        ServicePeriod.objects.filter(end__range=(first, last))
+        .order_by()
+        .values("end", "fee_currency")
+        .annotate(periods=Count("pk"), fees=Sum("fee"))
+    )
+    for row in rows:  # by day (a few hundred rows at most), cut into months here
+        month = months.setdefault(row["end"].replace(day=1), {"periods": 0, "fees": {}})
+        month["periods"] += row["periods"]
+        currency = row["fee_currency"]
+        month["fees"][currency] = month["fees"].get(currency, Money(0, currency)) + Money(
+            row["fees"], currency
+        )
+    return months
 
 
 def quote_by_reference(reference: str) -> Quote | None:

@@ -35,7 +35,7 @@ from invoices.selectors import (
 )
 from invoices.services import invoice_run_start, order_cancel
 from quotes.models import OrderLine, Quote, QuoteStatus, ServiceOrder
-from quotes.selectors import renewal_pipeline
+from quotes.selectors import periods_ending_by_month
 from quotes.services import largest_discount, order_close, quote_can_approve, quote_totals
 from workspace.contract_forms import CorrectionForm
 from workspace.statement_views import may_see_statement
@@ -255,17 +255,16 @@ def charts(request):
     """Renewals due by month for everyone with customers; revenue by month and overdue ageing for those
     who may see invoices. Drawn by Chart.js from our own static files."""
     today = timezone.localdate()
-    ending = {m["month"]: m for m in renewal_pipeline(today=today, months_back=0, months_ahead=11)}
+    ending = periods_ending_by_month(today=today, months_ahead=11)
     renewals = []
     for offset in range(12):
         month = today.replace(day=1) + relativedelta(months=offset)
-        row = ending.get(month)
-        fees = row["fees"] if row else {}
+        row = ending.get(month, {"periods": 0, "fees": {}})
         renewals.append(
             {
                 "month": month.strftime("%Y-%m"),
-                "fees": {currency: float(fee.amount) for currency, fee in fees.items()},
-                "periods": len(row["periods"]) if row else 0,
+                "fees": {currency: float(fee.amount) for currency, fee in sorted(row["fees"].items())},
+                "periods": row["periods"],
             }
         )
     fee_currencies = sorted({settings.DEFAULT_CURRENCY, *(c for row in renewals for c in row["fees"])})
