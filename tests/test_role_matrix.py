@@ -154,6 +154,7 @@ PAGES = {
     "invoices:payments": needs("invoices.view_payment"),
     "invoices:travel": needs("invoices.view_travelexpense"),
     "invoices:work-logs": needs("invoices.view_worklog"),
+    "invoices:customers": needs("contracts.view_customer"),
     "invoices:approve-travel": needs("invoices.change_travelexpense"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
