@@ -159,7 +159,9 @@ class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
     same rows, every page, as a file. ``bulk_actions`` (url name, [(decision, label)]) wraps the table in a
     form posting the selected rows."""
 
-    raise_exception = True
+    # a visitor who is not signed in goes to the sign-in page; a signed-in user without the permission
+    # gets the 403 page (AccessMixin.handle_no_permission)
+    raise_exception = False
     filterset_class: type[SearchFilterSet]
     table_class: type[StaffTable]
     template_name = "workspace/list.html"

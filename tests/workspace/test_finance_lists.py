@@ -5,6 +5,7 @@ the data."""
 import csv
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import openpyxl
@@ -132,6 +133,12 @@ def test_the_export_holds_exactly_the_filtered_rows_of_every_page_with_formulas_
     others = issued_invoices(2, start=3, issued_on=datetime.date(2026, 3, 1))
     client.force_login(finance)
     query = {"tab": "issued", "issued_before": "2025-12-31", "per_page": 1}
+    shown = listed(client, "invoices:invoices", **query, page=2)
+    links = re.findall(r'href="(\?[^"]*export=(?:csv|xlsx)[^"]*)"', shown)
+    assert len(links) == 2  # the page's own filters, without its page number
+    assert all(
+        "issued_before=2025-12-31" in link and "page=" not in link.replace("per_page", "") for link in links
+    )
     response = client.get(reverse("invoices:invoices"), query | {"export": "csv"}, **ENGLISH)
     assert response["Content-Disposition"].endswith('.csv"')
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
