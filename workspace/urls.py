@@ -5,7 +5,15 @@ the app's own (customer-facing) ones under that namespace."""
 
 from django.urls import path
 
-from workspace import contract_views, finance_views, home_views, quote_views, statement_views, views
+from workspace import (
+    bulk_views,
+    contract_views,
+    finance_views,
+    home_views,
+    quote_views,
+    statement_views,
+    views,
+)
 
 urlpatterns = [
     path("staff/", home_views.staff_home, name="staff-home"),
@@ -78,4 +86,8 @@ invoices_urlpatterns = [
     path("staff/travel/<int:pk>/approve", finance_views.travel_expense_approve_view, name="approve-travel"),
     path("staff/overdue/", finance_views.overdue, name="overdue"),
     path("staff/exports/", finance_views.exports, name="exports"),
+    path("staff/invoices/bulk/issue", bulk_views.invoices_issue_view, name="bulk-issue"),
+    path("staff/overdue/bulk/remind", bulk_views.overdue_remind_view, name="bulk-remind"),
+    path("staff/travel/bulk", bulk_views.travel_expenses_decide_view, name="bulk-travel"),
+    path("staff/work-logs/bulk", bulk_views.work_logs_decide_view, name="bulk-work-logs"),
 ]
