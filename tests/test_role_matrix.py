@@ -154,6 +154,11 @@ PAGES = {
     "invoices:payments": needs("invoices.view_payment"),
     "invoices:travel": needs("invoices.view_travelexpense"),
     "invoices:approve-travel": needs("invoices.change_travelexpense"),
+    # bulk actions: who may do them one at a time; the services decide per item (four eyes, once a day)
+    "invoices:bulk-issue": needs("invoices.change_invoice"),
+    "invoices:bulk-remind": needs("invoices.change_invoice"),
+    "invoices:bulk-travel": needs("invoices.change_travelexpense"),
+    "invoices:bulk-work-logs": needs("invoices.change_worklog"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,
