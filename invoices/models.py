@@ -90,7 +90,7 @@ class WorkLogReview(models.TextChoices):
     """Finance's review of a work log. Billing does not wait for it: a recorded log is charged as before,
     a rejected one never is."""
 
-    RECORDED = "recorded", _("recorded")
+    RECORDED = "recorded", _("not reviewed")
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
 

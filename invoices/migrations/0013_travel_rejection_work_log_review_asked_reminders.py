@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalworklog',
             name='review',
-            field=models.CharField(choices=[('recorded', 'recorded'), ('approved', 'approved'), ('rejected', 'rejected')], default='recorded', max_length=10, verbose_name='review'),
+            field=models.CharField(choices=[('recorded', 'not reviewed'), ('approved', 'approved'), ('rejected', 'rejected')], default='recorded', max_length=10, verbose_name='review'),
         ),
         migrations.AddField(
             model_name='historicalworklog',
@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='worklog',
             name='review',
-            field=models.CharField(choices=[('recorded', 'recorded'), ('approved', 'approved'), ('rejected', 'rejected')], default='recorded', max_length=10, verbose_name='review'),
+            field=models.CharField(choices=[('recorded', 'not reviewed'), ('approved', 'approved'), ('rejected', 'rejected')], default='recorded', max_length=10, verbose_name='review'),
         ),
         migrations.AddField(
             model_name='worklog',
