@@ -196,3 +196,14 @@ def test_rejecting_work_logs_refuses_a_charged_one(english, finance, catalogue):
     assert "1 done · 1 refused" in page
     assert "This work log is charged already: credit what it billed instead." in page
     assert WorkLog.objects.get(pk=logs[1].pk).review == "rejected"
+
+
+def test_a_rejected_expense_is_listed_as_rejected_not_waiting(english, finance, catalogue):
+    expense = travel(CustomerFactory(code="ACME"), None, "400.00")
+    english.post(
+        reverse("invoices:bulk-travel"),
+        {"selected": [expense.pk], "decision": "reject", "reason": "无发票原件"},
+    )
+    travel_list = reverse("invoices:travel")
+    assert "无发票原件" in english.get(travel_list + "?state=rejected").content.decode()
+    assert "南昌" not in english.get(travel_list + "?state=waiting").content.decode()
