@@ -1124,8 +1124,8 @@ def _overdue_remind(
             code="no_contact_email",
             params={"customer": invoice.customer},
         )
-    reminded_today = InvoiceReminder.objects.filter(invoice=invoice, sent_on=today).exists()
     if by is None:
+        reminded_today = InvoiceReminder.objects.filter(invoice=invoice, sent_on=today).exists()
         return remind_once_per_step(
             model=InvoiceReminder,
             document_field="invoice",
@@ -1134,13 +1134,16 @@ def _overdue_remind(
             steps_due=[step for step in REMINDER_STEPS if days >= step],
             send=lambda new: _overdue_sent(new, invoice, open_amount, today, mail=not reminded_today),
         )
-    if reminded_today and not again:
-        raise BillingError(
-            _("Invoice %(invoice)s was reminded of today already."),
-            code="reminded_today",
-            params={"invoice": invoice},
-        )
     with transaction.atomic():  # recorded only when the e-mail went out
+        # under the invoice's lock, so that two people reminding at once send one e-mail
+        Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        reminded_today = InvoiceReminder.objects.filter(invoice=invoice, sent_on=today).exists()
+        if reminded_today and not again:
+            raise BillingError(
+                _("Invoice %(invoice)s was reminded of today already."),
+                code="reminded_today",
+                params={"invoice": invoice},
+            )
         reminder = InvoiceReminder.objects.create(
             invoice=invoice, days_overdue=days, sent_by=by, sent_on=today
         )
