@@ -154,6 +154,7 @@ PAGES = {
     "invoices:payments": needs("invoices.view_payment"),
     "invoices:travel": needs("invoices.view_travelexpense"),
     "invoices:work-logs": needs("invoices.view_worklog"),
+    "invoices:customers": needs("contracts.view_customer"),
     "invoices:approve-travel": needs("invoices.change_travelexpense"),
     # bulk actions: who may do them one at a time; the services decide per item (four eyes, once a day)
     "invoices:bulk-issue": needs("invoices.change_invoice"),

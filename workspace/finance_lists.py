@@ -32,13 +32,13 @@ from invoices.models import (
 from invoices.selectors import age_bounds, age_label, invoice_balance_sql, invoice_gross_sql
 from invoices.services import charges_collect, travel_expense_approval_check
 from workspace.lists import (
-    CustomerColumn,
     MoneyColumn,
     SearchFilterSet,
     StaffListView,
     StaffTable,
     account_manager_filter,
     currency_filter,
+    customer_columns,
     date_range,
     selection_column,
 )
@@ -75,7 +75,7 @@ class InvoiceNumberColumn(tables.Column):
 class DraftTable(StaffTable):
     selected = selection_column()
     number = InvoiceNumberColumn(verbose_name=_("Invoice"), empty_values=(), order_by=("pk",))
-    customer = CustomerColumn()
+    customer, customer_name = customer_columns()
     created_at = tables.DateColumn(verbose_name=_("Created"), format="Y-m-d")
     currency = tables.Column(verbose_name=_("Currency"))
     gross_total = MoneyColumn(verbose_name=_("Total"))
@@ -85,7 +85,7 @@ class IssuedTable(StaffTable):
     number = InvoiceNumberColumn(
         verbose_name=_("Invoice"), empty_values=(), order_by=("series", "year", "sequence")
     )
-    customer = CustomerColumn()
+    customer, customer_name = customer_columns()
     issue_date = tables.DateColumn(verbose_name=_("Issued"), format="Y-m-d")
     due_date = tables.DateColumn(verbose_name=_("Due"), format="Y-m-d")
     currency = tables.Column(verbose_name=_("Currency"))
@@ -97,7 +97,7 @@ class CreditNoteTable(StaffTable):
     number = InvoiceNumberColumn(
         verbose_name=_("Credit note"), empty_values=(), order_by=("series", "year", "sequence")
     )
-    customer = CustomerColumn()
+    customer, customer_name = customer_columns()
     issue_date = tables.DateColumn(verbose_name=_("Issued"), format="Y-m-d")
     credits = tables.Column(verbose_name=_("Credits"), linkify=True, order_by=("credits__number",))
     currency = tables.Column(verbose_name=_("Currency"))
@@ -160,7 +160,7 @@ class PaymentFilter(SearchFilterSet):
 
 class PaymentTable(StaffTable):
     received_on = tables.DateColumn(verbose_name=_("Received"), format="Y-m-d")
-    customer = CustomerColumn(accessor="invoice__customer")
+    customer, customer_name = customer_columns("invoice__customer")
     invoice = tables.Column(verbose_name=_("Invoice"), linkify=True, order_by=("invoice__number",))
     reference = tables.Column(verbose_name=_("Reference"))
     amount = MoneyColumn(verbose_name=_("Amount"))
@@ -194,7 +194,7 @@ class ChargeFilter(SearchFilterSet):
 
 
 class ChargeTable(StaffTable):
-    customer = CustomerColumn()
+    customer, customer_name = customer_columns()
     service_date = tables.DateColumn(verbose_name=_("Date"), format="Y-m-d")
     source = tables.Column(verbose_name=_("Source"))
     description = tables.Column(verbose_name=_("Description"))
@@ -268,7 +268,7 @@ class OverdueTable(IssuedTable):
     days_overdue = tables.Column(verbose_name=_("Days overdue"), empty_values=(), order_by=("due_date",))
     age = tables.Column(verbose_name=_("Age"), empty_values=(), orderable=False)
 
-    class Meta(StaffTable.Meta):
+    class Meta:
         sequence = ("selected", "...")
 
     def render_days_overdue(self, record):
@@ -344,7 +344,7 @@ class TravelFilter(SearchFilterSet):
 class TravelTable(StaffTable):
     selected = selection_column()
     spent_on = tables.DateColumn(verbose_name=_("Date"), format="Y-m-d")
-    customer = CustomerColumn()
+    customer, customer_name = customer_columns()
     category = tables.Column(verbose_name=_("Category"))
     ticket_ref = tables.Column(verbose_name=_("Ticket"))
     description = tables.Column(verbose_name=_("Description"))
@@ -357,7 +357,7 @@ class TravelTable(StaffTable):
     approved_at = tables.DateTimeColumn(verbose_name=_("Approved"), format="Y-m-d H:i")
     approval = tables.Column(verbose_name="", empty_values=(), orderable=False, exclude_from_export=True)
 
-    class Meta(StaffTable.Meta):
+    class Meta:
         row_attrs = {"class": lambda record: "expense above-cap" if record.above_cap else "expense"}
 
     def render_approval(self, record):
@@ -418,7 +418,7 @@ class WorkLogFilter(SearchFilterSet):
 class WorkLogTable(StaffTable):
     selected = selection_column()
     work_date = tables.DateColumn(verbose_name=_("Date"), format="Y-m-d")
-    customer = CustomerColumn()
+    customer, customer_name = customer_columns()
     engineer = tables.Column(verbose_name=_("Engineer"))
     role = tables.Column(verbose_name=_("Role"))
     days = tables.Column(verbose_name=_("Person-days"), attrs={"td": {"class": "num"}})
@@ -471,7 +471,7 @@ class RunTable(StaffTable):
     error = tables.Column(verbose_name=_("Error"))
     set_aside = tables.Column(verbose_name=_("Set aside"), empty_values=(), orderable=False)
 
-    class Meta(StaffTable.Meta):
+    class Meta:
         # run-progress.js polls the runs still going and updates their rows
         row_attrs = {
             "class": "run",

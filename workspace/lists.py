@@ -5,6 +5,7 @@ billing.spreadsheets' formula rule. A list names its queryset, filters and table
 """
 
 import datetime
+from decimal import Decimal
 
 import django_filters
 import django_tables2 as tables
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.paginator import EmptyPage
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -25,6 +27,7 @@ from django.views import View
 from django_tables2 import RequestConfig
 from djmoney.money import Money
 
+from billing.money import round_fen
 from billing.spreadsheets import formula_escaped_dataset
 from invoices.exports import dataset_bytes
 
@@ -39,7 +42,7 @@ class SearchFilterSet(django_filters.FilterSet):
     """A FilterSet with one search box: every word must match one of ``search_fields`` (case-insensitive,
     contains), so "ACME 2025" finds ACME's documents numbered or dated 2025."""
 
-    q = django_filters.CharFilter(label=_("Search"), method="search")
+    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
     search_fields: tuple[str, ...] = ()
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -80,13 +83,14 @@ def currency_filter(field_name: str) -> django_filters.ChoiceFilter:
 
 
 class StaffTable(tables.Table):
-    """The look every staff list shares; columns with ``exclude_from_export`` (check boxes, buttons) are
-    left out of exports."""
+    """The look every staff list shares (set here, as tables2 does not pass a Meta on to subclasses that
+    declare none); columns with ``exclude_from_export`` (check boxes, buttons) are left out of exports."""
 
-    class Meta:
-        template_name = "workspace/table.html"
-        attrs = {"class": "list"}
-        empty_text = _("None.")
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("template_name", "workspace/table.html")
+        kwargs.setdefault("empty_text", _("None."))
+        kwargs.setdefault("attrs", {"class": "list"})
+        super().__init__(*args, **kwargs)
 
 
 def selection_column() -> tables.CheckBoxColumn:
@@ -99,21 +103,35 @@ def selection_column() -> tables.CheckBoxColumn:
     )
 
 
+def customer_link(customer) -> str:
+    url = reverse("invoices:customer", args=[customer.code])
+    return format_html(
+        '<a href="{}">{}</a> <span class="muted">{}</span>', url, customer.legal_name, customer.code
+    )
+
+
 class CustomerColumn(tables.Column):
-    """The customer's code and legal name, linking its page; sorted by code, exported as "code name"."""
+    """The customer's legal name and code, linking its page; sorted by code, exported as the code (the
+    name goes to an export-only column, see customer_columns)."""
 
     def __init__(self, accessor: str = "customer", **kwargs):
         kwargs.setdefault("verbose_name", _("Customer"))
-        super().__init__(accessor=accessor, order_by=(f"{accessor}__code",), linkify=False, **kwargs)
+        kwargs.setdefault("order_by", (f"{accessor}__code",))
+        super().__init__(accessor=accessor, **kwargs)
 
     def render(self, value):
-        url = reverse("invoices:customer", args=[value.code])
-        return format_html(
-            '<a href="{}">{}</a> <span class="muted">{}</span>', url, value.legal_name, value.code
-        )
+        return customer_link(value)
 
     def value(self, value):
-        return f"{value.code} {value.legal_name}"
+        return value.code
+
+
+def customer_columns(accessor: str = "customer") -> tuple[CustomerColumn, tables.Column]:
+    """A customer column and, for exports only, its legal name beside the code:
+    ``customer, customer_name = customer_columns()`` in a table."""
+    column = CustomerColumn(accessor)
+    name = tables.Column(accessor=f"{accessor}__legal_name", verbose_name=_("Customer name"), visible=False)
+    return column, name
 
 
 class MoneyColumn(tables.Column):
@@ -131,7 +149,8 @@ class MoneyColumn(tables.Column):
         return Money(value, tables.A(self.currency).resolve(record))
 
     def value(self, value, record):
-        return value.amount if isinstance(value, Money) else value
+        amount = value.amount if isinstance(value, Money) else value
+        return None if amount is None else round_fen(Decimal(amount))
 
 
 class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
@@ -195,7 +214,8 @@ class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if export in EXPORT_TYPES:
             RequestConfig(request, paginate=False).configure(table)
             return self.export(request, table, rows, export)
-        RequestConfig(request, paginate={"per_page": self.per_page}).configure(table)
+        RequestConfig(request, paginate=False).configure(table)
+        self.paginate(request, table)
         context = {
             "title": self.title,
             "section": self.section,
@@ -209,6 +229,15 @@ class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
             **self.extra_context(),
         }
         return TemplateResponse(request, self.template_name, context)
+
+    def paginate(self, request, table: StaffTable) -> None:
+        """``?page=`` and ``?per_page=`` (at most LIST_MAX_PER_PAGE); a page past the end shows the last."""
+        per_page = _number(request.GET.get("per_page"), self.per_page)
+        per_page = min(max(per_page, 1), settings.LIST_MAX_PER_PAGE)
+        try:
+            table.paginate(page=_number(request.GET.get("page"), 1), per_page=per_page)
+        except EmptyPage:
+            table.page = table.paginator.page(table.paginator.num_pages)
 
     def export(self, request, table: StaffTable, rows: QuerySet, format: str) -> HttpResponse:
         limit = settings.LIST_EXPORT_MAX_ROWS
@@ -226,6 +255,13 @@ class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
         response = HttpResponse(dataset_bytes(dataset, format), content_type=EXPORT_TYPES[format])
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+def _number(text: str | None, default: int) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return default
 
 
 def _bulk_url(name: str) -> str:

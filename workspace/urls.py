@@ -8,6 +8,7 @@ from django.urls import path
 from workspace import (
     bulk_views,
     contract_views,
+    customer_lists,
     finance_lists,
     finance_views,
     home_views,
@@ -48,6 +49,7 @@ invoices_urlpatterns = [
     path("staff/invoice-runs/", finance_lists.RunList.as_view(), name="runs"),
     path("staff/invoice-runs/start", views.start_run, name="start-run"),
     path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
+    path("staff/customers/", customer_lists.CustomerList.as_view(), name="customers"),
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
     path("staff/orders/<int:pk>/", views.order_page, name="order"),
     path("staff/orders/<int:pk>/close", views.order_close_view, name="close-order"),
