@@ -402,3 +402,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Bulk actions on the staff lists (issue drafts, remind, approve or reject): a larger selection is refused
+# as a whole (invoices.bulk).
+BULK_ACTION_MAX = env.int("BULK_ACTION_MAX", default=200)

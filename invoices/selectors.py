@@ -30,6 +30,7 @@ from invoices.models import (
     InvoiceStatus,
     Payment,
     WorkLog,
+    WorkLogReview,
 )
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, QuoteLine, ServiceOrder
 from quotes.selectors import order_line_priced
@@ -473,6 +474,7 @@ def order_lines_progress(lines) -> list[OrderLineProgress]:
     logged = {
         line_id: (total or Decimal(0), processed or Decimal(0))
         for line_id, total, processed in WorkLog.objects.filter(order_line__in=ids)
+        .exclude(review=WorkLogReview.REJECTED)  # never charged, so never delivered
         .values("order_line")
         .annotate(total=Sum("days"), processed=Sum("days", filter=Q(processed_at__isnull=False)))
         .values_list("order_line", "total", "processed")

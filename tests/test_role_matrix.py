@@ -156,6 +156,11 @@ PAGES = {
     "invoices:work-logs": needs("invoices.view_worklog"),
     "invoices:customers": needs("contracts.view_customer"),
     "invoices:approve-travel": needs("invoices.change_travelexpense"),
+    # bulk actions: who may do them one at a time; the services decide per item (four eyes, once a day)
+    "invoices:bulk-issue": needs("invoices.change_invoice"),
+    "invoices:bulk-remind": needs("invoices.change_invoice"),
+    "invoices:bulk-travel": needs("invoices.change_travelexpense"),
+    "invoices:bulk-work-logs": needs("invoices.change_worklog"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,

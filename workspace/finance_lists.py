@@ -319,7 +319,11 @@ class TravelFilter(SearchFilterSet):
     search_fields = (*CUSTOMER_SEARCH, "ticket_ref", "description", "recorded_by__username")
     state = django_filters.ChoiceFilter(
         label=_("State"),
-        choices=[("waiting", _("waiting for approval")), ("approved", _("approved"))],
+        choices=[
+            ("waiting", _("waiting for approval")),
+            ("approved", _("approved")),
+            ("rejected", _("rejected")),
+        ],
         method="by_state",
         empty_label=_("any"),
     )
@@ -332,7 +336,9 @@ class TravelFilter(SearchFilterSet):
         fields = ["category"]
 
     def by_state(self, queryset, name, value):
-        return queryset.filter(approved_at__isnull=value == "waiting")
+        if value == "rejected":
+            return queryset.filter(rejected_at__isnull=False)
+        return queryset.filter(approved_at__isnull=value == "waiting", rejected_at__isnull=True)
 
 
 class TravelTable(StaffTable):
@@ -356,6 +362,10 @@ class TravelTable(StaffTable):
 
     def render_approval(self, record):
         """Where the service would refuse this user's approval, its reason; else the approve button."""
+        if record.rejected_at:
+            return format_html(
+                '<span class="muted rejected">{}: {}</span>', _("rejected"), record.rejection_reason
+            )
         if record.approved_at:
             return ""
         try:
@@ -402,7 +412,7 @@ class WorkLogFilter(SearchFilterSet):
 
     class Meta:
         model = WorkLog
-        fields = ["role", "on_site"]
+        fields = ["role", "on_site", "review"]
 
 
 class WorkLogTable(StaffTable):
@@ -416,6 +426,7 @@ class WorkLogTable(StaffTable):
     ticket_ref = tables.Column(verbose_name=_("Ticket"))
     service_code = tables.Column(verbose_name=_("Service"))
     processed_at = tables.DateTimeColumn(verbose_name=_("Charged"), format="Y-m-d")
+    review = tables.Column(verbose_name=_("Review"))
 
 
 class WorkLogList(StaffListView):

@@ -6,6 +6,7 @@ the app's own (customer-facing) ones under that namespace."""
 from django.urls import path
 
 from workspace import (
+    bulk_views,
     contract_views,
     customer_lists,
     finance_lists,
@@ -89,4 +90,8 @@ invoices_urlpatterns = [
     path("staff/overdue/", finance_lists.OverdueList.as_view(), name="overdue"),
     path("staff/work-logs/", finance_lists.WorkLogList.as_view(), name="work-logs"),
     path("staff/exports/", finance_views.exports, name="exports"),
+    path("staff/invoices/bulk/issue", bulk_views.invoices_issue_view, name="bulk-issue"),
+    path("staff/overdue/bulk/remind", bulk_views.overdue_remind_view, name="bulk-remind"),
+    path("staff/travel/bulk", bulk_views.travel_expenses_decide_view, name="bulk-travel"),
+    path("staff/work-logs/bulk", bulk_views.work_logs_decide_view, name="bulk-work-logs"),
 ]
