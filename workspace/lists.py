@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -223,7 +223,7 @@ class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
             "section": self.section,
             "filter": filterset,
             "table": table,
-            "bulk_url": _bulk_url(self.bulk_url),
+            "bulk_url": reverse(self.bulk_url) if self.bulk_url else "",
             "bulk_actions": self.bulk_actions,
             "bulk_reason": self.bulk_reason,
             "tabs": self.tab_links(everything),
@@ -264,13 +264,6 @@ def _number(text: str | None, default: int) -> int:
         return int(text)
     except (TypeError, ValueError):
         return default
-
-
-def _bulk_url(name: str) -> str:
-    try:
-        return reverse(name) if name else ""
-    except NoReverseMatch:  # the bulk endpoints land with the bulk branch
-        return ""
 
 
 def _dataset(headers, rows) -> tablib.Dataset:
