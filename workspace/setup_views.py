@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.errors import BillingError
@@ -285,7 +286,11 @@ def _import_confirm(request, kinds):
     if not result.committed:
         context = {"form": form, "result": result}
         return render(request, "contracts/setup_import.html", context, status=400)
-    messages.success(request, _("%(count)s rows are imported.") % {"count": len(result.rows)})
+    count = len(result.rows)
+    messages.success(
+        request,
+        ngettext("%(count)s row is imported.", "%(count)s rows are imported.", count) % {"count": count},
+    )
     return redirect("contracts:customer-import")
 
 
