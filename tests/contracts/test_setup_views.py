@@ -8,7 +8,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from billing.roles import sync_roles
-from contracts.models import Contact, Customer, PeriodKind
+from catalog.models import BusinessCalendar, ServiceTier
+from contracts.models import Contact, Contract, Customer, PeriodKind
 from contracts.setup import customer_create
 from tests.demo_roles import management, messages_of
 
@@ -182,3 +183,32 @@ def test_a_contract_then_its_free_period_are_added_and_an_overlap_is_refused(am_
     assert overlapping.context["form"].non_field_errors()
     assert contract.periods.count() == 1
     assert contract.periods.get().end == datetime.date(2027, 4, 30)
+
+
+def test_the_admin_holds_account_managers_to_their_own_customers_too(client, users, django_user_model):
+    """The role now adds contracts and periods: the admin refuses them for another manager's customer."""
+    other = django_user_model.objects.create_user(username="other", is_staff=True)
+    theirs = customer_create(by=None, code="THEIRS", legal_name="他人", account_manager=other)
+    mine = customer_create(by=users["account_manager"], code="MINE", legal_name="自己")
+    client.force_login(users["account_manager"])
+    inlines = {**management("products"), **management("custom_modules"), **management("periods")}
+    inlines |= management("bundles")
+    contract = {"number": "HT-ADMIN", "kind": "purchase", "signed_on": "2026-01-01", **inlines}
+    refused = client.post(reverse("admin:contracts_contract_add"), {**contract, "customer": theirs.pk})
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["customer"]
+    added = client.post(reverse("admin:contracts_contract_add"), {**contract, "customer": mine.pk})
+    assert added.status_code == 302
+    own = mine.contracts.get()
+    theirs_contract = Contract.objects.create(customer=theirs, number="HT-THEIRS", kind="purchase",
+                                              signed_on=datetime.date(2026, 1, 1))  # fmt: skip
+    assert (
+        client.get(reverse("admin:contracts_contract_change", args=[theirs_contract.pk])).status_code == 200
+    )
+    period = {"kind": "free", "start": "2026-01-01", "end": "2026-12-31", "tier": ServiceTier.objects.get(
+        code="standard").pk, "calendar": BusinessCalendar.objects.get(code="5x8").pk, "fee_0": "0",
+        "fee_1": "CNY", "trainings_per_year": "2"}  # fmt: skip
+    client.post(reverse("admin:contracts_serviceperiod_add"), {**period, "contract": theirs_contract.pk})
+    assert not theirs_contract.periods.exists()
+    client.post(reverse("admin:contracts_serviceperiod_add"), {**period, "contract": own.pk})
+    assert own.periods.get().history.get().history_user == users["account_manager"]
