@@ -114,7 +114,7 @@ def setup_import(*, kind: str, dataset: tablib.Dataset, by, commit: bool) -> Imp
     """Writes the rows of ``dataset`` through the set-up services; rolled back unless ``commit`` and
     every row is good."""
     write = WRITERS[kind]
-    rows = []
+    rows, memo = [], {}
     with transaction.atomic():
         for number, values in enumerate(dataset.dict, 1):
             values = {name: str(value or "").strip() for name, value in values.items() if name}
@@ -127,7 +127,7 @@ def setup_import(*, kind: str, dataset: tablib.Dataset, by, commit: bool) -> Imp
                 continue
             try:
                 with transaction.atomic():
-                    row.summary = write(values, by)
+                    row.summary = write(values, by, memo)
             except SetupInvalid as error:
                 row.errors = [
                     f"{name}: {text}" if name != "__all__" else text
@@ -145,8 +145,12 @@ def setup_import(*, kind: str, dataset: tablib.Dataset, by, commit: bool) -> Imp
 # --- one row of each kind -------------------------------------------------------------------------------
 
 
-def _customer(code: str) -> Customer:
-    customer = Customer.objects.filter(code=code).first()
+def _customer(code: str, memo: dict) -> Customer:
+    """The customer a row names (read once per file: a file names few customers in many rows)."""
+    customers = memo.setdefault("customers", {})
+    if code not in customers:
+        customers[code] = Customer.objects.filter(code=code).first()
+    customer = customers[code]
     if customer is None:
         raise ValueError(gettext("customer: no customer has the code “%(code)s”.") % {"code": code})
     return customer
@@ -202,7 +206,7 @@ def _custom_modules(text: str) -> list[tuple[str, str, None]]:
     return modules
 
 
-def _write_customer(values: dict, by) -> str:
+def _write_customer(values: dict, by, memo: dict) -> str:
     customer = customer_create(
         by=by,
         code=values.get("code", ""),
@@ -216,8 +220,8 @@ def _write_customer(values: dict, by) -> str:
     return str(customer)
 
 
-def _write_contact(values: dict, by) -> str:
-    customer = _customer(values.get("customer", ""))
+def _write_contact(values: dict, by, memo: dict) -> str:
+    customer = _customer(values.get("customer", ""), memo)
     contact = contact_add(
         customer=customer,
         by=by,
@@ -230,9 +234,11 @@ def _write_contact(values: dict, by) -> str:
     return f"{customer.code}: {contact.name}"
 
 
-def _write_contract(values: dict, by) -> str:
-    customer = _customer(values.get("customer", ""))
-    products = Product.objects.in_bulk(field_name="code")
+def _write_contract(values: dict, by, memo: dict) -> str:
+    customer = _customer(values.get("customer", ""), memo)
+    if "products" not in memo:
+        memo["products"] = Product.objects.in_bulk(field_name="code")
+    products = memo["products"]
     contract = contract_create(
         customer=customer,
         by=by,

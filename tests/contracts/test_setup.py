@@ -137,6 +137,10 @@ def test_the_history_names_the_account_manager(am):
     contract = customer.contracts.get()
     assert contract.history.get().history_user == am
     assert ServicePeriod.history.get(contract=contract).history_user == am
+    contact = customer.contacts.get()
+    assert contact.history.get().history_user == am
+    contact_update(contact=contact, by=am, phone="13900000000")
+    assert (contact.history.first().phone, contact.history.first().history_user) == ("13900000000", am)
     customer_update(customer=customer, by=am, city="天津")
     latest = customer.history.first()
     assert (latest.city, latest.history_user, latest.history_type) == ("天津", am, "~")
