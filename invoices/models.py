@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
@@ -313,6 +314,9 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("invoices:invoice", args=[self.pk])
 
 
 class InvoiceLine(PricedLine, models.Model):

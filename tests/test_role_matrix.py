@@ -153,6 +153,8 @@ PAGES = {
     "invoices:record-payment": needs("invoices.add_payment"),
     "invoices:payments": needs("invoices.view_payment"),
     "invoices:travel": needs("invoices.view_travelexpense"),
+    "invoices:work-logs": needs("invoices.view_worklog"),
+    "invoices:customers": needs("contracts.view_customer"),
     "invoices:approve-travel": needs("invoices.change_travelexpense"),
     # setting up customers (workspace.setup_views): the services check the same permissions and customers
     "contracts:customer-new": needs("contracts.add_customer"),

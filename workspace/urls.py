@@ -7,6 +7,8 @@ from django.urls import path
 
 from workspace import (
     contract_views,
+    customer_lists,
+    finance_lists,
     finance_views,
     home_views,
     quote_views,
@@ -56,9 +58,10 @@ quotes_urlpatterns = [
 ]
 
 invoices_urlpatterns = [
-    path("staff/invoice-runs/", views.runs, name="runs"),
+    path("staff/invoice-runs/", finance_lists.RunList.as_view(), name="runs"),
     path("staff/invoice-runs/start", views.start_run, name="start-run"),
     path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
+    path("staff/customers/", customer_lists.CustomerList.as_view(), name="customers"),
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
     path("staff/orders/<int:pk>/", views.order_page, name="order"),
     path("staff/orders/<int:pk>/close", views.order_close_view, name="close-order"),
@@ -79,9 +82,9 @@ invoices_urlpatterns = [
     ),
     path("staff/quotes/", views.quotes_by_state, name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
-    path("staff/charges/", finance_views.unbilled_charges, name="charges"),
+    path("staff/charges/", finance_lists.ChargeList.as_view(), name="charges"),
     path("staff/charges/collect", finance_views.charges_collect_view, name="collect-charges"),
-    path("staff/invoices/", finance_views.invoice_list, name="invoices"),
+    path("staff/invoices/", finance_lists.InvoiceList.as_view(), name="invoices"),
     path("staff/invoices/<int:pk>/", finance_views.invoice_detail, name="invoice"),
     path("staff/invoices/<int:pk>/issue", finance_views.invoice_issue_view, name="issue"),
     path("staff/invoices/<int:pk>/delete", finance_views.invoice_delete_view, name="delete"),
@@ -93,9 +96,10 @@ invoices_urlpatterns = [
     path("staff/invoices/<int:pk>/payments", finance_views.payment_record_view, name="record-payment"),
     path("staff/invoices/<int:pk>/credit", finance_views.credit_note_view, name="credit"),
     path("staff/invoices/<int:pk>/pdf", finance_views.invoice_pdf, name="pdf"),
-    path("staff/payments/", finance_views.payments, name="payments"),
-    path("staff/travel/", finance_views.travel_expenses, name="travel"),
+    path("staff/payments/", finance_lists.PaymentList.as_view(), name="payments"),
+    path("staff/travel/", finance_lists.TravelList.as_view(), name="travel"),
     path("staff/travel/<int:pk>/approve", finance_views.travel_expense_approve_view, name="approve-travel"),
-    path("staff/overdue/", finance_views.overdue, name="overdue"),
+    path("staff/overdue/", finance_lists.OverdueList.as_view(), name="overdue"),
+    path("staff/work-logs/", finance_lists.WorkLogList.as_view(), name="work-logs"),
     path("staff/exports/", finance_views.exports, name="exports"),
 ]
