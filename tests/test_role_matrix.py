@@ -161,6 +161,15 @@ PAGES = {
     "invoices:bulk-remind": needs("invoices.change_invoice"),
     "invoices:bulk-travel": needs("invoices.change_travelexpense"),
     "invoices:bulk-work-logs": needs("invoices.change_worklog"),
+    # setting up customers (workspace.setup_views): the services check the same permissions and customers
+    "contracts:customer-new": needs("contracts.add_customer"),
+    "contracts:customer-import": needs("contracts.add_customer"),
+    "contracts:customer-import-template": needs("contracts.add_customer"),
+    "contracts:customer-edit": Needs(all_of=("contracts.change_customer",), and_account_manager=True),
+    "contracts:contact-new": Needs(all_of=("contracts.add_contact",), and_account_manager=True),
+    "contracts:contact-edit": Needs(all_of=("contracts.change_contact",), and_account_manager=True),
+    "contracts:contract-new": Needs(all_of=("contracts.add_contract",), and_account_manager=True),
+    "contracts:period-new": Needs(all_of=("contracts.add_serviceperiod",), and_account_manager=True),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,
@@ -384,6 +393,12 @@ def address(name: str | None, route: str, pattern: URLPattern, walk: Walk) -> st
         "invoices:pdf": {"pk": walk.issued.pk},
         "invoices:remove-line": {"pk": walk.invoice.pk, "line_pk": walk.invoice.lines.first().pk},
         "invoices:approve-travel": {"pk": walk.travel_pk},
+        "contracts:customer-import-template": {"kind": "contracts", "suffix": "xlsx"},
+        "contracts:customer-edit": {"code": code},
+        "contracts:contact-new": {"code": code},
+        "contracts:contact-edit": {"pk": walk.customer.contacts.first().pk},
+        "contracts:contract-new": {"code": code},
+        "contracts:period-new": {"pk": walk.customer.contracts.first().pk},
         "admin:app_list": {"app_label": "catalog"},
         "admin:view_on_site": {
             "content_type_id": ContentType.objects.get_for_model(Customer).pk,

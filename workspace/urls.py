@@ -13,6 +13,7 @@ from workspace import (
     finance_views,
     home_views,
     quote_views,
+    setup_views,
     statement_views,
     views,
 )
@@ -31,6 +32,18 @@ contracts_urlpatterns = [
         contract_views.charge_request_decide,
         name="charge-request-decide",
     ),
+    path("staff/customers/new", setup_views.customer_new, name="customer-new"),
+    path("staff/customers/import", setup_views.setup_import_page, name="customer-import"),
+    path(
+        "staff/customers/import/<slug:kind>.<slug:suffix>",
+        setup_views.setup_import_template,
+        name="customer-import-template",
+    ),
+    path("staff/customers/<slug:code>/edit", setup_views.customer_edit, name="customer-edit"),
+    path("staff/customers/<slug:code>/contacts/new", setup_views.contact_new, name="contact-new"),
+    path("staff/customers/<slug:code>/contracts/new", setup_views.contract_new, name="contract-new"),
+    path("staff/contacts/<int:pk>/edit", setup_views.contact_edit, name="contact-edit"),
+    path("staff/contracts/<int:pk>/periods/new", setup_views.period_new, name="period-new"),
 ]
 
 quotes_urlpatterns = [
