@@ -128,6 +128,7 @@ class CustomerList(StaffListView):
     permission_required = "contracts.view_customer"
     filterset_class = CustomerFilter
     table_class = CustomerTable
+    template_name = "workspace/customers.html"
     title = _("Customers")
     export_name = "customers"
 
