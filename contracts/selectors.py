@@ -3,7 +3,17 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    QuerySet,
+    Value,
+    When,
+)
 
 from contracts.models import ConsumptionEntry, Contact, Customer, CustomModule, LicensedProduct, ServicePeriod
 from contracts.quotas import person_day_quota, training_quota
@@ -63,6 +73,18 @@ def period_status(period: ServicePeriod, periods: list[ServicePeriod], today: da
         return PeriodStatus.ACTIVE
     renewed = any(continues(other, period) for other in periods)
     return PeriodStatus.RENEWED if renewed else PeriodStatus.LAPSED
+
+
+def period_status_sql(*, today: datetime.date) -> Case:
+    """``period_status`` as an annotation, for lists that filter or sort periods by it (the same rule:
+    tests/contracts/test_period_status_sql.py checks the two against each other)."""
+    return Case(
+        When(start__gt=today, then=Value(PeriodStatus.UPCOMING)),
+        When(end__gte=today, then=Value(PeriodStatus.ACTIVE)),
+        When(Exists(_continuations()), then=Value(PeriodStatus.RENEWED)),
+        default=Value(PeriodStatus.LAPSED),
+        output_field=CharField(),
+    )
 
 
 def customer_coverage(*, customer: Customer, today: datetime.date) -> dict:

@@ -155,6 +155,9 @@ PAGES = {
     "invoices:travel": needs("invoices.view_travelexpense"),
     "invoices:work-logs": needs("invoices.view_worklog"),
     "invoices:approve-travel": needs("invoices.change_travelexpense"),
+    "invoices:orders": needs("quotes.view_serviceorder"),
+    "contracts:contracts": needs("contracts.view_contract"),
+    "contracts:periods": needs("contracts.view_serviceperiod"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,

@@ -140,7 +140,8 @@ class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
     same rows, every page, as a file. ``bulk_actions`` (url name, [(decision, label)]) wraps the table in a
     form posting the selected rows."""
 
-    raise_exception = True
+    # a visitor not signed in goes to the login; a signed-in user without the permission gets a 403
+    raise_exception = False
     filterset_class: type[SearchFilterSet]
     table_class: type[StaffTable]
     template_name = "workspace/list.html"
@@ -186,7 +187,7 @@ class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     def get(self, request, *args, **kwargs):
         everything = self.queryset()
-        filterset = self.filterset_class(
+        self.filterset = filterset = self.filterset_class(
             request.GET or None, queryset=self.tabbed(everything), request=request
         )
         rows = filterset.qs

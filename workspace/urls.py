@@ -6,10 +6,12 @@ the app's own (customer-facing) ones under that namespace."""
 from django.urls import path
 
 from workspace import (
+    contract_lists,
     contract_views,
     finance_lists,
     finance_views,
     home_views,
+    quote_lists,
     quote_views,
     statement_views,
     views,
@@ -23,16 +25,18 @@ urlpatterns = [
 
 contracts_urlpatterns = [
     path("staff/entitlements/", contract_views.entitlement_lookup, name="entitlement-lookup"),
-    path("staff/charge-requests/", contract_views.charge_requests, name="charge-requests"),
+    path("staff/charge-requests/", contract_lists.ChargeRequestList.as_view(), name="charge-requests"),
     path(
         "staff/charge-requests/<int:pk>/decide",
         contract_views.charge_request_decide,
         name="charge-request-decide",
     ),
+    path("staff/contracts/", contract_lists.ContractList.as_view(), name="contracts"),
+    path("staff/periods/", contract_lists.PeriodList.as_view(), name="periods"),
 ]
 
 quotes_urlpatterns = [
-    path("staff/renewals/", quote_views.pipeline, name="pipeline"),
+    path("staff/renewals/", quote_lists.PipelineList.as_view(), name="pipeline"),
     path("staff/quotes/new", quote_views.quote_new, name="new"),
     path("staff/quotes/<int:pk>/", quote_views.quote_builder, name="builder"),
     path("staff/quotes/<int:pk>/lines", quote_views.quote_line_add, name="add-line"),
@@ -65,7 +69,7 @@ invoices_urlpatterns = [
         statement_views.statement_send_view,
         name="statement-send",
     ),
-    path("staff/quotes/", views.quotes_by_state, name="quotes"),
+    path("staff/quotes/", quote_lists.QuoteList.as_view(), name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
     path("staff/charges/", finance_lists.ChargeList.as_view(), name="charges"),
     path("staff/charges/collect", finance_views.charges_collect_view, name="collect-charges"),
@@ -87,4 +91,5 @@ invoices_urlpatterns = [
     path("staff/overdue/", finance_lists.OverdueList.as_view(), name="overdue"),
     path("staff/work-logs/", finance_lists.WorkLogList.as_view(), name="work-logs"),
     path("staff/exports/", finance_views.exports, name="exports"),
+    path("staff/orders/", quote_lists.OrderList.as_view(), name="orders"),
 ]
