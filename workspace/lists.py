@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django_tables2 import RequestConfig
+from django_tables2.tables import DeclarativeColumnsMetaclass
 from djmoney.money import Money
 
 from billing.spreadsheets import formula_escaped_dataset
@@ -79,7 +80,19 @@ def currency_filter(field_name: str) -> django_filters.ChoiceFilter:
     )
 
 
-class StaffTable(tables.Table):
+class _MetaInherited(DeclarativeColumnsMetaclass):
+    """django-tables2 reads only a table's own Meta: a staff table that declares none takes its parent's
+    (the paging with the total, the look), as one declaring ``class Meta(Parent.Meta)`` does."""
+
+    def __new__(mcs, name, bases, attrs):
+        if "Meta" not in attrs:
+            parent = next((base.Meta for base in bases if hasattr(base, "Meta")), None)
+            if parent is not None:
+                attrs["Meta"] = type("Meta", (parent,), {})
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class StaffTable(tables.Table, metaclass=_MetaInherited):
     """The look every staff list shares; columns with ``exclude_from_export`` (check boxes, buttons) are
     left out of exports."""
 

@@ -21,9 +21,14 @@ from djmoney.money import Money
 from quotes.models import OrderStatus, Quote, QuoteKind, QuoteStatus, ServiceOrder
 from quotes.selectors import quote_gross_sql, with_renewal_quote
 from quotes.services import largest_discount, quote_can_approve
-from workspace.contract_lists import PeriodFilter, PeriodTable, periods_listed
+from workspace.contract_lists import (
+    CustomerNameColumn,
+    PeriodFilter,
+    PeriodTable,
+    customer_code_column,
+    periods_listed,
+)
 from workspace.lists import (
-    CustomerColumn,
     MoneyColumn,
     SearchFilterSet,
     StaffListView,
@@ -63,7 +68,8 @@ class QuoteFilter(SearchFilterSet):
 
 class QuoteTable(StaffTable):
     reference = tables.Column(verbose_name=_("Quote"), empty_values=(), order_by=("number", "revision"))
-    customer = CustomerColumn()
+    customer_code = customer_code_column()
+    customer = CustomerNameColumn()
     kind = tables.Column(verbose_name=_("Kind"))
     status = tables.Column(verbose_name=_("Status"))
     created_at = tables.DateColumn(verbose_name=_("Created"), format="Y-m-d")
@@ -136,7 +142,8 @@ class OrderTable(StaffTable):
     order = tables.Column(
         verbose_name=_("Order"), empty_values=(), order_by=("quote__number", "quote__revision")
     )
-    customer = CustomerColumn()
+    customer_code = customer_code_column()
+    customer = CustomerNameColumn()
     status = tables.Column(verbose_name=_("Status"))
     created_at = tables.DateColumn(verbose_name=_("Ordered"), format="Y-m-d")
     closed_at = tables.DateColumn(verbose_name=_("Closed"), format="Y-m-d")
@@ -215,7 +222,10 @@ class PipelineTable(PeriodTable):
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False, exclude_from_export=True)
 
     class Meta(PeriodTable.Meta):
-        sequence = ("customer", "contract", "products", "tier", "kind", "start", "end", "fee", "state", "...")
+        sequence = (
+            *("customer_code", "customer", "contract", "products", "tier", "kind"),
+            *("start", "end", "fee", "state", "..."),
+        )
         empty_text = _("No service period ends in these months.")
 
     def render_renewal_quote(self, record):
