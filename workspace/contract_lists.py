@@ -147,7 +147,10 @@ class ChargeRequestList(StaffListView):
     def tabs(self):
         return {
             "waiting": (_("Waiting for you"), {"pk__in": self.waiting_for_user()}),
-            "open": (_("Open"), {"status__in": [*WAITING, ChargeStatus.AWAITING_CUSTOMER]}),
+            "open": (
+                pgettext_lazy("charge requests", "Open"),
+                {"status__in": [*WAITING, ChargeStatus.AWAITING_CUSTOMER]},
+            ),
             "all": (_("All"), {}),
         }
 
