@@ -3,7 +3,18 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from contracts.models import ConsumptionEntry, Contact, Customer, CustomModule, LicensedProduct, ServicePeriod
 from contracts.quotas import person_day_quota, training_quota
@@ -77,6 +88,18 @@ def customers_with_current_period(customers: QuerySet, *, today: datetime.date) 
     return customers.annotate(
         current_end=Subquery(current.values("end")[:1]),
         current_tier_id=Subquery(current.values("tier")[:1]),
+    )
+
+
+def period_status_sql(*, today: datetime.date) -> Case:
+    """``period_status`` as an annotation, for lists that filter or sort periods by it (the same rule:
+    tests/contracts/test_period_status_sql.py checks the two against each other)."""
+    return Case(
+        When(start__gt=today, then=Value(PeriodStatus.UPCOMING)),
+        When(end__gte=today, then=Value(PeriodStatus.ACTIVE)),
+        When(Exists(_continuations()), then=Value(PeriodStatus.RENEWED)),
+        default=Value(PeriodStatus.LAPSED),
+        output_field=CharField(),
     )
 
 

@@ -613,6 +613,12 @@ def charge_request_can_approve(request: ChargeRequest, user) -> bool:
     return _approval_refusal(request, user) is None
 
 
+def charge_request_approval_refusal(request: ChargeRequest, user) -> BillingError | None:
+    """Why charge_request_approve would refuse ``user``'s approval of ``request`` now, or None: what the
+    charge-requests list shows in place of the buttons."""
+    return _approval_refusal(request, user)
+
+
 def _rejection_refusal(request: ChargeRequest, user) -> BillingError | None:
     if request.status not in (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE):
         return Conflict(

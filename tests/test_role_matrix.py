@@ -170,6 +170,9 @@ PAGES = {
     "contracts:contact-edit": Needs(all_of=("contracts.change_contact",), and_account_manager=True),
     "contracts:contract-new": Needs(all_of=("contracts.add_contract",), and_account_manager=True),
     "contracts:period-new": Needs(all_of=("contracts.add_serviceperiod",), and_account_manager=True),
+    "invoices:orders": needs("quotes.view_serviceorder"),
+    "contracts:contracts": needs("contracts.view_contract"),
+    "contracts:periods": needs("contracts.view_serviceperiod"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,

@@ -268,7 +268,7 @@ class OverdueTable(IssuedTable):
     days_overdue = tables.Column(verbose_name=_("Days overdue"), empty_values=(), order_by=("due_date",))
     age = tables.Column(verbose_name=_("Age"), empty_values=(), orderable=False)
 
-    class Meta:
+    class Meta(StaffTable.Meta):
         sequence = ("selected", "...")
 
     def render_days_overdue(self, record):
@@ -357,7 +357,7 @@ class TravelTable(StaffTable):
     approved_at = tables.DateTimeColumn(verbose_name=_("Approved"), format="Y-m-d H:i")
     approval = tables.Column(verbose_name="", empty_values=(), orderable=False, exclude_from_export=True)
 
-    class Meta:
+    class Meta(StaffTable.Meta):
         row_attrs = {"class": lambda record: "expense above-cap" if record.above_cap else "expense"}
 
     def render_approval(self, record):
@@ -471,7 +471,7 @@ class RunTable(StaffTable):
     error = tables.Column(verbose_name=_("Error"))
     set_aside = tables.Column(verbose_name=_("Set aside"), empty_values=(), orderable=False)
 
-    class Meta:
+    class Meta(StaffTable.Meta):
         # run-progress.js polls the runs still going and updates their rows
         row_attrs = {
             "class": "run",

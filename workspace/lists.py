@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django_tables2 import RequestConfig
+from django_tables2.tables import DeclarativeColumnsMetaclass
 from djmoney.money import Money
 
 from billing.money import round_fen
@@ -82,15 +83,26 @@ def currency_filter(field_name: str) -> django_filters.ChoiceFilter:
     )
 
 
-class StaffTable(tables.Table):
-    """The look every staff list shares (set here, as tables2 does not pass a Meta on to subclasses that
-    declare none); columns with ``exclude_from_export`` (check boxes, buttons) are left out of exports."""
+class _MetaInherited(DeclarativeColumnsMetaclass):
+    """django-tables2 reads only a table's own Meta: a staff table that declares none takes its parent's
+    (the paging with the total, the look), as one declaring ``class Meta(Parent.Meta)`` does."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("template_name", "workspace/table.html")
-        kwargs.setdefault("empty_text", _("None."))
-        kwargs.setdefault("attrs", {"class": "list"})
-        super().__init__(*args, **kwargs)
+    def __new__(mcs, name, bases, attrs):
+        if "Meta" not in attrs:
+            parent = next((base.Meta for base in bases if hasattr(base, "Meta")), None)
+            if parent is not None:
+                attrs["Meta"] = type("Meta", (parent,), {})
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class StaffTable(tables.Table, metaclass=_MetaInherited):
+    """The look every staff list shares; columns with ``exclude_from_export`` (check boxes, buttons) are
+    left out of exports."""
+
+    class Meta:
+        template_name = "workspace/table.html"
+        attrs = {"class": "list"}
+        empty_text = _("None.")
 
 
 def selection_column() -> tables.CheckBoxColumn:
@@ -207,7 +219,7 @@ class StaffListView(LoginRequiredMixin, PermissionRequiredMixin, View):
 
     def get(self, request, *args, **kwargs):
         everything = self.queryset()
-        filterset = self.filterset_class(
+        self.filterset = filterset = self.filterset_class(
             request.GET or None, queryset=self.tabbed(everything), request=request
         )
         rows = filterset.qs

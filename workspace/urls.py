@@ -7,11 +7,13 @@ from django.urls import path
 
 from workspace import (
     bulk_views,
+    contract_lists,
     contract_views,
     customer_lists,
     finance_lists,
     finance_views,
     home_views,
+    quote_lists,
     quote_views,
     setup_views,
     statement_views,
@@ -26,7 +28,7 @@ urlpatterns = [
 
 contracts_urlpatterns = [
     path("staff/entitlements/", contract_views.entitlement_lookup, name="entitlement-lookup"),
-    path("staff/charge-requests/", contract_views.charge_requests, name="charge-requests"),
+    path("staff/charge-requests/", contract_lists.ChargeRequestList.as_view(), name="charge-requests"),
     path(
         "staff/charge-requests/<int:pk>/decide",
         contract_views.charge_request_decide,
@@ -44,10 +46,12 @@ contracts_urlpatterns = [
     path("staff/customers/<slug:code>/contracts/new", setup_views.contract_new, name="contract-new"),
     path("staff/contacts/<int:pk>/edit", setup_views.contact_edit, name="contact-edit"),
     path("staff/contracts/<int:pk>/periods/new", setup_views.period_new, name="period-new"),
+    path("staff/contracts/", contract_lists.ContractList.as_view(), name="contracts"),
+    path("staff/periods/", contract_lists.PeriodList.as_view(), name="periods"),
 ]
 
 quotes_urlpatterns = [
-    path("staff/renewals/", quote_views.pipeline, name="pipeline"),
+    path("staff/renewals/", quote_lists.PipelineList.as_view(), name="pipeline"),
     path("staff/quotes/new", quote_views.quote_new, name="new"),
     path("staff/quotes/<int:pk>/", quote_views.quote_builder, name="builder"),
     path("staff/quotes/<int:pk>/lines", quote_views.quote_line_add, name="add-line"),
@@ -81,7 +85,7 @@ invoices_urlpatterns = [
         statement_views.statement_send_view,
         name="statement-send",
     ),
-    path("staff/quotes/", views.quotes_by_state, name="quotes"),
+    path("staff/quotes/", quote_lists.QuoteList.as_view(), name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
     path("staff/charges/", finance_lists.ChargeList.as_view(), name="charges"),
     path("staff/charges/collect", finance_views.charges_collect_view, name="collect-charges"),
@@ -107,4 +111,5 @@ invoices_urlpatterns = [
     path("staff/overdue/bulk/remind", bulk_views.overdue_remind_view, name="bulk-remind"),
     path("staff/travel/bulk", bulk_views.travel_expenses_decide_view, name="bulk-travel"),
     path("staff/work-logs/bulk", bulk_views.work_logs_decide_view, name="bulk-work-logs"),
+    path("staff/orders/", quote_lists.OrderList.as_view(), name="orders"),
 ]
