@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.errors import BillingError
 from billing.imports import DateInWindowWidget, FlagWidget
-from billing.spreadsheets import FORMULA_REFUSED, looks_like_formula, read_spreadsheet
+from billing.spreadsheets import FORMULA_REFUSED, read_spreadsheet, refused_on_import
 from catalog.models import Product, ServiceTier
 from contracts.models import ContractKind, Customer
 from contracts.setup import (
@@ -121,7 +121,7 @@ def setup_import(*, kind: str, dataset: tablib.Dataset, by, commit: bool) -> Imp
             row = ImportedRow(number=number)
             rows.append(row)
             row.errors = [
-                f"{name}: {FORMULA_REFUSED}" for name, value in values.items() if looks_like_formula(value)
+                f"{name}: {FORMULA_REFUSED}" for name, value in values.items() if refused_on_import(value)
             ]
             if row.errors:
                 continue
