@@ -42,9 +42,9 @@ from billing.errors import BillingError
 from billing.spreadsheets import (
     FORMULA_REFUSED,
     formula_escaped_dataset,
-    looks_like_formula,
     read_spreadsheet,
     refuse_repeated_columns,
+    refused_on_import,
 )
 
 UPLOAD_NAME = re.compile(r"[0-9a-f]{32}\Z")
@@ -223,7 +223,7 @@ class CheckedResource(resources.ModelResource):
         self._problems: dict[int, dict[str, list[str]]] = {}
         for number, row in enumerate(dataset.dict, 1):
             for column, value in row.items():
-                if isinstance(value, str) and looks_like_formula(value):
+                if isinstance(value, str) and refused_on_import(value):
                     self._problem(number, column, FORMULA_REFUSED)
 
     def _problem(self, number: int, column: str, message) -> None:

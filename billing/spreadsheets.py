@@ -12,7 +12,8 @@ Reading (``read_spreadsheet``) trusts nothing the file says about itself:
   the header.
 
 Writing: a cell a spreadsheet would run as a formula (text starting with =, +, -, @, a tab or a carriage
-return that is not a plain number) is refused by imports (``looks_like_formula``) and escaped by exports
+return that is not a plain number) is refused by imports (``refused_on_import``: a phone number written
++86 ... is kept) and escaped by exports
 (``formula_escaped``: an apostrophe first, so it is text).
 """
 
@@ -49,6 +50,16 @@ def looks_like_formula(value: str) -> bool:
     except InvalidOperation:
         return True
     return False
+
+
+# An international phone number ("+86 138 0013 8000", "+86-10-8888 8888"): text an import keeps as it is (a
+# spreadsheet reads it as arithmetic at worst, never as a function call); exports still escape it.
+PHONE_NUMBER = re.compile(r"\+\d[\d \-()]{4,30}")
+
+
+def refused_on_import(value: str) -> bool:
+    """A cell an import refuses as a formula: looks_like_formula, except an international phone number."""
+    return looks_like_formula(value) and not PHONE_NUMBER.fullmatch(value)
 
 
 def formula_escaped(value):

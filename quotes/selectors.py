@@ -5,7 +5,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Count, Sum
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
@@ -14,7 +15,7 @@ from billing.money import sums_by_currency
 from catalog.pricing import Priced, price_agreed
 from contracts.models import ServicePeriod
 from contracts.selectors import period_status
-from quotes.models import OrderLine, Quote
+from quotes.models import OrderLine, Quote, QuoteLine
 
 
 def renewal_pipeline(*, today: datetime.date, months_back: int = 3, months_ahead: int = 12) -> list[dict]:
@@ -74,6 +75,35 @@ def periods_ending_by_month(*, today: datetime.date, months_ahead: int = 11) -> 
             row["fees"], currency
         )
     return months
+
+
+def quote_gross_sql(*, quote: str = "pk") -> Coalesce:
+    """A quote's gross as an annotation (quote_totals' rule: the sum of its lines' stored gross), for lists
+    that sort or filter by it; ``quote`` names the quote's key from the annotated rows (``quote`` from an
+    order)."""
+    amounts = DecimalField(max_digits=14, decimal_places=2)
+    total = (
+        QuoteLine.objects.filter(quote=OuterRef(quote))
+        .order_by()
+        .values("quote")
+        .annotate(total=Sum("gross"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=amounts), Value(Decimal(0)), output_field=amounts)
+
+
+def with_renewal_quote(periods: QuerySet) -> QuerySet:
+    """``periods`` with the latest revision of each one's renewal quote (renewal_pipeline's rule: the first
+    revision names the period, later ones share its number) as ``renewal_quote_id``,
+    ``renewal_quote_number``, ``renewal_quote_revision`` and ``renewal_quote_status`` (None without one)."""
+    first = Quote.objects.filter(renewal_of=OuterRef("pk"), revision=1).values("number")[:1]
+    periods = periods.annotate(renewal_quote_number=Subquery(first))
+    latest = Quote.objects.filter(number=OuterRef("renewal_quote_number")).order_by("-revision")
+    return periods.annotate(
+        renewal_quote_id=Subquery(latest.values("pk")[:1]),
+        renewal_quote_revision=Subquery(latest.values("revision")[:1]),
+        renewal_quote_status=Subquery(latest.values("status")[:1]),
+    )
 
 
 def quote_by_reference(reference: str) -> Quote | None:

@@ -1,20 +1,18 @@
-"""Staff pages of the contracts: the entitlement lookup, charge requests to decide."""
+"""Staff pages of the contracts: the entitlement lookup, a charge request's decision (the list is in
+workspace.contract_lists)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from billing.errors import BillingError
 from billing.staff import form_errors_message, run_service
 from contracts.entitlements import decide
-from contracts.models import ChargeRequest, ChargeStatus, Customer
-from contracts.services import (
-    charge_request_approve,
-    charge_request_can_approve,
-    charge_request_reject,
-)
+from contracts.models import ChargeRequest
+from contracts.services import charge_request_approve, charge_request_reject
 from workspace.contract_forms import ChargeRequestDecisionForm, EntitlementLookupForm
 
 
@@ -47,25 +45,6 @@ def entitlement_lookup(request):
     return render(request, "contracts/entitlement_lookup.html", context)
 
 
-@login_required
-@permission_required("contracts.view_chargerequest", raise_exception=True)
-def charge_requests(request):
-    """Charge requests waiting for the user's approval (those charge_request_approve would accept from
-    them: an account manager's own customers, finance's large ones), with the rest below."""
-    waiting = ChargeRequest.objects.filter(
-        status__in=[ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE]
-    ).select_related("customer")
-    user = request.user
-    mine = [charge for charge in waiting if charge_request_can_approve(charge, user)]
-    others = ChargeRequest.objects.exclude(pk__in=[c.pk for c in mine]).select_related("customer")[:50]
-    customers = Customer.objects.filter(account_manager=user).select_related("account_manager")
-    own_customers = customers.exists()
-    if not own_customers:
-        customers = Customer.objects.select_related("account_manager")
-    context = {"mine": mine, "others": others, "customers": customers[:100], "own_customers": own_customers}
-    return render(request, "contracts/charge_requests.html", context)
-
-
 DECISIONS = {"approve": charge_request_approve, "reject": charge_request_reject}
 
 
@@ -77,11 +56,19 @@ def charge_request_decide(request, pk: int):
     form = ChargeRequestDecisionForm(request.POST)
     if not form.is_valid():
         form_errors_message(request, form)
-        return redirect("contracts:charge-requests")
+        return _back_to_the_list(request)
     action = DECISIONS[form.cleaned_data["decision"]]
     done, charge = run_service(
         request, lambda: action(request=charge, by=request.user, note=form.cleaned_data["note"])
     )
     if done:
         messages.success(request, f"#{charge.pk}: {charge.get_status_display()}")
+    return _back_to_the_list(request)
+
+
+def _back_to_the_list(request):
+    """Back to the list as it was (its tab, filters and page), or to its first page."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return redirect(back)
     return redirect("contracts:charge-requests")

@@ -1,6 +1,6 @@
 """Staff pages of quotes: the builder (create, add lines from the catalogue, travel, discount, submit,
-approve a large discount, send, revise) and the renewal pipeline. Each POST calls one service and comes
-back to the quote; a BillingError becomes a message on the page."""
+approve a large discount, send, revise); the lists are in workspace.quote_lists. Each POST calls one
+service and comes back to the quote; a BillingError becomes a message on the page."""
 
 from decimal import Decimal
 
@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.errors import BillingError
@@ -18,7 +17,6 @@ from billing.staff import form_errors_message, run_service
 from contracts.ownership import acts_for
 from quotes.documents import quote_context
 from quotes.models import Quote, QuoteStatus
-from quotes.selectors import renewal_pipeline
 from quotes.services import (
     customer_link_token,
     quote_add_line,
@@ -43,14 +41,6 @@ from workspace.quote_forms import (
 )
 
 CENT = Decimal("0.01")
-
-
-@login_required
-@permission_required("quotes.view_quote", raise_exception=True)
-def pipeline(request):
-    """Periods ending month by month with their fee, status and renewal quote."""
-    months = renewal_pipeline(today=timezone.localdate())
-    return render(request, "quotes/pipeline.html", {"months": months})
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,5 +1,5 @@
-"""Staff pages: invoice runs with their progress, the customer page with its orders and corrections, quotes
-by state and the charts."""
+"""Staff pages: invoice runs with their progress, the customer page with its orders and corrections, and
+the charts."""
 
 import datetime
 import uuid
@@ -34,18 +34,11 @@ from invoices.selectors import (
     revenue_by_month,
 )
 from invoices.services import invoice_run_start, order_cancel
-from quotes.models import OrderLine, Quote, QuoteStatus, ServiceOrder
+from quotes.models import OrderLine, Quote, ServiceOrder
 from quotes.selectors import periods_ending_by_month
-from quotes.services import largest_discount, order_close, quote_can_approve, quote_totals
+from quotes.services import order_close, quote_totals
 from workspace.contract_forms import CorrectionForm
 from workspace.statement_views import may_see_statement
-
-
-@login_required
-@permission_required("invoices.view_invoicerun", raise_exception=True)
-def runs(request):
-    runs = InvoiceRun.objects.prefetch_related("set_aside__customer")[:20]
-    return render(request, "invoices/runs.html", {"runs": runs, "today": timezone.localdate()})
 
 
 @require_POST
@@ -223,23 +216,6 @@ def consumption_correct_view(request, code: str, pk: int):
             % {"quantity": -correction.quantity, "ticket": correction.ticket_ref},
         )
     return redirect("invoices:customer", code=customer.code)
-
-
-@login_required
-@permission_required("quotes.view_quote", raise_exception=True)
-def quotes_by_state(request):
-    """Sales: quotes by state with their value (the latest 200); first, all those whose discount waits for
-    this user's approval (quotes.services.quote_can_approve)."""
-    quotes = Quote.objects.select_related("customer").prefetch_related("lines")
-    by_state = {}
-    for quote in quotes.order_by("-created_at")[:200]:
-        by_state.setdefault(quote.get_status_display(), []).append((quote, quote_totals(quote)["gross"]))
-    waiting = [
-        (quote, quote_totals(quote)["gross"], largest_discount(quote))
-        for quote in quotes.filter(status=QuoteStatus.PENDING_APPROVAL).order_by("created_at")
-        if quote_can_approve(quote, request.user)
-    ]
-    return render(request, "quotes/quotes.html", {"by_state": by_state, "waiting": waiting})
 
 
 def _months_as_text(by_currency: dict[str, list[dict]]) -> dict[str, list[dict]]:

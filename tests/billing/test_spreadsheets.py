@@ -122,3 +122,22 @@ def test_duplicate_column_headers_are_refused():
 )
 def test_export_cells_that_look_like_formulas_get_an_apostrophe_and_numbers_do_not(text, exported):
     assert formula_escaped(text) == exported
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        ("+86 138 0013 8000", False),
+        ("+86-10-8888 8888", False),
+        ("+1 (415) 555-0100", False),
+        ("+cmd|' /C calc'!A0", True),
+        ("+86+SUM(A1)", True),
+        ("=1+1", True),
+        ("-86 138", True),
+    ],
+)
+def test_an_import_keeps_international_phone_numbers_and_refuses_formulas(text, refused):
+    from billing.spreadsheets import formula_escaped, refused_on_import
+
+    assert refused_on_import(text) is refused
+    assert formula_escaped(text) == "'" + text  # an export escapes them all the same
