@@ -142,6 +142,8 @@ def fill(route: str, objects: Objects) -> tuple[str | None, str]:
     for i, part in enumerate(parts):
         match = re.fullmatch(r"<(?:\w+:)?(\w+)>", part)
         if not match:
+            if "<" in part:  # e.g. <kind>.<suffix>: a file name, not an object
+                return None, f"{part} is not an object"
             continue
         name = match.group(1)
         if not (name == "pk" or name.endswith("_pk") or name in SLUG_FIELDS):
