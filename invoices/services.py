@@ -566,7 +566,9 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
     periods = ServicePeriod.objects.filter(kind=PeriodKind.PAID, start__lte=up_to, fee__gt=0).select_related(
         "contract", "tier"
     )
-    for period in periods.annotate(customer_id=F("contract__customer_id")):
+    for period in _uncharged(periods, ChargeSource.PERIOD_FEE).annotate(
+        customer_id=F("contract__customer_id")
+    ):
         collect(
             ChargeSource.PERIOD_FEE,
             period,
@@ -581,6 +583,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         .exclude(order__status=OrderStatus.CANCELLED)
         .select_related("order__quote", "quote_line__quote")
     )
+    ordered = _uncharged(ordered, ChargeSource.QUOTE_LINE, key="quote_line_id")
     for line in ordered.annotate(customer_id=F("order__customer_id")):
         # keyed by the quote line, as before order lines existed, so that no order is billed twice
         charges.append(
@@ -605,13 +608,15 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
             service_date=timezone.localdate(request.customer_answered_at),
         )
 
-    for request in ChargeRequest.objects.filter(
+    confirmed = ChargeRequest.objects.filter(
         status=ChargeStatus.CONFIRMED, customer_answered_at__date__lte=up_to
-    ):
+    )
+    for request in _uncharged(confirmed, ChargeSource.CHARGE_REQUEST):
         collect(ChargeSource.CHARGE_REQUEST, request, request_charge)
-    for expense in TravelExpense.objects.filter(
+    approved = TravelExpense.objects.filter(
         approved_at__isnull=False, rejected_at__isnull=True, spent_on__lte=up_to
-    ):
+    )
+    for expense in _uncharged(approved, ChargeSource.TRAVEL):
         charges.append(travel_charge(expense))
 
     def usage_charge(usage):
@@ -630,7 +635,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
             service_date=usage.measured_on,
         )
 
-    for usage in DataVolumeUsage.objects.filter(measured_on__lte=up_to):
+    for usage in _uncharged(DataVolumeUsage.objects.filter(measured_on__lte=up_to), ChargeSource.DATA_VOLUME):
         collect(ChargeSource.DATA_VOLUME, usage, usage_charge)
     before, started = Charge.objects.count(), timezone.now()
     Charge.objects.bulk_create(charges, ignore_conflicts=True)
@@ -644,6 +649,12 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
     )
     _charge_work_logs(up_to, set_aside)
     return Charge.objects.count() - before
+
+
+def _uncharged(queryset, source: str, *, key: str = "pk"):
+    """The rows of ``queryset`` no charge of ``source`` bills yet (keyed by ``key``): collecting reads only
+    what is new, not the whole history (the unique (source, source id) still guards a race)."""
+    return queryset.exclude(Exists(Charge.objects.filter(source=source, source_id=OuterRef(key))))
 
 
 def charges_set_aside(*, run: InvoiceRun, set_aside: list) -> None:

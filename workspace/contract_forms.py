@@ -8,8 +8,12 @@ from contracts.models import Customer
 
 
 class EntitlementLookupForm(forms.Form):
+    # a code typed, not a drop-down of every customer (thousands); the customers list finds a code
     customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.all(), to_field_name="code"
+        label=_("Customer"),
+        queryset=Customer.objects.all(),
+        to_field_name="code",
+        widget=forms.TextInput(attrs={"placeholder": _("customer code"), "autocomplete": "off"}),
     )
     service = forms.ModelChoiceField(
         label=_("Service"), queryset=ServiceItem.objects.filter(active=True), to_field_name="code"

@@ -80,6 +80,10 @@ class DraftTable(StaffTable):
     currency = tables.Column(verbose_name=_("Currency"))
     gross_total = MoneyColumn(verbose_name=_("Total"))
 
+    class Meta(StaffTable.Meta):
+        attrs = {"class": "list invoices"}
+        row_attrs = {"class": "invoice"}
+
 
 class IssuedTable(StaffTable):
     number = InvoiceNumberColumn(
@@ -92,6 +96,10 @@ class IssuedTable(StaffTable):
     gross_total = MoneyColumn(verbose_name=_("Total"))
     open_total = MoneyColumn(verbose_name=_("Open"))
 
+    class Meta(StaffTable.Meta):
+        attrs = {"class": "list invoices"}
+        row_attrs = {"class": "invoice"}
+
 
 class CreditNoteTable(StaffTable):
     number = InvoiceNumberColumn(
@@ -102,6 +110,10 @@ class CreditNoteTable(StaffTable):
     credits = tables.Column(verbose_name=_("Credits"), linkify=True, order_by=("credits__number",))
     currency = tables.Column(verbose_name=_("Currency"))
     gross_total = MoneyColumn(verbose_name=_("Total"))
+
+    class Meta(StaffTable.Meta):
+        attrs = {"class": "list invoices"}
+        row_attrs = {"class": "invoice"}
 
 
 class InvoiceList(StaffListView):

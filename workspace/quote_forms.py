@@ -26,11 +26,19 @@ class PercentField(forms.DecimalField):
 
 
 class QuoteNewForm(forms.Form):
+    # codes typed, not drop-downs of every customer and contract (thousands at scale)
     customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.order_by("code"), to_field_name="code"
+        label=_("Customer"),
+        queryset=Customer.objects.order_by("code"),
+        to_field_name="code",
+        widget=forms.TextInput(attrs={"placeholder": _("customer code"), "autocomplete": "off"}),
     )
     contract = forms.ModelChoiceField(
-        label=_("Contract"), queryset=Contract.objects.select_related("customer"), required=False
+        label=_("Contract"),
+        queryset=Contract.objects.select_related("customer"),
+        to_field_name="number",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("contract number (optional)"), "autocomplete": "off"}),
     )
     valid_until = forms.DateField(label=_("Valid until"), required=False, widget=IsoDateInput)
     discount = PercentField(label=_("Discount on the whole quote (%)"))

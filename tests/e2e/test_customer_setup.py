@@ -52,7 +52,7 @@ def test_an_account_manager_sets_up_a_customer_and_it_is_covered(
     screenshot("account-manager-new-customer-page")
 
     page.goto(f"{live_server.url}/staff/entitlements/")
-    page.select_option("#id_customer", "E2E-NEW")
+    page.fill("#id_customer", "E2E-NEW")
     page.select_option("#id_service", "defect-fix")
     page.fill("#id_product", "KMS")
     page.click("form.lookup button[type=submit]")
