@@ -154,6 +154,9 @@ PAGES = {
     "invoices:payments": needs("invoices.view_payment"),
     "invoices:travel": needs("invoices.view_travelexpense"),
     "invoices:approve-travel": needs("invoices.change_travelexpense"),
+    "quotes:change-line": needs("quotes.change_quote"),
+    "quotes:remove-line": needs("quotes.change_quote"),
+    "quotes:draft-renewal": needs("quotes.add_quote"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,
@@ -384,6 +387,9 @@ def address(name: str | None, route: str, pattern: URLPattern, walk: Walk) -> st
         },
         "admin:auth_user_password_change": {"id": get_user_model().objects.first().pk},
         "api-problem-type": {"slug": "forbidden"},
+        "quotes:change-line": {"pk": walk.quote.pk, "line_pk": walk.quote.lines.first().pk},
+        "quotes:remove-line": {"pk": walk.quote.pk, "line_pk": walk.quote.lines.first().pk},
+        "quotes:draft-renewal": {"period_pk": walk.customer.contracts.first().periods.first().pk},
     }
     if name in by_name:
         return reverse(name, kwargs=by_name[name])

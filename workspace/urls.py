@@ -33,6 +33,11 @@ quotes_urlpatterns = [
     path("staff/quotes/<int:pk>/approve", quote_views.quote_approve, name="approve"),
     path("staff/quotes/<int:pk>/pdf", quote_views.quote_pdf, name="staff-pdf"),
     path("staff/quotes/<int:pk>/<slug:step>", quote_views.quote_step, name="step"),
+    path("staff/quotes/<int:pk>/lines/<int:line_pk>/", quote_views.quote_line_change, name="change-line"),
+    path(
+        "staff/quotes/<int:pk>/lines/<int:line_pk>/remove", quote_views.quote_line_remove, name="remove-line"
+    ),
+    path("staff/renewals/<int:period_pk>/quote", quote_views.renewal_quote_draft, name="draft-renewal"),
 ]
 
 invoices_urlpatterns = [
