@@ -157,6 +157,10 @@ PAGES = {
     "quotes:change-line": needs("quotes.change_quote"),
     "quotes:remove-line": needs("quotes.change_quote"),
     "quotes:draft-renewal": needs("quotes.add_quote"),
+    "invoices:travel-new": needs("invoices.add_travelexpense"),
+    "invoices:usage-new": needs("invoices.add_datavolumeusage"),
+    "invoices:work-log-new": needs("invoices.add_worklog"),
+    "invoices:work-log-import": needs("invoices.add_worklog", "invoices.change_worklog"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,

@@ -5,7 +5,15 @@ the app's own (customer-facing) ones under that namespace."""
 
 from django.urls import path
 
-from workspace import contract_views, finance_views, home_views, quote_views, statement_views, views
+from workspace import (
+    contract_views,
+    finance_views,
+    home_views,
+    quote_views,
+    record_views,
+    statement_views,
+    views,
+)
 
 urlpatterns = [
     path("staff/", home_views.staff_home, name="staff-home"),
@@ -83,4 +91,8 @@ invoices_urlpatterns = [
     path("staff/travel/<int:pk>/approve", finance_views.travel_expense_approve_view, name="approve-travel"),
     path("staff/overdue/", finance_views.overdue, name="overdue"),
     path("staff/exports/", finance_views.exports, name="exports"),
+    path("staff/travel/new", record_views.travel_expense_new, name="travel-new"),
+    path("staff/usage/new", record_views.data_volume_usage_new, name="usage-new"),
+    path("staff/work-logs/new", record_views.work_log_new, name="work-log-new"),
+    path("staff/work-logs/import", record_views.work_log_import, name="work-log-import"),
 ]
