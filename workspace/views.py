@@ -104,7 +104,7 @@ def customer_page(request, code: str):
     customer = get_object_or_404(Customer, code=code)
     today = timezone.localdate()
     coverage = customer_coverage(customer=customer, today=today)
-    quotes = Quote.objects.filter(customer=customer).order_by("-created_at")[:20]
+    quotes = Quote.objects.filter(customer=customer).prefetch_related("lines").order_by("-created_at")[:20]
     # invoices, their totals and open balances only for who may see the customer's statement
     sees_invoices = may_see_statement(request.user, customer)
     invoices = [
