@@ -129,7 +129,7 @@ def test_the_customer_page_links_its_quotes_invoices_and_charge_requests_in_cons
     for invoice in Invoice.objects.filter(customer=customer):
         assert reverse("invoices:invoice", args=[invoice.pk]) in page
     for charge in customer.charge_requests.all():
-        assert f"{reverse('contracts:charge-requests')}#charge-{charge.pk}" in page
+        assert reverse("contracts:charge-request", args=[charge.pk]) in page
     _add_documents(customer, 5)
     with CaptureQueriesContext(connection) as many:
         client.get(url)
@@ -189,3 +189,23 @@ def test_the_customer_who_confirms_a_charge_request_is_told_what_he_did(client, 
     assert "The charge for ticket TK-9 was confirmed on" in page
     assert "by 李四" in page
     assert reverse("contracts:charge-requests") not in page
+
+
+def test_a_charge_request_has_its_page_with_its_history(
+    client, finance, customer_with_documents, django_user_model
+):
+    charge = charge_request_create(
+        customer=customer_with_documents,
+        ticket_ref="TK-77",
+        description="月度报表",
+        requested_by="api:zendesk",
+        estimated_person_days=2,
+    )
+    client.force_login(finance)
+    page = client.get(reverse("contracts:charge-request", args=[charge.pk])).content.decode()
+    assert "TK-77" in page
+    assert "月度报表" in page
+    assert reverse("invoices:customer", args=["ACME"]) in page
+    nobody = django_user_model.objects.create_user(username="nobody", password="x", is_staff=True)
+    client.force_login(nobody)
+    assert client.get(reverse("contracts:charge-request", args=[charge.pk])).status_code == 403

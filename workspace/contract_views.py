@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from billing.errors import BillingError
 from billing.staff import form_errors_message, run_service
@@ -13,6 +13,8 @@ from contracts.models import ChargeRequest, ChargeStatus, Customer
 from contracts.services import (
     charge_request_approve,
     charge_request_can_approve,
+    charge_request_can_reject,
+    charge_request_price,
     charge_request_reject,
 )
 from workspace.contract_forms import ChargeRequestDecisionForm, EntitlementLookupForm
@@ -85,3 +87,26 @@ def charge_request_decide(request, pk: int):
     if done:
         messages.success(request, f"#{charge.pk}: {charge.get_status_display()}")
     return redirect("contracts:charge-requests")
+
+
+@require_GET
+@login_required
+@permission_required("contracts.view_chargerequest", raise_exception=True)
+def charge_request_page(request, pk: int):
+    """One charge request: what it is for, its price, its history, and the decision buttons the services
+    would accept from the user."""
+    charge = get_object_or_404(
+        ChargeRequest.objects.select_related("customer", "approved_by", "finance_approved_by"), pk=pk
+    )
+    try:
+        price = charge_request_price(charge)
+    except BillingError:
+        price = None
+    context = {
+        "charge": charge,
+        "price": price,
+        "events": charge.events.all(),
+        "can_approve": charge_request_can_approve(charge, request.user),
+        "can_reject": charge_request_can_reject(charge, request.user),
+    }
+    return render(request, "contracts/charge_request.html", context)

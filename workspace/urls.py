@@ -29,6 +29,7 @@ contracts_urlpatterns = [
         contract_views.charge_request_decide,
         name="charge-request-decide",
     ),
+    path("staff/charge-requests/<int:pk>/", contract_views.charge_request_page, name="charge-request"),
 ]
 
 quotes_urlpatterns = [
