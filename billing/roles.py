@@ -39,6 +39,12 @@ ROLES = {
             "quotes.change_quote",
             "quotes.view_serviceorder",
             "quotes.change_serviceorder",
+            # setting up the customers they win (contracts.setup)
+            "contracts.add_customer",
+            "contracts.add_contract",
+            "contracts.add_licensedproduct",
+            "contracts.add_custommodule",
+            "contracts.add_serviceperiod",
         ],
     ),
     "finance": (

@@ -244,6 +244,9 @@ IDEMPOTENCY_KEEP_HOURS = env.int("IDEMPOTENCY_KEEP_HOURS", default=48)
 # IMPORT_DATE_WINDOW_YEARS from today are refused.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20000)
+# A staff list exports at most this many rows at once (workspace.lists): narrow the filters for more.
+LIST_EXPORT_MAX_ROWS = env.int("LIST_EXPORT_MAX_ROWS", default=50000)
+LIST_MAX_PER_PAGE = 200  # rows a list page shows at most (?per_page=)
 IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", default=50)
 IMPORT_XLSX_MAX_UNPACKED_BYTES = env.int("IMPORT_XLSX_MAX_UNPACKED_BYTES", default=40 * 1024 * 1024)
 IMPORT_XLSX_MAX_SHARED_STRINGS = env.int("IMPORT_XLSX_MAX_SHARED_STRINGS", default=200000)
@@ -405,3 +408,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Bulk actions on the staff lists (issue drafts, remind, approve or reject): a larger selection is refused
+# as a whole (invoices.bulk).
+BULK_ACTION_MAX = env.int("BULK_ACTION_MAX", default=200)

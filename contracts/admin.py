@@ -1,9 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from billing.admin import AuditHistoryAdmin, RecordedAdmin, ServiceAdmin, frozen
 from contracts import models
-from contracts.ownership import ASSIGN_ACCOUNT_MANAGER, acts_for
+from contracts.ownership import ASSIGN_ACCOUNT_MANAGER, acts_for, ownership_check
 from contracts.services import charge_request_approve, charge_request_reject, period_add
 
 
@@ -80,6 +81,21 @@ class PersonDayBundleInline(admin.TabularInline):
     extra = 0
 
 
+class ContractAdminForm(forms.ModelForm):
+    """A contract is added or changed only for a customer the user acts for (contracts.ownership), as on
+    the set-up pages (contracts.setup)."""
+
+    user = None  # set by ContractAdmin.get_form
+
+    def clean_customer(self):
+        customer = self.cleaned_data["customer"]
+        if self.user is not None and not acts_for(user=self.user, customer=customer):
+            raise forms.ValidationError(
+                _("%(customer)s is managed by another account manager.") % {"customer": customer.code}
+            )
+        return customer
+
+
 @admin.register(models.Contract)
 class ContractAdmin(AuditHistoryAdmin):
     list_display = ["number", "customer", "kind", "signed_on"]
@@ -88,6 +104,16 @@ class ContractAdmin(AuditHistoryAdmin):
     list_select_related = ["customer"]
     autocomplete_fields = ["customer", "continues"]
     inlines = [LicensedProductInline, CustomModuleInline, ServicePeriodInline, PersonDayBundleInline]
+    form = ContractAdminForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            obj is None or acts_for(user=request.user, customer=obj.customer)
+        )
 
 
 PERIOD_TERMS = ["contract", "kind", "start", "end", "tier", "calendar", "fee", "trainings_per_year",
@@ -108,7 +134,8 @@ class ServicePeriodAdmin(RecordedAdmin):
     readonly_fields = ["lapsed_at"]
 
     def record(self, request, data):
-        return period_add(**{name: data[name] for name in PERIOD_TERMS})
+        ownership_check(user=request.user, customer=data["contract"].customer)
+        return period_add(**{name: data[name] for name in PERIOD_TERMS}, by=request.user)
 
 
 @admin.register(models.ConsumptionEntry)

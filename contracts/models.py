@@ -87,6 +87,8 @@ class Contact(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
 
+    history = audit_history()  # account managers edit contacts on the staff pages (contracts.setup)
+
     class Meta:
         ordering = ["customer", "-is_primary", "name"]
         verbose_name = _("contact")

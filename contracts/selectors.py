@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, QuerySet
+from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, QuerySet, Subquery
 
 from contracts.models import ConsumptionEntry, Contact, Customer, CustomModule, LicensedProduct, ServicePeriod
 from contracts.quotas import person_day_quota, training_quota
@@ -63,6 +63,21 @@ def period_status(period: ServicePeriod, periods: list[ServicePeriod], today: da
         return PeriodStatus.ACTIVE
     renewed = any(continues(other, period) for other in periods)
     return PeriodStatus.RENEWED if renewed else PeriodStatus.LAPSED
+
+
+def periods_active(*, today: datetime.date) -> QuerySet:
+    """The periods running on ``today`` (period_status's ``active``)."""
+    return ServicePeriod.objects.filter(start__lte=today, end__gte=today)
+
+
+def customers_with_current_period(customers: QuerySet, *, today: datetime.date) -> QuerySet:
+    """``customers`` annotated for lists with the period in force that ends last: ``current_end`` (None
+    when no period runs today, the vendor promises nothing) and ``current_tier_id`` (its tier)."""
+    current = periods_active(today=today).filter(contract__customer=OuterRef("pk")).order_by("-end", "-pk")
+    return customers.annotate(
+        current_end=Subquery(current.values("end")[:1]),
+        current_tier_id=Subquery(current.values("tier")[:1]),
+    )
 
 
 def customer_coverage(*, customer: Customer, today: datetime.date) -> dict:

@@ -90,9 +90,11 @@ def period_add(
     calendar: BusinessCalendar | None = None,
     trainings_per_year: int = 2,
     retroactive: bool = False,
+    by=None,
 ) -> ServicePeriod:
     """Adds a service period to a contract; a period overlapping another of the same contract is refused.
-    The contract row is locked so two concurrent additions cannot both pass the check."""
+    The contract row is locked so two concurrent additions cannot both pass the check. The history names
+    ``by`` when a staff user adds it outside a request (an import, a test), else the request's user."""
     Contract.objects.select_for_update().filter(pk=contract.pk).first()
     if end < start:
         raise BillingError(_("A period ends on or after its start."), code="period_dates")
@@ -105,7 +107,7 @@ def period_add(
         )
     if kind == PeriodKind.FREE and fee and fee.amount:
         raise BillingError(_("A free period has no fee."), code="free_period_fee")
-    return ServicePeriod.objects.create(
+    period = ServicePeriod(
         contract=contract,
         kind=kind,
         start=start,
@@ -116,6 +118,10 @@ def period_add(
         trainings_per_year=trainings_per_year,
         retroactive=retroactive,
     )
+    if isinstance(by, AbstractBaseUser):
+        period._history_user = by
+    period.save()
+    return period
 
 
 def period_renew(

@@ -138,6 +138,10 @@ WORK_LOG_FIELDS = ["customer", "engineer", "role", "work_date", "days", "on_site
                    "service_code", "description"]  # fmt: skip
 
 
+# finance's review, made on the staff pages (invoices.services.work_log_approve, work_log_reject)
+WORK_LOG_REVIEW = ["recorded_by", "review", "reviewed_by", "reviewed_at", "review_reason"]
+
+
 @admin.register(models.WorkLog)
 class WorkLogAdmin(RecordedAdmin, CheckedImportExportAdmin):
     """Work logs import from CSV/XLSX here: the preview lists every bad row and nothing is imported
@@ -157,17 +161,19 @@ class WorkLogAdmin(RecordedAdmin, CheckedImportExportAdmin):
         "ticket_ref",
         "processed_at",
     ]
-    list_filter = ["role", "on_site", ("processed_at", admin.EmptyFieldListFilter)]
+    list_filter = ["role", "on_site", ("processed_at", admin.EmptyFieldListFilter), "review"]
     search_fields = ["customer__code", "engineer", "ticket_ref"]
     list_select_related = ["customer"]
-    fields = [*WORK_LOG_FIELDS, "order_line", "bundle", "processed_at", "idempotency_key"]
+    fields = [*WORK_LOG_FIELDS, "order_line", "bundle", "processed_at", "idempotency_key", *WORK_LOG_REVIEW]
     # what a log delivers is checked by invoices.services.work_log_target (the API and the import)
-    readonly_fields = ["processed_at", "idempotency_key", "order_line", "bundle"]
+    readonly_fields = ["processed_at", "idempotency_key", "order_line", "bundle", *WORK_LOG_REVIEW]
     settled_field = "processed_at"
 
     def record(self, request, data):
         work_log, _new = work_log_record(
-            **{name: data[name] for name in WORK_LOG_FIELDS}, idempotency_key=f"admin:{uuid.uuid4()}"
+            **{name: data[name] for name in WORK_LOG_FIELDS},
+            idempotency_key=f"admin:{uuid.uuid4()}",
+            by=request.user,
         )
         return work_log
 
@@ -234,7 +240,16 @@ class TravelExpenseAdmin(RecordedAdmin):
     actions = ["approve"]
     settled_field = "approved_at"
 
-    readonly_fields = ["cap", "excess", "recorded_by", "approved_by", "approved_at"]
+    readonly_fields = [
+        "cap",
+        "excess",
+        "recorded_by",
+        "approved_by",
+        "approved_at",
+        "rejected_by",
+        "rejected_at",
+        "rejection_reason",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

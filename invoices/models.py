@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
@@ -86,6 +87,15 @@ class Charge(models.Model):
 HOURS_PER_DAY = Decimal(8)
 
 
+class WorkLogReview(models.TextChoices):
+    """Finance's review of a work log. Billing does not wait for it: a recorded log is charged as before,
+    a rejected one never is."""
+
+    RECORDED = "recorded", _("not reviewed")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
 class WorkLog(models.Model):
     """Delivered work in person-days (人天), from a ticketing tool or an import. It names what it delivers:
     an order line (billed at the line's agreed price up to its quantity, or not at all when the line was
@@ -122,6 +132,28 @@ class WorkLog(models.Model):
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     processed_at = models.DateTimeField(_("charged"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+        help_text=_("Empty when a ticketing tool or an import recorded it."),
+    )
+    review = models.CharField(
+        _("review"), max_length=10, choices=WorkLogReview.choices, default=WorkLogReview.RECORDED
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     history = audit_history()
 
@@ -197,6 +229,16 @@ class TravelExpense(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rejected by"),
+    )
+    rejected_at = models.DateTimeField(_("rejected"), null=True, blank=True)
+    rejection_reason = models.CharField(_("reason for rejection"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     history = audit_history()
@@ -313,6 +355,9 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("invoices:invoice", args=[self.pk])
 
 
 class InvoiceLine(PricedLine, models.Model):
@@ -460,18 +505,35 @@ class SetAside(models.Model):
 
 
 class InvoiceReminder(models.Model):
-    """A payment reminder for an overdue invoice at one step (30, 60, 90 days); sent once per step."""
+    """A payment reminder for an overdue invoice: one of the daily task's steps (1, 30, 60, 90 days; each
+    once), or one that someone asked for (``sent_by``) on the day it was ``days_overdue``."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="reminders")
     days_overdue = models.PositiveSmallIntegerField(_("days overdue"))
     sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    sent_on = models.DateField(
+        _("sent on"), null=True, blank=True, help_text=_("The business day it went out.")
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+        help_text=_("Who asked for it; empty for the daily reminders."),
+    )
 
     class Meta:
         ordering = ["invoice", "days_overdue"]
         verbose_name = _("payment reminder")
         verbose_name_plural = _("payment reminders")
         constraints = [
-            models.UniqueConstraint(fields=["invoice", "days_overdue"], name="uniq_invoice_reminder")
+            models.UniqueConstraint(
+                fields=["invoice", "days_overdue"],
+                condition=Q(sent_by__isnull=True),
+                name="uniq_invoice_reminder",
+            )
         ]
 
     def __str__(self) -> str:

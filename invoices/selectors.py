@@ -30,6 +30,7 @@ from invoices.models import (
     InvoiceStatus,
     Payment,
     WorkLog,
+    WorkLogReview,
 )
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, QuoteLine, ServiceOrder
 from quotes.selectors import order_line_priced
@@ -82,20 +83,34 @@ def _summed(queryset: models.QuerySet, field: str, *, per: str) -> Coalesce:
     return Coalesce(Subquery(total, output_field=amounts), Value(Decimal(0)), output_field=amounts)
 
 
+def invoice_gross_sql() -> Coalesce:
+    """An invoice's gross as an annotation (invoice_totals' rule: the sum of its lines), for lists that
+    sort or filter by it."""
+    return _summed(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "gross", per="invoice")
+
+
+def invoice_balance_sql(*, on: datetime.date | None = None):
+    """invoice_balance as an annotation, for lists that sort or filter by what is open: the lines' gross,
+    less credit notes issued and payments received (until the end of ``on`` when given). The two must
+    agree: tests/invoices/test_balance_sql.py checks them against each other."""
+    issued_credit_lines = InvoiceLine.objects.filter(
+        invoice__credits=OuterRef("pk"), invoice__status=InvoiceStatus.ISSUED
+    )
+    payments = Payment.objects.filter(invoice=OuterRef("pk"))
+    if on is not None:
+        issued_credit_lines = issued_credit_lines.filter(invoice__issue_date__lte=on)
+        payments = payments.filter(received_on__lte=on)
+    return (
+        invoice_gross_sql()
+        + _summed(issued_credit_lines, "gross", per="invoice__credits")
+        - _summed(payments, "amount", per="invoice")
+    )
+
+
 def _fee_invoices(period_id: int, on: datetime.date, due_before: datetime.date) -> models.QuerySet:
     """The issued invoices billing a period's fee that fell due before ``due_before`` with money open at
-    the end of ``on`` (invoice_balance's rule: the lines' gross, less credit notes issued and payments
-    received until then), the earliest due first."""
-    issued_credit_lines = InvoiceLine.objects.filter(
-        invoice__credits=OuterRef("pk"), invoice__status=InvoiceStatus.ISSUED, invoice__issue_date__lte=on
-    )
-    open_amount = (
-        _summed(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "gross", per="invoice")
-        + _summed(issued_credit_lines, "gross", per="invoice__credits")
-        - _summed(
-            Payment.objects.filter(invoice=OuterRef("pk"), received_on__lte=on), "amount", per="invoice"
-        )
-    )
+    the end of ``on`` (invoice_balance's rule), the earliest due first."""
+    open_amount = invoice_balance_sql(on=on)
     return (
         Invoice.objects.filter(
             kind=InvoiceKind.INVOICE,
@@ -144,6 +159,15 @@ def age_label(days_overdue: int) -> str:
     if days_overdue <= 0:
         return CURRENT
     return next((label for limit, label in AGE_BUCKETS if days_overdue <= limit), "90+")
+
+
+def age_bounds() -> dict[str, tuple[int, int | None]]:
+    """Each overdue bucket of age_label as its first and last day overdue (None: no last day)."""
+    bounds, first = {}, 1
+    for limit, label in AGE_BUCKETS:
+        bounds[label] = (first, limit)
+        first = limit + 1
+    return bounds | {"90+": (first, None)}
 
 
 def overdue_by_age(*, today: datetime.date) -> dict[str, list[tuple[Invoice, Money, int]]]:
@@ -450,6 +474,7 @@ def order_lines_progress(lines) -> list[OrderLineProgress]:
     logged = {
         line_id: (total or Decimal(0), processed or Decimal(0))
         for line_id, total, processed in WorkLog.objects.filter(order_line__in=ids)
+        .exclude(review=WorkLogReview.REJECTED)  # never charged, so never delivered
         .values("order_line")
         .annotate(total=Sum("days"), processed=Sum("days", filter=Q(processed_at__isnull=False)))
         .values_list("order_line", "total", "processed")

@@ -44,6 +44,7 @@ from invoices.models import (
     SetAside,
     TravelExpense,
     WorkLog,
+    WorkLogReview,
 )
 from invoices.selectors import invoice_balance, overdue_by_age
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, ServiceOrder
@@ -73,6 +74,7 @@ def work_log_record(
     description: str = "",
     order_line: OrderLine | None = None,
     bundle: PersonDayBundle | None = None,
+    by=None,
 ) -> tuple[WorkLog, bool]:
     """Records delivered work once per idempotency key; ``hours`` count 8 to the person-day. Returns the log
     and whether it is new (a retry returns the first one).
@@ -80,7 +82,8 @@ def work_log_record(
     The log names what it delivers (``work_log_target`` checks it): an order line, a prepaid bundle, or
     nothing. A log that no rate card or order line can price is refused now, not left to fail every invoice
     run. Work beyond an order line's quantity is refused here when ORDER_OVERRUN is "refuse"; otherwise the
-    excess becomes a charge request when the log is billed."""
+    excess becomes a charge request when the log is billed. ``by``: the user who records it, when one does
+    (a ticketing tool or an import records none); he does not approve it himself (``work_log_approve``)."""
     existing = WorkLog.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
@@ -106,6 +109,7 @@ def work_log_record(
         order_line=order_line,
         bundle=bundle,
         idempotency_key=idempotency_key,
+        recorded_by=by,
     )
     try:
         with transaction.atomic():
@@ -160,7 +164,8 @@ def work_log_target(log: WorkLog, *, pending: Decimal = Decimal(0)) -> None:
     if log.order_line is None:
         work_log_priced(log, log.days)  # raises what would make every invoice run fail
         return
-    logged = (line.work_logs.aggregate(total=Sum("days"))["total"] or Decimal(0)) + pending
+    logs = line.work_logs.exclude(review=WorkLogReview.REJECTED)
+    logged = (logs.aggregate(total=Sum("days"))["total"] or Decimal(0)) + pending
     left = max(line.quantity - logged, Decimal(0))
     if log.days > left and settings.ORDER_OVERRUN == "refuse":
         raise OrderConflict(
@@ -240,13 +245,18 @@ def _charge_work_logs(up_to: datetime.date, set_aside: list) -> None:
     line billed when ordered, nothing; against a line billed as delivered, its days up to what the line has
     left, at the line's agreed price; days beyond the line's quantity become a charge request. Otherwise
     prepaid person-days (the named bundle's, or any) are drawn first and the rest is billed at the rate of
-    its work date. A log that cannot be billed is set aside with its reason; the next run tries it again."""
-    logs = WorkLog.objects.filter(processed_at__isnull=True, work_date__lte=up_to).order_by("work_date", "pk")
+    its work date. A log that cannot be billed is set aside with its reason; the next run tries it again.
+    A log finance rejected is never charged (billing does not wait for an approval)."""
+    logs = (
+        WorkLog.objects.filter(processed_at__isnull=True, work_date__lte=up_to)
+        .exclude(review=WorkLogReview.REJECTED)
+        .order_by("work_date", "pk")
+    )
     for log_id, customer_id in logs.values_list("pk", "customer_id"):
         try:
             with transaction.atomic():
                 log = WorkLog.objects.select_for_update().select_related("customer").get(pk=log_id)
-                if log.processed_at is not None:
+                if log.processed_at is not None or log.review == WorkLogReview.REJECTED:
                     continue
                 charge = _work_log_charge(log)
                 if (
@@ -476,13 +486,89 @@ def travel_expense_approval_check(*, expense: TravelExpense, by) -> None:
 
 @transaction.atomic
 def travel_expense_approve(*, expense: TravelExpense, by) -> TravelExpense:
-    """Approves an expense for re-invoicing (once; approving again changes nothing)."""
+    """Approves an expense for re-invoicing (once; approving again changes nothing). A rejected expense
+    is never approved."""
     expense = TravelExpense.objects.select_for_update().get(pk=expense.pk)
+    if expense.rejected_at is not None:
+        raise BillingError(_("This expense was rejected: it is never billed."), code="travel_rejected")
     if expense.approved_at is None:
         travel_expense_approval_check(expense=expense, by=by)
         expense.approved_by, expense.approved_at = by, timezone.now()
         expense.save(update_fields=["approved_by", "approved_at"])
     return expense
+
+
+@transaction.atomic
+def travel_expense_reject(*, expense: TravelExpense, by, reason: str) -> TravelExpense:
+    """Rejects an expense, with the reason: it is never billed. One approved already but on no invoice yet
+    is rejected too (its unbilled charge is dropped); one an invoice holds is refused (take the line off the
+    draft, or credit the invoice). Rejecting again changes nothing."""
+    expense = TravelExpense.objects.select_for_update().get(pk=expense.pk)
+    if not reason.strip():
+        raise BillingError(_("Say why the expense is rejected."), code="reason_required")
+    if expense.rejected_at is not None:
+        return expense
+    charge = Charge.objects.filter(source=ChargeSource.TRAVEL, source_id=expense.pk).first()
+    if charge is not None and charge.invoice_line_id is not None:
+        raise InvoiceConflict(
+            _(
+                "This expense is billed on %(invoice)s already: take its line off the draft, or credit the "
+                "invoice."
+            ),
+            code="travel_billed",
+            params={"invoice": charge.invoice_line.invoice},
+        )
+    if charge is not None:
+        charge.delete()
+    expense.rejected_by, expense.rejected_at = by, timezone.now()
+    expense.rejection_reason = reason.strip()[:300]
+    expense.save(update_fields=["rejected_by", "rejected_at", "rejection_reason"])
+    return expense
+
+
+REVIEW_WORK_LOGS = "invoices.change_worklog"
+
+
+@transaction.atomic
+def work_log_approve(*, log: WorkLog, by) -> WorkLog:
+    """Records finance's approval of a work log (once; approving again changes nothing). Four eyes: who
+    recorded the log, when a user did, does not approve it. Billing does not wait for it; a rejected log
+    stays rejected."""
+    log = WorkLog.objects.select_for_update().get(pk=log.pk)
+    if log.review == WorkLogReview.APPROVED:
+        return log
+    if log.review == WorkLogReview.REJECTED:
+        raise BillingError(_("This work log was rejected: it is never charged."), code="work_log_rejected")
+    if by is None or not by.has_perm(REVIEW_WORK_LOGS):
+        raise BillingError(_("Work logs are approved by finance."), code="forbidden_approval")
+    if log.recorded_by_id is not None and log.recorded_by_id == by.pk:
+        raise BillingError(
+            _("A work log is approved by someone other than who recorded it."), code="own_request"
+        )
+    log.review, log.reviewed_by, log.reviewed_at = WorkLogReview.APPROVED, by, timezone.now()
+    log.save(update_fields=["review", "reviewed_by", "reviewed_at"])
+    return log
+
+
+@transaction.atomic
+def work_log_reject(*, log: WorkLog, by, reason: str) -> WorkLog:
+    """Rejects a work log, with the reason: it is never charged. A log charged already is refused (credit
+    what it billed instead); rejecting again changes nothing."""
+    log = WorkLog.objects.select_for_update().get(pk=log.pk)
+    if not reason.strip():
+        raise BillingError(_("Say why the work log is rejected."), code="reason_required")
+    if log.review == WorkLogReview.REJECTED:
+        return log
+    if by is None or not by.has_perm(REVIEW_WORK_LOGS):
+        raise BillingError(_("Work logs are rejected by finance."), code="forbidden_approval")
+    if log.processed_at is not None:
+        raise InvoiceConflict(
+            _("This work log is charged already: credit what it billed instead."), code="work_log_charged"
+        )
+    log.review, log.reviewed_by, log.reviewed_at = WorkLogReview.REJECTED, by, timezone.now()
+    log.review_reason = reason.strip()[:300]
+    log.save(update_fields=["review", "reviewed_by", "reviewed_at", "review_reason"])
+    return log
 
 
 def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> int:
@@ -491,7 +577,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
     charge requests, approved travel, data-volume usage and delivered work. The unique (source, source id)
     makes it safe to run any number of times, also concurrently. What cannot be priced is left out and, when
     ``set_aside`` is a list, added to it with its reason (unsaved ``SetAside`` rows): one bad row never
-    stops the rest. Returns how many charges were added."""
+    stops the rest. Rejected travel and work logs are never charged. Returns how many charges were added."""
     set_aside = [] if set_aside is None else set_aside
     services_vat = {}
 
@@ -556,7 +642,9 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         status=ChargeStatus.CONFIRMED, customer_answered_at__date__lte=up_to
     ):
         collect(ChargeSource.CHARGE_REQUEST, request, request_charge)
-    for expense in TravelExpense.objects.filter(approved_at__isnull=False, spent_on__lte=up_to):
+    for expense in TravelExpense.objects.filter(
+        approved_at__isnull=False, rejected_at__isnull=True, spent_on__lte=up_to
+    ):
         charges.append(travel_charge(expense))
 
     def usage_charge(usage):
@@ -1021,20 +1109,87 @@ REMINDER_STEPS = (1, 30, 60, 90)
 
 
 def overdue_reminders_send(*, today: datetime.date) -> list[InvoiceReminder]:
-    """E-mails the customer's contacts about invoices past due with money open, once at each step (1, 30,
-    60 and 90 days overdue; billing.reminders)."""
+    """The daily task: every invoice past due with money open, reminded at each step it reached (1, 30,
+    60 and 90 days overdue) by ``overdue_reminder_send``."""
     sent = []
     for bucket in overdue_by_age(today=today).values():
         for invoice, open_amount, days in bucket:
-            sent += remind_once_per_step(
-                model=InvoiceReminder,
-                document_field="invoice",
-                step_field="days_overdue",
-                document=invoice,
-                steps_due=[step for step in REMINDER_STEPS if days >= step],
-                send=lambda _new, invoice=invoice, due=open_amount: _mail_overdue(invoice, due),
-            )
+            try:
+                sent += _overdue_remind(invoice, today=today, open_amount=open_amount, days=days)
+            except BillingError:
+                continue  # nobody to write to: the overdue page shows it, and a step is not used up
     return sent
+
+
+def overdue_reminder_send(
+    *, invoice: Invoice, today: datetime.date, by=None, again: bool = False
+) -> list[InvoiceReminder]:
+    """E-mails the customer's contacts about one invoice past due with money open, and records it. Without
+    ``by`` (the daily task) it reminds at each step the invoice reached and was not reminded at (billing.
+    reminders); asked by someone (``by``) it reminds now, whatever the step. A customer is reminded of an
+    invoice at most once a day: a second reminder the same day is refused unless ``again``, and the daily
+    steps reached on a day someone reminded already are recorded without a second e-mail. Refused when the
+    invoice is not overdue, is paid, or its customer has no contact with an e-mail address. Returns the
+    reminders recorded."""
+    invoice = Invoice.objects.select_related("customer").get(pk=invoice.pk)
+    days = (today - invoice.due_date).days if invoice.due_date else 0
+    if invoice.status != InvoiceStatus.ISSUED or invoice.kind != InvoiceKind.INVOICE or days < 1:
+        raise BillingError(
+            _("Invoice %(invoice)s is not overdue."), code="not_overdue", params={"invoice": invoice}
+        )
+    open_amount = invoice_balance(invoice)
+    if open_amount.amount <= 0:
+        raise BillingError(
+            _("Invoice %(invoice)s is paid: nothing to remind of."),
+            code="not_overdue",
+            params={"invoice": invoice},
+        )
+    return _overdue_remind(invoice, today=today, open_amount=open_amount, days=days, by=by, again=again)
+
+
+def _overdue_remind(
+    invoice: Invoice, *, today: datetime.date, open_amount: Money, days: int, by=None, again: bool = False
+) -> list[InvoiceReminder]:
+    contacts = [contact for contact in invoice.customer.contacts.all() if contact.email]
+    if not contacts:
+        raise BillingError(
+            _("%(customer)s has no contact with an e-mail address to remind."),
+            code="no_contact_email",
+            params={"customer": invoice.customer},
+        )
+    if by is None:
+        reminded_today = InvoiceReminder.objects.filter(invoice=invoice, sent_on=today).exists()
+        return remind_once_per_step(
+            model=InvoiceReminder,
+            document_field="invoice",
+            step_field="days_overdue",
+            document=invoice,
+            steps_due=[step for step in REMINDER_STEPS if days >= step],
+            send=lambda new: _overdue_sent(new, invoice, open_amount, today, mail=not reminded_today),
+        )
+    with transaction.atomic():  # recorded only when the e-mail went out
+        # under the invoice's lock, so that two people reminding at once send one e-mail
+        Invoice.objects.select_for_update().filter(pk=invoice.pk).first()
+        reminded_today = InvoiceReminder.objects.filter(invoice=invoice, sent_on=today).exists()
+        if reminded_today and not again:
+            raise BillingError(
+                _("Invoice %(invoice)s was reminded of today already."),
+                code="reminded_today",
+                params={"invoice": invoice},
+            )
+        reminder = InvoiceReminder.objects.create(
+            invoice=invoice, days_overdue=days, sent_by=by, sent_on=today
+        )
+        _mail_overdue(invoice, open_amount)
+    return [reminder]
+
+
+def _overdue_sent(
+    new: list[InvoiceReminder], invoice: Invoice, open_amount: Money, today: datetime.date, *, mail: bool
+) -> None:
+    InvoiceReminder.objects.filter(pk__in=[reminder.pk for reminder in new]).update(sent_on=today)
+    if mail:
+        _mail_overdue(invoice, open_amount)
 
 
 def _mail_overdue(invoice: Invoice, open_amount: Money) -> None:

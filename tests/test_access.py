@@ -40,6 +40,8 @@ PAGES = {
     "admin:invoices_travelexpense_changelist": {"finance", "administrator"},
     "admin:billing_apikey_changelist": {"administrator"},
     "admin:auth_user_changelist": {"administrator"},
+    "contracts:customer-new": {"account_manager", "administrator"},
+    "contracts:customer-import": {"account_manager", "administrator"},
 }
 
 

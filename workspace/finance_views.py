@@ -4,7 +4,6 @@ POST calls one service and comes back; a BillingError becomes a message on the p
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,13 +13,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from djmoney.money import Money
 
-from billing.errors import BillingError
-from billing.money import capitals, sums_by_currency
+from billing.money import capitals
 from billing.staff import form_errors_message, run_service
-from contracts.models import Customer
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
-from invoices.models import Charge, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TravelExpense
-from invoices.selectors import BALANCE_PREFETCH, invoice_balance, invoice_totals, overdue_by_age
+from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TravelExpense
+from invoices.selectors import invoice_balance, invoice_totals
 from invoices.services import (
     charges_collect,
     credit_note_issue,
@@ -28,7 +25,6 @@ from invoices.services import (
     invoice_draft_remove_line,
     invoice_issue,
     payment_record,
-    travel_expense_approval_check,
     travel_expense_approve,
 )
 from invoices.tasks import render_invoice_pdf
@@ -39,35 +35,6 @@ TABS = {
     "issued": {"status": InvoiceStatus.ISSUED, "kind": InvoiceKind.INVOICE},
     "credit_notes": {"status": InvoiceStatus.ISSUED, "kind": InvoiceKind.CREDIT_NOTE},
 }
-
-
-@require_GET
-@login_required
-@permission_required("invoices.view_charge", raise_exception=True)
-def unbilled_charges(request):
-    """Charges no invoice holds yet, by customer; the next invoice run bills them. What is billable now
-    (period fees, accepted orders, approved travel, delivered work...) is collected first (idempotent, as
-    every run does it), so the list and its total never leave out what waits to be collected; what cannot be
-    priced is listed apart with its reason."""
-    set_aside = []
-    charges_collect(up_to=timezone.localdate(), set_aside=set_aside)
-    unbilled = Charge.objects.filter(invoice_line__isnull=True)
-    by_customer = (  # per customer and currency: two currencies are never added
-        unbilled.values("customer", "amount_currency")
-        .annotate(count=Count("pk"), total=Sum("gross"))  # with VAT, whatever the price's terms
-        .order_by("customer", "amount_currency")
-    )
-    customers = Customer.objects.in_bulk([row["customer"] for row in by_customer])
-    summary = [
-        (customers[row["customer"]], row["count"], Money(row["total"], row["amount_currency"]))
-        for row in by_customer
-    ]
-    charges = unbilled.select_related("customer").order_by("customer__code", "service_date", "pk")[:300]
-    totals = sums_by_currency(amount for _customer, _count, amount in summary) or {"": Money(0, "CNY")}
-    total = " · ".join(str(amount) for amount in totals.values())
-    count = sum(number for _customer, number, _amount in summary)
-    context = {"summary": summary, "charges": charges, "total": total, "count": count, "set_aside": set_aside}
-    return render(request, "invoices/charges.html", context)
 
 
 @require_POST
@@ -81,27 +48,6 @@ def charges_collect_view(request):
         request, ngettext("%(count)s new charge.", "%(count)s new charges.", added) % {"count": added}
     )
     return redirect("invoices:charges")
-
-
-@require_GET
-@login_required
-@permission_required("invoices.view_invoice", raise_exception=True)
-def invoice_list(request):
-    tab = request.GET.get("tab", "drafts")
-    if tab not in TABS:
-        tab = "drafts"
-    invoices = (
-        Invoice.objects.filter(**TABS[tab])
-        .select_related("customer", "credits")
-        .prefetch_related(*BALANCE_PREFETCH)
-        .order_by("-issue_date", "-sequence", "-created_at")[:200]
-    )
-    rows = [
-        (invoice, invoice_totals(invoice)["gross"], invoice_balance(invoice) if tab == "issued" else None)
-        for invoice in invoices
-    ]
-    counts = {name: Invoice.objects.filter(**filters).count() for name, filters in TABS.items()}
-    return render(request, "invoices/invoices.html", {"rows": rows, "tab": tab, "counts": counts})
 
 
 @require_GET
@@ -229,29 +175,6 @@ def invoice_pdf(request, pk: int):
     return response
 
 
-@require_GET
-@login_required
-@permission_required("invoices.view_travelexpense", raise_exception=True)
-def travel_expenses(request):
-    """Travel waiting for approval and recently approved, each with the amount claimed, the policy's cap,
-    the excess and what is billed; the approve button shows only where the service would approve, else
-    the service's reason why not."""
-    waiting = TravelExpense.objects.filter(approved_at__isnull=True).select_related("customer", "recorded_by")
-    approved = TravelExpense.objects.filter(approved_at__isnull=False).select_related(
-        "customer", "recorded_by", "approved_by"
-    )
-    rows = []
-    for expense in waiting.order_by("spent_on", "pk")[:200]:
-        try:
-            travel_expense_approval_check(expense=expense, by=request.user)
-        except BillingError as refused:
-            rows.append((expense, str(refused)))
-        else:
-            rows.append((expense, ""))
-    context = {"rows": rows, "approved": approved.order_by("-approved_at")[:50]}
-    return render(request, "invoices/travel.html", context)
-
-
 @require_POST
 @login_required
 @permission_required("invoices.change_travelexpense", raise_exception=True)
@@ -261,26 +184,6 @@ def travel_expense_approve_view(request, pk: int):
     if done:
         messages.success(request, _("Approved: %(expense)s.") % {"expense": expense})
     return redirect("invoices:travel")
-
-
-@require_GET
-@login_required
-@permission_required("invoices.view_payment", raise_exception=True)
-def payments(request):
-    recent = Payment.objects.select_related("invoice__customer").order_by("-received_on", "-pk")[:200]
-    return render(request, "invoices/payments.html", {"payments": recent})
-
-
-@require_GET
-@login_required
-@permission_required("invoices.view_invoice", raise_exception=True)
-def overdue(request):
-    buckets = overdue_by_age(today=timezone.localdate())
-    sums = {
-        label: list(sums_by_currency(open_amount for _invoice, open_amount, _days in rows).values())
-        for label, rows in buckets.items()
-    }
-    return render(request, "invoices/overdue.html", {"buckets": buckets, "sums": sums})
 
 
 @require_GET

@@ -6,11 +6,15 @@ the app's own (customer-facing) ones under that namespace."""
 from django.urls import path
 
 from workspace import (
+    bulk_views,
     contract_views,
+    customer_lists,
+    finance_lists,
     finance_views,
     home_views,
     quote_views,
     record_views,
+    setup_views,
     statement_views,
     views,
 )
@@ -29,6 +33,18 @@ contracts_urlpatterns = [
         contract_views.charge_request_decide,
         name="charge-request-decide",
     ),
+    path("staff/customers/new", setup_views.customer_new, name="customer-new"),
+    path("staff/customers/import", setup_views.setup_import_page, name="customer-import"),
+    path(
+        "staff/customers/import/<slug:kind>.<slug:suffix>",
+        setup_views.setup_import_template,
+        name="customer-import-template",
+    ),
+    path("staff/customers/<slug:code>/edit", setup_views.customer_edit, name="customer-edit"),
+    path("staff/customers/<slug:code>/contacts/new", setup_views.contact_new, name="contact-new"),
+    path("staff/customers/<slug:code>/contracts/new", setup_views.contract_new, name="contract-new"),
+    path("staff/contacts/<int:pk>/edit", setup_views.contact_edit, name="contact-edit"),
+    path("staff/contracts/<int:pk>/periods/new", setup_views.period_new, name="period-new"),
     path("staff/charge-requests/<int:pk>/", contract_views.charge_request_page, name="charge-request"),
 ]
 
@@ -50,9 +66,10 @@ quotes_urlpatterns = [
 ]
 
 invoices_urlpatterns = [
-    path("staff/invoice-runs/", views.runs, name="runs"),
+    path("staff/invoice-runs/", finance_lists.RunList.as_view(), name="runs"),
     path("staff/invoice-runs/start", views.start_run, name="start-run"),
     path("staff/invoice-runs/<int:pk>/progress", views.run_progress, name="run-progress"),
+    path("staff/customers/", customer_lists.CustomerList.as_view(), name="customers"),
     path("staff/customers/<slug:code>/", views.customer_page, name="customer"),
     path("staff/orders/<int:pk>/", views.order_page, name="order"),
     path("staff/orders/<int:pk>/close", views.order_close_view, name="close-order"),
@@ -73,9 +90,9 @@ invoices_urlpatterns = [
     ),
     path("staff/quotes/", views.quotes_by_state, name="quotes"),
     path("staff/charts/", views.charts, name="charts"),
-    path("staff/charges/", finance_views.unbilled_charges, name="charges"),
+    path("staff/charges/", finance_lists.ChargeList.as_view(), name="charges"),
     path("staff/charges/collect", finance_views.charges_collect_view, name="collect-charges"),
-    path("staff/invoices/", finance_views.invoice_list, name="invoices"),
+    path("staff/invoices/", finance_lists.InvoiceList.as_view(), name="invoices"),
     path("staff/invoices/<int:pk>/", finance_views.invoice_detail, name="invoice"),
     path("staff/invoices/<int:pk>/issue", finance_views.invoice_issue_view, name="issue"),
     path("staff/invoices/<int:pk>/delete", finance_views.invoice_delete_view, name="delete"),
@@ -87,11 +104,16 @@ invoices_urlpatterns = [
     path("staff/invoices/<int:pk>/payments", finance_views.payment_record_view, name="record-payment"),
     path("staff/invoices/<int:pk>/credit", finance_views.credit_note_view, name="credit"),
     path("staff/invoices/<int:pk>/pdf", finance_views.invoice_pdf, name="pdf"),
-    path("staff/payments/", finance_views.payments, name="payments"),
-    path("staff/travel/", finance_views.travel_expenses, name="travel"),
+    path("staff/payments/", finance_lists.PaymentList.as_view(), name="payments"),
+    path("staff/travel/", finance_lists.TravelList.as_view(), name="travel"),
     path("staff/travel/<int:pk>/approve", finance_views.travel_expense_approve_view, name="approve-travel"),
-    path("staff/overdue/", finance_views.overdue, name="overdue"),
+    path("staff/overdue/", finance_lists.OverdueList.as_view(), name="overdue"),
+    path("staff/work-logs/", finance_lists.WorkLogList.as_view(), name="work-logs"),
     path("staff/exports/", finance_views.exports, name="exports"),
+    path("staff/invoices/bulk/issue", bulk_views.invoices_issue_view, name="bulk-issue"),
+    path("staff/overdue/bulk/remind", bulk_views.overdue_remind_view, name="bulk-remind"),
+    path("staff/travel/bulk", bulk_views.travel_expenses_decide_view, name="bulk-travel"),
+    path("staff/work-logs/bulk", bulk_views.work_logs_decide_view, name="bulk-work-logs"),
     path("staff/travel/new", record_views.travel_expense_new, name="travel-new"),
     path("staff/usage/new", record_views.data_volume_usage_new, name="usage-new"),
     path("staff/work-logs/new", record_views.work_log_new, name="work-log-new"),

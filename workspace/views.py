@@ -42,13 +42,6 @@ from workspace.contract_forms import CorrectionForm
 from workspace.statement_views import may_see_statement
 
 
-@login_required
-@permission_required("invoices.view_invoicerun", raise_exception=True)
-def runs(request):
-    runs = InvoiceRun.objects.prefetch_related("set_aside__customer")[:20]
-    return render(request, "invoices/runs.html", {"runs": runs, "today": timezone.localdate()})
-
-
 @require_POST
 @login_required
 @permission_required("invoices.add_invoicerun", raise_exception=True)
