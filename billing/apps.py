@@ -10,7 +10,7 @@ class BillingConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
         from simple_history.signals import pre_create_historical_record
 
-        from billing import second_factor  # noqa: F401  registers its deployment check
+        from billing import mail, second_factor  # noqa: F401  register their deployment checks
         from billing.apikeys import key_changed
         from billing.history import note_api_client
         from billing.models import ApiKey

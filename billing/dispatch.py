@@ -12,14 +12,18 @@ from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from billing.mail import TASK_HEADER, request_site
+
 logger = logging.getLogger(__name__)
 
 
 def send_task(task: Task, *args) -> bool:
-    """Sends ``task(*args)`` now; False when the broker could not take it (logged)."""
+    """Sends ``task(*args)`` now; False when the broker could not take it (logged). A task sent while a
+    request is served carries the address that request reached (billing.mail), for the links it mails."""
+    headers = {TASK_HEADER: request_site()} if request_site() else None
     try:
         # No result is kept: nobody waits for it, and asking for one would also need the result backend.
-        task.apply_async(args=args, retry=True, ignore_result=True)
+        task.apply_async(args=args, retry=True, ignore_result=True, headers=headers)
     except BrokerUnavailable as error:
         logger.warning("Broker unavailable, %s%r left for the next dispatch: %s", task.name, args, error)
         return False

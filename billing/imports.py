@@ -125,13 +125,10 @@ class LimitedImportForm(ImportForm):
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
-        limit = settings.IMPORT_MAX_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file has %(size)s; at most %(max)s are imported at once. Split it into smaller files.")
-                % {"size": filesizeformat(upload.size), "max": filesizeformat(limit)},
-                code="import_too_large",
-            )
+        try:
+            upload_size_check(upload.size)
+        except BillingError as error:
+            raise forms.ValidationError(str(error), code=error.code) from error
         return upload
 
 
@@ -143,15 +140,8 @@ class SignedConfirmImportForm(ConfirmImportForm):
         self.salt = salt
 
     def clean_import_file_name(self):
-        try:
-            signed = signing.loads(
-                self.cleaned_data["import_file_name"],
-                salt=self.salt,
-                max_age=settings.IMPORT_CONFIRM_MAX_AGE_SECONDS,
-            )
-        except signing.BadSignature as error:
-            raise ValidationError(NOT_PREVIEWED, code="import_not_previewed") from error
-        if not UPLOAD_NAME.match(str(signed.get("name", ""))):
+        signed = previewed_upload(self.cleaned_data["import_file_name"], salt=self.salt)
+        if signed is None:
             raise ValidationError(NOT_PREVIEWED, code="import_not_previewed")
         self.signed = signed
         return signed["name"]
@@ -162,6 +152,52 @@ class SignedConfirmImportForm(ConfirmImportForm):
             cleaned["format"] = self.signed["format"]
             cleaned["resource"] = self.signed["resource"]
         return cleaned
+
+
+def previewed_upload(token: str, *, salt: str) -> dict | None:
+    """What a confirmation's token names (the upload's name in IMPORT_TMP_DIR, its format, ...) when it is
+    signed with ``salt`` and younger than IMPORT_CONFIRM_MAX_AGE_SECONDS; None otherwise."""
+    try:
+        signed = signing.loads(token, salt=salt, max_age=settings.IMPORT_CONFIRM_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(signed, dict) or not UPLOAD_NAME.match(str(signed.get("name", ""))):
+        return None
+    return signed
+
+
+def upload_keep(data: bytes, *, salt: str, **named) -> str:
+    """Keeps a previewed upload in IMPORT_TMP_DIR for its confirmation (a staff page's import, as the
+    admin's): the signed token that names it, with ``named`` (e.g. its format)."""
+    storage = ImportFolderStorage()
+    storage.save(data)
+    return signing.dumps({**named, "name": storage.name}, salt=salt)
+
+
+def upload_take(token: str, *, salt: str) -> tuple[bytes, dict]:
+    """The upload a confirmation's token names, removed from the folder as it is read, with what the token
+    says; a BillingError when the token is not one this user was given or is too old."""
+    signed = previewed_upload(token, salt=salt)
+    if signed is None:
+        raise BillingError(NOT_PREVIEWED, code="import_not_previewed")
+    storage = ImportFolderStorage(name=signed["name"])
+    try:
+        return storage.read(), signed
+    except OSError as error:  # confirmed twice, or removed as abandoned
+        raise BillingError(NOT_PREVIEWED, code="import_not_previewed") from error
+    finally:
+        storage.remove()
+
+
+def upload_size_check(size: int) -> None:
+    """Refuses a file over IMPORT_MAX_BYTES before it is read."""
+    limit = settings.IMPORT_MAX_BYTES
+    if size > limit:
+        raise BillingError(
+            _("The file has %(size)s; at most %(max)s are imported at once. Split it into smaller files."),
+            code="import_too_large",
+            params={"size": filesizeformat(size), "max": filesizeformat(limit)},
+        )
 
 
 # Cells

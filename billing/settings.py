@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "billing.second_factor.SecondFactorMiddleware",
     # Audit history records the user of the request that made each change.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Links made during a request point at the address it reached (billing.mail.site_url).
+    "billing.mail.RequestSiteMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -209,7 +211,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Where links in e-mails point (customer links to answer charge requests and quotes).
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Where links in e-mails and on pages point (billing.mail.site_url). Production sets it (`check --deploy`
+# warns when it is empty); without it, the address a request reached the server at, and outside a request
+# RUNSERVER_URL, which `make run` sets from its HOST.
+SITE_URL = env("SITE_URL", default="")
+RUNSERVER_URL = env("RUNSERVER_URL", default="http://127.0.0.1:8000")
 # How long the signed links mailed to customers open their document: a quote's link covers its validity
 # and the closing rule's two months; a charge request's link the closing rule's two months.
 QUOTE_LINK_MAX_AGE_DAYS = env.int("QUOTE_LINK_MAX_AGE_DAYS", default=120)

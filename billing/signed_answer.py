@@ -58,6 +58,16 @@ class SignedAnswer:
             return timezone.localdate(now) <= getattr(document, self.valid_until_field)
         return reopenable(document, closed=self.closed, now=now)
 
+    def given_answer(self, document: models.Model) -> dict | None:
+        """The customer's answer, once given: accepted or declined, by whom and when."""
+        if document.status not in (self.accepted, self.declined):
+            return None
+        return {
+            "accepted": document.status == self.accepted,
+            "name": getattr(document, self.name_field),
+            "at": getattr(document, self.at_field),
+        }
+
     @transaction.atomic
     def record(self, document: models.Model, *, accept: bool, name: str, ip: str | None):
         """Records the answer on the locked row; returns the document and the status it had before (a
@@ -79,12 +89,13 @@ class SignedAnswer:
 
 def answer_page(request, token: str, *, link: SignedAnswer, template: str, answer, context):
     """The customer's page behind a link: the document, and on POST the answer given through
-    ``answer(document=, accept=, name=, ip=)``; a bad link is a 404 page, a refused answer a 400."""
+    ``answer(document=, accept=, name=, ip=)``; a bad link is a 404 page, a refused answer a 400. The page
+    is the customer's (``customer_page``): it shows no staff menu, whoever opens it."""
     try:
         document = link.document(token)
     except BillingError as error:
-        return render(request, template, {"error": error}, status=404)
-    error = None
+        return render(request, template, {"error": error, "customer_page": True}, status=404)
+    error, just_answered = None, False
     if request.method == "POST" and request.POST.get("answer") in ("accept", "decline"):
         try:
             document = answer(
@@ -95,6 +106,11 @@ def answer_page(request, token: str, *, link: SignedAnswer, template: str, answe
             )
         except BillingError as failure:
             error = failure
-    page = {**context(document), "token": token, "error": error}
+        else:
+            just_answered = True
+    page = {**context(document), "token": token, "error": error, "customer_page": True}
     page["answerable"] = link.answerable(document, now=timezone.now())
+    # what the customer did, said back to him: at once after his answer, and whenever he opens the link again
+    page["given_answer"] = link.given_answer(document)
+    page["just_answered"] = just_answered
     return render(request, template, page, status=400 if error else 200)

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 import workspace.urls
-from billing import api, problems, views
+from billing import api, forbidden, problems, views
 from contracts import urls as contracts_urls
 from invoices import urls as invoices_urls
 from quotes import urls as quotes_urls
@@ -56,3 +56,4 @@ urlpatterns = [
 handler400 = problems.api_bad_request
 handler404 = problems.api_page_not_found
 handler500 = problems.api_server_error
+handler403 = forbidden.permission_denied

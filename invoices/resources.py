@@ -20,6 +20,7 @@ reported with its number (1 = the first row under the header) and then nothing i
 
 import datetime
 import hashlib
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
@@ -307,6 +308,41 @@ class WorkLogFileResource(WorkLogResource):
             raise ValueError(f"unknown customer {row.get('customer')!r}")
         instance.customer = customer
         return None
+
+
+@dataclass(frozen=True)
+class WorkLogImport:
+    """What an import of a work-log file did, or would do: every problem with its row number (None for the
+    file as a whole), in row order; nothing was imported when there is one."""
+
+    problems: list[tuple[int | None, str]]
+    new: int
+    unchanged: int
+    rows: int
+
+
+def work_logs_import(dataset: tablib.Dataset, *, dry_run: bool) -> WorkLogImport:
+    """Imports the rows of a file read by ``read_work_log_file``, all or none (``WorkLogFileResource``);
+    with ``dry_run`` nothing is written, whatever the rows. The command line and the staff page call this,
+    the admin its own import-export views over ``WorkLogResource``."""
+    result = WorkLogFileResource().import_data(
+        dataset,
+        dry_run=dry_run,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+        raise_errors=False,
+    )
+    problems: list[tuple[int | None, str]] = [(None, str(error.error)) for error in result.base_errors]
+    for number, errors in result.row_errors():
+        problems += [(number, str(error.error)) for error in errors]
+    for row in result.invalid_rows:
+        for field, messages in row.error_dict.items():
+            problems.append((row.number, f"{field}: {'; '.join(str(text) for text in messages)}"))
+    problems.sort(key=lambda problem: (problem[0] or 0, problem[1]))
+    totals = result.totals
+    return WorkLogImport(
+        problems=problems, new=totals.get("new", 0), unchanged=totals.get("skip", 0), rows=len(dataset)
+    )
 
 
 class WorkLogCSV(SpreadsheetCSV):

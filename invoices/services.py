@@ -432,6 +432,39 @@ def travel_expense_record(
     )
 
 
+@transaction.atomic
+def data_volume_usage_record(
+    *,
+    customer: Customer,
+    quantity: Decimal,
+    measured_on: datetime.date,
+    service_code: str = "data-migration",
+    description: str = "",
+) -> DataVolumeUsage:
+    """Data migrated or restructured for ``customer``, billed on the next invoice run at the tiers of the
+    rate card in force on ``measured_on``. A service not priced per data volume, or a volume no rate card
+    prices on that day, is refused now rather than left to fail every invoice run."""
+    service = service_by_code(service_code)
+    if (
+        service is None or service.pricing_basis != PricingBasis.PER_DATA_VOLUME
+    ):  # as charges_collect bills it
+        raise BillingError(
+            _("“%(code)s” is not a service priced by data volume."),
+            code="invalid_basis",
+            params={"code": service_code},
+        )
+    if Decimal(quantity) <= 0:
+        raise BillingError(_("The quantity must be positive."), code="invalid_quantity")
+    price_service(service=service, quantity=Decimal(quantity), on=measured_on)
+    return DataVolumeUsage.objects.create(
+        customer=customer,
+        service_code=service_code,
+        quantity=quantity,
+        measured_on=measured_on,
+        description=description,
+    )
+
+
 APPROVE_TRAVEL = "invoices.change_travelexpense"
 
 

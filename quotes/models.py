@@ -39,6 +39,7 @@ class QuoteStatus(models.TextChoices):
     CLOSED = "closed", _("closed unanswered (may be reopened)")
     FINAL = "final", _("closed for good")
     SUPERSEDED = "superseded", _("replaced by a revision")
+    CANCELLED = "cancelled", _("cancelled before it was sent")
 
 
 LOCKED = (
@@ -48,6 +49,7 @@ LOCKED = (
     QuoteStatus.CLOSED,
     QuoteStatus.FINAL,
     QuoteStatus.SUPERSEDED,
+    QuoteStatus.CANCELLED,
 )
 
 

@@ -158,15 +158,14 @@ def quote_add_line(
             description=description,
         )
     basis = basis or service.pricing_basis
-    priced = price_service(
+    priced = _catalogue_priced(
+        quote,
         service=service,
-        quantity=Decimal(quantity),
-        on=quote.quote_date,
+        quantity=quantity,
         basis=basis,
         role=role,
         delivery_mode=delivery_mode,
-        discount=combined_discount(Decimal(discount), quote.discount),
-        rate_card=quote.rate_card,
+        discount=discount,
     )
     line = QuoteLine(
         quote=quote,
@@ -182,6 +181,30 @@ def quote_add_line(
     _apply(line, priced)
     line.save()
     return line
+
+
+def _catalogue_priced(
+    quote: Quote,
+    *,
+    service: ServiceItem,
+    quantity: Decimal,
+    basis: str,
+    role: str,
+    delivery_mode: str,
+    discount: Decimal,
+) -> Priced:
+    """A catalogue service on the quote's date and rate card, with the line's discount and the quote's:
+    how a line is priced when it is added and when its quantity changes."""
+    return price_service(
+        service=service,
+        quantity=Decimal(quantity),
+        on=quote.quote_date,
+        basis=basis,
+        role=role,
+        delivery_mode=delivery_mode,
+        discount=combined_discount(Decimal(discount), quote.discount),
+        rate_card=quote.rate_card,
+    )
 
 
 def _add_upgrade_line(
@@ -322,6 +345,88 @@ def quote_set_discount(*, quote: Quote, discount: Decimal, by=None) -> Quote:
         _apply(line, line_priced(line))
         line.save()
     return quote
+
+
+def _line_of(quote: Quote, line: QuoteLine) -> QuoteLine:
+    if line.quote_id != quote.pk:
+        raise BillingError(
+            _("This line is not on quote %(quote)s."), code="wrong_quote", params={"quote": quote}
+        )
+    return line
+
+
+@transaction.atomic
+def quote_change_line(
+    *,
+    quote: Quote,
+    line: QuoteLine,
+    quantity: Decimal | None = None,
+    discount: Decimal | None = None,
+    description: str | None = None,
+    amount: Decimal | None = None,
+    by=None,
+) -> QuoteLine:
+    """Changes a line's quantity, discount or description (a travel estimate: its ``amount`` at cost and
+    its description) while the quote is not sent; as adding a line does, this takes the quote back to
+    draft and an earlier approval no longer holds. The line is priced again on the quote's rate card
+    through the same path as when it was added (quote_add_line)."""
+    _check_editable(quote, by=by, discount_set=discount is not None and discount != line.discount)
+    line = _line_of(quote, QuoteLine.objects.select_for_update().select_related("quote").get(pk=line.pk))
+    if description is not None:
+        line.description = description.strip() or line.description
+    if line.kind == LineKind.TRAVEL:
+        if amount is not None:
+            _apply(line, price_at_cost(amount=Money(amount, quote.currency), unit=line.unit))
+        line.save()
+        return line
+    if discount is not None:
+        line.discount = Decimal(discount)
+    if quantity is not None and Decimal(quantity) != line.quantity:
+        if line.kind == LineKind.PERIOD_FEE or line.service_id is None or line.product_id is not None:
+            raise BillingError(
+                _("The quantity of this line is fixed: remove it and add another."), code="quantity_fixed"
+            )
+        priced = _catalogue_priced(
+            quote,
+            service=line.service,
+            quantity=quantity,
+            basis=line.basis,
+            role=line.role or Role.ENGINEER,
+            delivery_mode=line.delivery_mode or DeliveryMode.REMOTE,
+            discount=line.discount,
+        )
+    else:
+        priced = line_priced(line)
+    _apply(line, priced)
+    line.save()
+    return line
+
+
+@transaction.atomic
+def quote_remove_line(*, quote: Quote, line: QuoteLine, by=None) -> None:
+    """Removes a line of a quote not sent yet (the quote goes back to draft); the others keep their order."""
+    _check_editable(quote, by=by)
+    line = _line_of(quote, line)
+    if line.kind == LineKind.PERIOD_FEE:
+        raise BillingError(_("A renewal quote keeps its period fee."), code="period_fee_kept")
+    line.delete()
+    for position, remaining in enumerate(quote.lines.order_by("position", "pk"), start=1):
+        if remaining.position != position:
+            remaining.position = position
+            remaining.save(update_fields=["position"])
+
+
+@transaction.atomic
+def quote_cancel(*, quote: Quote, by=None) -> Quote:
+    """Cancels a quote not sent yet: it stays readable, is never sent, and may be revised into a new draft.
+    A sent quote is closed by the customer's answer or the closing rule instead."""
+    current = Quote.objects.select_for_update().select_related("customer").get(pk=quote.pk)
+    ownership_check(user=by, customer=current.customer)
+    if current.locked:
+        raise _locked_error(current)
+    current.status, current.closed_at = QuoteStatus.CANCELLED, timezone.now()
+    current.save(update_fields=["status", "closed_at"])
+    return current
 
 
 def quote_totals(quote: Quote) -> dict:
@@ -655,30 +760,60 @@ def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
         Exists(Quote.objects.filter(renewal_of=OuterRef("pk")))
     )
     for period in periods_renewed(ending, renewed=False).select_related("contract", "tier"):
-        start = period.end + datetime.timedelta(days=1)
-        months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
         try:
             with transaction.atomic():
-                quote = quote_create(
-                    customer=period.contract.customer,
-                    contract=period.contract,
-                    kind=QuoteKind.RENEWAL,
-                    renewal_of=period,
-                    renewal_start=start,
-                    renewal_end=start + relativedelta(months=months) - datetime.timedelta(days=1),
-                    renewal_tier=period.tier,
-                    quote_date=today,
-                    # open until the period ends, at least: renewing late still makes sense
-                    valid_until=max(today + datetime.timedelta(days=settings.QUOTE_VALID_DAYS), period.end),
-                )
-                # a renewal quote bills the period's fee alone: it is in the fee's currency
-                quote.currency = str(period.fee.currency)
-                quote.save(update_fields=["currency"])
-                _add_period_fee(quote, period.fee)
+                quote = _draft_renewal(period, today=today)
         except IntegrityError:
             continue  # drafted meanwhile by a concurrent run
         drafted.append(quote)
     return drafted
+
+
+def _draft_renewal(period: ServicePeriod, *, today: datetime.date, by=None) -> Quote:
+    start = period.end + datetime.timedelta(days=1)
+    months = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
+    quote = quote_create(
+        customer=period.contract.customer,
+        contract=period.contract,
+        kind=QuoteKind.RENEWAL,
+        renewal_of=period,
+        renewal_start=start,
+        renewal_end=start + relativedelta(months=months) - datetime.timedelta(days=1),
+        renewal_tier=period.tier,
+        quote_date=today,
+        # open until the period ends, at least: renewing late still makes sense
+        valid_until=max(today + datetime.timedelta(days=settings.QUOTE_VALID_DAYS), period.end),
+        created_by=by,
+    )
+    # a renewal quote bills the period's fee alone: it is in the fee's currency
+    quote.currency = str(period.fee.currency)
+    quote.save(update_fields=["currency"])
+    _add_period_fee(quote, period.fee)
+    return quote
+
+
+def _renewal_quote_of(period: ServicePeriod) -> Quote | None:
+    """The latest revision of the period's renewal quote, if it has one."""
+    first = Quote.objects.filter(renewal_of=period, revision=1).first()
+    if first is None:
+        return None
+    return Quote.objects.filter(number=first.number).order_by("-revision").first()
+
+
+def quote_draft_renewal(*, period: ServicePeriod, by=None, today: datetime.date | None = None) -> Quote:
+    """The renewal quote of ``period``, drafted now as the renewal task drafts it (quotes_draft_renewals)
+    unless it has one already: then that one (its latest revision) is returned, so asking twice gives one
+    quote. ``by`` drafts it for a customer he acts for."""
+    period = ServicePeriod.objects.select_related("contract__customer", "tier").get(pk=period.pk)
+    ownership_check(user=by, customer=period.contract.customer)
+    existing = _renewal_quote_of(period)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _draft_renewal(period, today=today or timezone.localdate(), by=by)
+    except IntegrityError:  # drafted meanwhile by the task or another click
+        return _renewal_quote_of(period)
 
 
 def quote_may_send(user) -> bool:

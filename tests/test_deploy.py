@@ -17,7 +17,11 @@ def production_env(**values) -> dict:
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    env = production_env(SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="billing.example.com")
+    env = production_env(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="billing.example.com",
+        SITE_URL="https://billing.example.com",
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -50,3 +54,18 @@ def test_check_deploy_refuses_staff_without_a_second_factor_in_production():
     )
     assert result.returncode != 0
     assert "billing.E001" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_links_have_no_site_url():
+    env = production_env(
+        SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="billing.example.com", SITE_URL=""
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "billing.W002" in result.stderr + result.stdout

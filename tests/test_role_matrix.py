@@ -173,6 +173,14 @@ PAGES = {
     "invoices:orders": needs("quotes.view_serviceorder"),
     "contracts:contracts": needs("contracts.view_contract"),
     "contracts:periods": needs("contracts.view_serviceperiod"),
+    "quotes:change-line": needs("quotes.change_quote"),
+    "quotes:remove-line": needs("quotes.change_quote"),
+    "quotes:draft-renewal": needs("quotes.add_quote"),
+    "contracts:charge-request": needs("contracts.view_chargerequest"),
+    "invoices:travel-new": needs("invoices.add_travelexpense"),
+    "invoices:usage-new": needs("invoices.add_datavolumeusage"),
+    "invoices:work-log-new": needs("invoices.add_worklog"),
+    "invoices:work-log-import": needs("invoices.add_worklog", "invoices.change_worklog"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,
@@ -409,6 +417,10 @@ def address(name: str | None, route: str, pattern: URLPattern, walk: Walk) -> st
         },
         "admin:auth_user_password_change": {"id": get_user_model().objects.first().pk},
         "api-problem-type": {"slug": "forbidden"},
+        "contracts:charge-request": {"pk": walk.charge.pk},
+        "quotes:change-line": {"pk": walk.quote.pk, "line_pk": walk.quote.lines.first().pk},
+        "quotes:remove-line": {"pk": walk.quote.pk, "line_pk": walk.quote.lines.first().pk},
+        "quotes:draft-renewal": {"period_pk": walk.customer.contracts.first().periods.first().pk},
     }
     if name in by_name:
         return reverse(name, kwargs=by_name[name])

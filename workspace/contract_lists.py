@@ -69,7 +69,7 @@ class ChargeRequestFilter(SearchFilterSet):
 
 
 class ChargeRequestTable(StaffTable):
-    id = tables.Column(verbose_name="#")
+    id = tables.Column(verbose_name="#", linkify=("contracts:charge-request", {"pk": tables.A("pk")}))
     customer_code = customer_code_column()
     customer = CustomerNameColumn()
     ticket_ref = tables.Column(verbose_name=_("Ticket"))

@@ -6,13 +6,19 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from billing.errors import BillingError
 from billing.staff import form_errors_message, run_service
 from contracts.entitlements import decide
 from contracts.models import ChargeRequest
-from contracts.services import charge_request_approve, charge_request_reject
+from contracts.services import (
+    charge_request_approve,
+    charge_request_can_approve,
+    charge_request_can_reject,
+    charge_request_price,
+    charge_request_reject,
+)
 from workspace.contract_forms import ChargeRequestDecisionForm, EntitlementLookupForm
 
 
@@ -72,3 +78,26 @@ def _back_to_the_list(request):
     if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         return redirect(back)
     return redirect("contracts:charge-requests")
+
+
+@require_GET
+@login_required
+@permission_required("contracts.view_chargerequest", raise_exception=True)
+def charge_request_page(request, pk: int):
+    """One charge request: what it is for, its price, its history, and the decision buttons the services
+    would accept from the user."""
+    charge = get_object_or_404(
+        ChargeRequest.objects.select_related("customer", "approved_by", "finance_approved_by"), pk=pk
+    )
+    try:
+        price = charge_request_price(charge)
+    except BillingError:
+        price = None
+    context = {
+        "charge": charge,
+        "price": price,
+        "events": charge.events.all(),
+        "can_approve": charge_request_can_approve(charge, request.user),
+        "can_reject": charge_request_can_reject(charge, request.user),
+    }
+    return render(request, "contracts/charge_request.html", context)

@@ -97,3 +97,16 @@ class QuoteDiscountForm(forms.Form):
 class QuoteApprovalForm(forms.Form):
     reason = forms.CharField(label=_("Why the discount is approved"), max_length=500)
     seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class QuoteLineChangeForm(forms.Form):
+    """What a line of the builder may change after it is added (quotes.services.quote_change_line)."""
+
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=0.01, decimal_places=2, max_digits=9)
+    discount = PercentField(label=_("Line discount (%)"))
+    description = forms.CharField(label=_("Description"), max_length=300)
+
+
+class QuoteTravelChangeForm(forms.Form):
+    description = forms.CharField(label=_("Travel and lodging"), max_length=300)
+    amount = forms.DecimalField(label=_("Estimate at cost"), min_value=0.01, decimal_places=2, max_digits=12)

@@ -10,6 +10,7 @@ import django_tables2 as tables
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from djmoney.money import Money
 
+from contracts.selectors import PeriodStatus
 from quotes.models import OrderStatus, Quote, QuoteKind, QuoteStatus, ServiceOrder
 from quotes.selectors import quote_gross_sql, with_renewal_quote
 from quotes.services import largest_discount, quote_can_approve
@@ -258,6 +260,18 @@ class PipelineTable(PeriodTable):
                     '<a class="button small" href="{}">{}</a>',
                     reverse("quotes:builder", args=[record.renewal_quote_id]),
                     _("Open the renewal quote"),
+                )
+            )
+        elif record.state != PeriodStatus.RENEWED and self.request.user.has_perm("quotes.add_quote"):
+            links.append(
+                format_html(
+                    '<form method="post" action="{}" class="inline">'
+                    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+                    '<button class="button small secondary" type="submit" name="draft-renewal">{}</button>'
+                    "</form>",
+                    reverse("quotes:draft-renewal", args=[record.pk]),
+                    get_token(self.request),
+                    _("Draft the renewal quote"),
                 )
             )
         return format_html(" ".join(["{}"] * len(links)), *links)

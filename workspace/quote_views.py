@@ -9,24 +9,30 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.errors import BillingError
 from billing.mail import absolute_url
 from billing.staff import form_errors_message, run_service
+from contracts.models import ServicePeriod
 from contracts.ownership import acts_for
 from quotes.documents import quote_context
-from quotes.models import Quote, QuoteStatus
+from quotes.models import LineKind, Quote, QuoteLine, QuoteStatus
 from quotes.services import (
     customer_link_token,
     quote_add_line,
     quote_add_travel,
     quote_approve_discount,
     quote_can_approve,
+    quote_cancel,
+    quote_change_line,
     quote_create,
+    quote_draft_renewal,
     quote_fingerprint,
     quote_may_send,
     quote_needs_approval,
+    quote_remove_line,
     quote_revise,
     quote_send,
     quote_set_discount,
@@ -35,8 +41,10 @@ from quotes.services import (
 from workspace.quote_forms import (
     QuoteApprovalForm,
     QuoteDiscountForm,
+    QuoteLineChangeForm,
     QuoteLineForm,
     QuoteNewForm,
+    QuoteTravelChangeForm,
     QuoteTravelForm,
 )
 
@@ -168,6 +176,7 @@ STEPS = {
     "submit": lambda quote, user: quote_submit(quote=quote, by=user),
     "send": lambda quote, user: quote_send(quote=quote, by=user),
     "revise": lambda quote, user: quote_revise(quote=quote, by=user),
+    "cancel": lambda quote, user: quote_cancel(quote=quote, by=user),
 }
 
 
@@ -190,3 +199,65 @@ def quote_pdf(request, pk: int):
     return FileResponse(
         quote.pdf.open("rb"), content_type="application/pdf", filename=f"{quote.reference}.pdf"
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@permission_required("quotes.change_quote", raise_exception=True)
+def quote_line_change(request, pk: int, line_pk: int):
+    """A line's quantity, discount and description (a travel estimate's amount), priced again by the
+    service; a quote already sent comes back to the builder with the service's refusal."""
+    line = get_object_or_404(
+        QuoteLine.objects.select_related("quote__customer", "service"), pk=line_pk, quote=pk
+    )
+    quote, travel = line.quote, line.kind == LineKind.TRAVEL
+    form_class = QuoteTravelChangeForm if travel else QuoteLineChangeForm
+    initial = {"description": line.description}
+    if travel:
+        initial["amount"] = line.list_amount.amount
+    else:
+        initial |= {"quantity": line.quantity, "discount": (line.discount * 100).quantize(CENT)}
+    form = form_class(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            quote_change_line(
+                quote=quote,
+                line=line,
+                quantity=data.get("quantity"),
+                discount=data.get("discount"),
+                description=data["description"],
+                amount=data.get("amount"),
+                by=request.user,
+            )
+        except BillingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Line %(position)s changed.") % {"position": line.position})
+            return redirect("quotes:builder", pk=quote.pk)
+    return render(request, "quotes/line_change.html", {"quote": quote, "line": line, "form": form})
+
+
+@require_POST
+@login_required
+@permission_required("quotes.change_quote", raise_exception=True)
+def quote_line_remove(request, pk: int, line_pk: int):
+    line = get_object_or_404(QuoteLine.objects.select_related("quote"), pk=line_pk, quote=pk)
+    done, _result = run_service(
+        request, lambda: quote_remove_line(quote=line.quote, line=line, by=request.user)
+    )
+    if done:
+        messages.success(request, _("Line %(position)s removed.") % {"position": line.position})
+    return redirect("quotes:builder", pk=pk)
+
+
+@require_POST
+@login_required
+@permission_required("quotes.add_quote", raise_exception=True)
+def renewal_quote_draft(request, period_pk: int):
+    """Drafts the period's renewal quote (or finds the one it has) and opens it in the builder."""
+    period = get_object_or_404(ServicePeriod, pk=period_pk)
+    done, quote = run_service(request, lambda: quote_draft_renewal(period=period, by=request.user))
+    if not done:
+        return redirect("quotes:pipeline")
+    return redirect("quotes:builder", pk=quote.pk)

@@ -15,6 +15,7 @@ from workspace import (
     home_views,
     quote_lists,
     quote_views,
+    record_views,
     setup_views,
     statement_views,
     views,
@@ -48,6 +49,7 @@ contracts_urlpatterns = [
     path("staff/contracts/<int:pk>/periods/new", setup_views.period_new, name="period-new"),
     path("staff/contracts/", contract_lists.ContractList.as_view(), name="contracts"),
     path("staff/periods/", contract_lists.PeriodList.as_view(), name="periods"),
+    path("staff/charge-requests/<int:pk>/", contract_views.charge_request_page, name="charge-request"),
 ]
 
 quotes_urlpatterns = [
@@ -60,6 +62,11 @@ quotes_urlpatterns = [
     path("staff/quotes/<int:pk>/approve", quote_views.quote_approve, name="approve"),
     path("staff/quotes/<int:pk>/pdf", quote_views.quote_pdf, name="staff-pdf"),
     path("staff/quotes/<int:pk>/<slug:step>", quote_views.quote_step, name="step"),
+    path("staff/quotes/<int:pk>/lines/<int:line_pk>/", quote_views.quote_line_change, name="change-line"),
+    path(
+        "staff/quotes/<int:pk>/lines/<int:line_pk>/remove", quote_views.quote_line_remove, name="remove-line"
+    ),
+    path("staff/renewals/<int:period_pk>/quote", quote_views.renewal_quote_draft, name="draft-renewal"),
 ]
 
 invoices_urlpatterns = [
@@ -112,4 +119,8 @@ invoices_urlpatterns = [
     path("staff/travel/bulk", bulk_views.travel_expenses_decide_view, name="bulk-travel"),
     path("staff/work-logs/bulk", bulk_views.work_logs_decide_view, name="bulk-work-logs"),
     path("staff/orders/", quote_lists.OrderList.as_view(), name="orders"),
+    path("staff/travel/new", record_views.travel_expense_new, name="travel-new"),
+    path("staff/usage/new", record_views.data_volume_usage_new, name="usage-new"),
+    path("staff/work-logs/new", record_views.work_log_new, name="work-log-new"),
+    path("staff/work-logs/import", record_views.work_log_import, name="work-log-import"),
 ]
