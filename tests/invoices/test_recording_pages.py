@@ -76,7 +76,9 @@ def test_finance_records_a_travel_expense_with_its_receipt(client, finance, cust
 def test_a_receipt_that_is_not_a_pdf_or_image_is_refused_and_nothing_recorded(client, finance, customer):
     client.force_login(finance)
     response = client.post(
-        reverse("invoices:travel-new"), {**TRAVEL, "receipt": SimpleUploadedFile("r.pdf", b"<html>")}
+        reverse("invoices:travel-new"),
+        {**TRAVEL, "receipt": SimpleUploadedFile("r.pdf", b"<html>")},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
     assert "PDF, JPEG or PNG" in response.content.decode()
