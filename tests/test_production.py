@@ -61,6 +61,7 @@ def serve_prod(tmp_path):
         DATABASE_URL=database_url,
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
         SECRET_KEY=secrets.token_urlsafe(50),
+        SITE_URL=f"http://127.0.0.1:{port}",  # production names its public address (billing.W002)
         PORT=str(port),
         STATIC_ROOT=str(tmp_path / "static"),
         CELERY_BEAT_SCHEDULE_FILE=str(tmp_path / "beat-schedule"),
