@@ -291,6 +291,16 @@ VENDOR = {
     "bank_account": env("VENDOR_BANK_ACCOUNT", default="7559 0000 0000 0000"),
 }
 
+# Fapiao (数电发票, ../einvoice): the vendor's VAT status sets the rates (catalog.VatRate per kind); travel
+# charged to customers is either part of the service's taxable sale ("taxable": billed at the service's
+# tax code and rate, VAT included in the amount at cost) or costs invoiced by third parties to the customer
+# and kept outside the fapiao ("outside": no VAT of ours). Which catalogue service travel is sold under, and
+# which one a service period's fee is (for their tax classification codes).
+VENDOR_TAXPAYER_KIND = env("VENDOR_TAXPAYER_KIND", default="general")
+TRAVEL_VAT = env("TRAVEL_VAT", default="taxable")
+TRAVEL_SERVICE_CODE = env("TRAVEL_SERVICE_CODE", default="on-site-service")
+PERIOD_FEE_SERVICE_CODE = env("PERIOD_FEE_SERVICE_CODE", default="remote-maintenance")
+
 # The business calendar used when a caller names none (catalog.calendar).
 BUSINESS_CALENDAR_DEFAULT = env("BUSINESS_CALENDAR_DEFAULT", default="5x8")
 

@@ -95,10 +95,20 @@ class TaxCategory(Bilingual):
         verbose_name_plural = _("tax categories")
 
 
+class TaxpayerKind(models.TextChoices):
+    """The vendor's VAT status (settings.VENDOR_TAXPAYER_KIND): it sets which rates apply."""
+
+    GENERAL = "general", _("general taxpayer (一般纳税人)")
+    SMALL_SCALE = "small_scale", _("small-scale taxpayer (小规模纳税人)")
+
+
 class VatRate(models.Model):
-    """A VAT rate for a category from a date on, until the next one of the same category."""
+    """A VAT rate for a category and taxpayer kind from a date on, until the next one of the same."""
 
     category = models.ForeignKey(TaxCategory, on_delete=models.CASCADE, related_name="rates")
+    taxpayer_kind = models.CharField(
+        _("taxpayer kind"), max_length=20, choices=TaxpayerKind.choices, default=TaxpayerKind.GENERAL
+    )
     rate = models.DecimalField(
         _("rate"),
         max_digits=5,
@@ -113,12 +123,52 @@ class VatRate(models.Model):
         verbose_name = _("VAT rate")
         verbose_name_plural = _("VAT rates")
         constraints = [
-            models.UniqueConstraint(fields=["category", "valid_from"], name="uniq_vat_rate_from"),
+            models.UniqueConstraint(
+                fields=["category", "taxpayer_kind", "valid_from"], name="uniq_vat_rate_from"
+            ),
             models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="vat_rate_fraction"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.category.code} {self.rate:.2%} ({self.valid_from})"
+        return f"{self.category.code} {self.rate:.2%} ({self.valid_from}, {self.get_taxpayer_kind_display()})"
+
+
+TAX_CODE_DIGITS = 19
+
+
+def validate_tax_code(value: str) -> None:
+    """商品和服务税收编码: 19 digits, a leaf of the tax bureau's classification (a parent is refused)."""
+    if not (len(value) == TAX_CODE_DIGITS and value.isascii() and value.isdigit()):
+        raise ValidationError(
+            _("A tax classification code has 19 digits; “%(value)s” does not."),
+            params={"value": value},
+            code="tax_code_digits",
+        )
+    if TaxCode.objects.filter(code=value, leaf=False).exists():
+        raise ValidationError(
+            _("“%(value)s” is a parent code: the e-invoice platform takes leaf codes only."),
+            params={"value": value},
+            code="tax_code_parent",
+        )
+
+
+class TaxCode(models.Model):
+    """A code of the tax bureau's goods and services classification (商品和服务税收编码) that the catalogue
+    knows: its leaves may be printed on a fapiao, its parents may not."""
+
+    code = models.CharField(_("code"), max_length=TAX_CODE_DIGITS, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    leaf = models.BooleanField(
+        _("leaf code"), default=True, help_text=_("Only leaf codes may be printed on a fapiao.")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("tax classification code")
+        verbose_name_plural = _("tax classification codes")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
 
 
 class ServiceGroup(Bilingual):
@@ -164,6 +214,21 @@ class ServiceItem(Bilingual):
         help_text=_("Some services are priced either way, e.g. per data volume or per person-day."),
     )
     tax_category = models.ForeignKey(TaxCategory, on_delete=models.PROTECT, related_name="+")
+    tax_code = models.CharField(
+        _("tax classification code"),
+        max_length=TAX_CODE_DIGITS,
+        blank=True,
+        validators=[validate_tax_code],
+        help_text=_("商品和服务税收编码: 19 digits, a leaf code; what the fapiao's lines are classified as."),
+    )
+    fapiao_name = models.CharField(
+        _("name on the fapiao"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "项目名称 on the fapiao, e.g. 软件维护费 (the platform adds the short name between asterisks)."
+        ),
+    )
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
     note_zh = models.CharField(_("note (Chinese)"), max_length=200, blank=True)

@@ -40,6 +40,51 @@ VAT_RATES = [
     ("software", Decimal("0.13"), datetime.date(2019, 4, 1)),
 ]
 
+# The vendor as a small-scale taxpayer (settings.VENDOR_TAXPAYER_KIND): 3%, reduced to 1% from 2023 until
+# the end of 2027 (to be confirmed by the vendor's tax adviser; ../einvoice/README.md).
+SMALL_SCALE_VAT_RATES = [
+    (category, rate, valid_from)
+    for category, _name_zh, _name_en in TAX_CATEGORIES
+    for rate, valid_from in (
+        (Decimal("0.03"), datetime.date(2016, 5, 1)),
+        (Decimal("0.01"), datetime.date(2023, 1, 1)),
+        (Decimal("0.03"), datetime.date(2028, 1, 1)),
+    )
+]
+
+# The tax bureau's classification codes (商品和服务税收编码) the catalogue uses, with their parents, which
+# the e-invoice platform refuses: (code, name, leaf).
+TAX_CODES = [
+    ("1060301000000000000", "应用软件", False),
+    ("1060301020000000000", "通用应用软件", False),
+    ("1060301020100000000", "通用应用软件", True),
+    ("3040200000000000000", "信息技术服务", False),
+    ("3040201000000000000", "软件服务", False),
+    ("3040201010000000000", "软件开发服务", True),
+    ("3040201020000000000", "软件咨询服务", True),
+    ("3040201030000000000", "软件维护服务", True),
+    ("3040203000000000000", "信息系统服务", True),
+    ("3040205000000000000", "信息系统增值服务", True),
+    ("3070200000000000000", "教育服务", False),
+    ("3070201000000000000", "教育服务", False),
+    ("3070201020000000000", "非学历教育服务", True),
+]
+MAINTENANCE = ("3040201030000000000", "软件维护费")
+TRAINING = ("3070201020000000000", "培训费")
+# service code -> (tax classification code, 项目名称 on the fapiao); every other service is maintenance.
+SERVICE_TAX_CODES = {
+    "customer-training": TRAINING,
+    "kms-course": TRAINING,
+    "product-training": TRAINING,
+    "kms-certification": TRAINING,
+    "custom-development": ("3040201010000000000", "软件开发服务费"),
+    "requirements-analysis": ("3040201020000000000", "软件咨询服务费"),
+    "data-migration": ("3040205000000000000", "数据迁移服务费"),
+    "architecture-optimisation": ("3040203000000000000", "信息系统服务费"),
+    "system-rollout": ("3040203000000000000", "信息系统服务费"),
+    "org-restructure": ("3040203000000000000", "信息系统服务费"),
+}
+
 GROUPS = [
     ("maintenance", "运维支持服务", "Maintenance and support"),
     ("training", "培训服务", "Training"),

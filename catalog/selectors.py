@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,12 +45,16 @@ def rate_card_in_force(*, on: datetime.date, code: str = "list") -> RateCard:
 
 
 def vat_rate_on(*, category_code: str, on: datetime.date) -> Decimal:
-    """The VAT rate of a tax category in force on a date, as a fraction (0.06), from the catalogue
-    snapshot (every priced line asks)."""
+    """The VAT rate of a tax category in force on a date for the vendor's kind of taxpayer
+    (settings.VENDOR_TAXPAYER_KIND: a general taxpayer's 6% or 13%, a small-scale one's 3% or 1%), as a
+    fraction (0.06), from the catalogue snapshot (every priced line asks)."""
+    kind = settings.VENDOR_TAXPAYER_KIND
     rates = snapshot.cached(
-        ("vat_rates",),
+        ("vat_rates", kind),
         lambda: list(
-            VatRate.objects.order_by("-valid_from").values_list("category__code", "valid_from", "rate")
+            VatRate.objects.filter(taxpayer_kind=kind)
+            .order_by("-valid_from")
+            .values_list("category__code", "valid_from", "rate")
         ),
     )
     rate = next((r for code, start, r in rates if code == category_code and start <= on), None)

@@ -30,6 +30,8 @@ from catalog.models import (
     ServiceItem,
     ServiceTier,
     TaxCategory,
+    TaxCode,
+    TaxpayerKind,
     TierBenefit,
     TravelPolicy,
     UnitPrice,
@@ -102,12 +104,18 @@ def _load_taxes(report: LoadReport) -> dict[str, TaxCategory]:
         taxes[code] = report.record(
             *TaxCategory.objects.get_or_create(code=code, defaults={"name_zh": name_zh, "name_en": name_en})
         )
-    for code, rate, valid_from in seed.VAT_RATES:
-        report.record(
-            *VatRate.objects.get_or_create(
-                category=taxes[code], valid_from=valid_from, defaults={"rate": rate}
+    for kind, rates in (
+        (TaxpayerKind.GENERAL, seed.VAT_RATES),
+        (TaxpayerKind.SMALL_SCALE, seed.SMALL_SCALE_VAT_RATES),
+    ):
+        for code, rate, valid_from in rates:
+            report.record(
+                *VatRate.objects.get_or_create(
+                    category=taxes[code], taxpayer_kind=kind, valid_from=valid_from, defaults={"rate": rate}
+                )
             )
-        )
+    for code, name, leaf in seed.TAX_CODES:
+        report.record(*TaxCode.objects.get_or_create(code=code, defaults={"name": name, "leaf": leaf}))
     return taxes
 
 
@@ -140,6 +148,11 @@ def _load_services(report: LoadReport, taxes: dict[str, TaxCategory]) -> None:
                 },
             )
         )
+    # a service without its fapiao classification gets the seed's (one the administrator set is kept)
+    for code, (tax_code, fapiao_name) in (
+        (row[0], seed.SERVICE_TAX_CODES.get(row[0], seed.MAINTENANCE)) for row in seed.SERVICES
+    ):
+        ServiceItem.objects.filter(code=code, tax_code="").update(tax_code=tax_code, fapiao_name=fapiao_name)
 
 
 def _load_calendars(report: LoadReport) -> dict[str, BusinessCalendar]:

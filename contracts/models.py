@@ -79,6 +79,41 @@ class Customer(models.Model):
             self.uscc = uscc.compact(self.uscc)
 
 
+class FapiaoType(models.TextChoices):
+    """The two kinds of fully digital e-invoice (数电发票) a service vendor issues."""
+
+    SPECIAL = "special", _("VAT special invoice (专票)")
+    ORDINARY = "ordinary", _("ordinary invoice (普票)")
+
+
+class FapiaoDetails(models.Model):
+    """What a customer's fapiao carries (its taxpayer number is the customer's USCC), kept by finance and
+    by the customer's billing contact, with history."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="fapiao_details")
+    title = models.CharField(
+        _("invoice title"), max_length=100, help_text=_("发票抬头: the buyer's name as the fapiao prints it.")
+    )
+    address = models.CharField(_("address"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    bank = models.CharField(_("bank"), max_length=100, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail for delivery"), max_length=72, blank=True)
+    fapiao_type = models.CharField(
+        _("fapiao type"), max_length=20, choices=FapiaoType.choices, default=FapiaoType.SPECIAL
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = audit_history()
+
+    class Meta:
+        verbose_name = _("fapiao details")
+        verbose_name_plural = _("fapiao details")
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Contact(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("name"), max_length=100)

@@ -20,7 +20,7 @@ from djmoney.models.validators import MinMoneyValidator
 from billing.documents import PricedLine
 from billing.history import audit_history
 from catalog.models import DeliveryMode, Role
-from contracts.models import Customer, PersonDayBundle
+from contracts.models import Customer, FapiaoType, PersonDayBundle
 from quotes.models import OrderLine
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "default_currency": "CNY"}
@@ -57,6 +57,12 @@ class Charge(models.Model):
     tax_inclusive = models.BooleanField(_("amount includes VAT"), default=True)
     vat_rate = models.DecimalField(_("VAT rate"), max_digits=5, decimal_places=4)
     pass_through = models.BooleanField(_("passed through at cost"), default=False)
+    service_code = models.CharField(
+        _("service"),
+        max_length=60,
+        blank=True,
+        help_text=_("The catalogue service this charge sells: its tax classification code is the fapiao's."),
+    )
     order_line = models.ForeignKey(
         OrderLine,
         on_delete=models.PROTECT,
@@ -376,6 +382,12 @@ class InvoiceLine(PricedLine, models.Model):
     net = MoneyField(_("net"), **MONEY)
     vat = MoneyField(_("VAT"), **MONEY)
     gross = MoneyField(_("gross"), **MONEY)
+    service_code = models.CharField(
+        _("service"),
+        max_length=60,
+        blank=True,
+        help_text=_("The catalogue service this line sells: its tax classification code is the fapiao's."),
+    )
     credits_line = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="credited_by"
     )
@@ -417,6 +429,135 @@ class InvoiceLine(PricedLine, models.Model):
 
 class IssuedInvoiceError(Exception):
     """A programming error: something tried to change an issued invoice."""
+
+
+FAPIAO_NUMBER_DIGITS = 20
+
+
+class FapiaoBatch(models.Model):
+    """Issued invoices sent to the tax bureau's e-invoice platform for fapiao in one batch workbook (or
+    several, 2,000 lines each at most): who asked, when, which invoices."""
+
+    invoices = models.ManyToManyField(Invoice, related_name="fapiao_batches", verbose_name=_("invoices"))
+    workbooks = models.PositiveSmallIntegerField(_("workbooks"), default=1)
+    lines = models.PositiveIntegerField(_("lines"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("fapiao batch")
+        verbose_name_plural = _("fapiao batches")
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
+
+
+class FapiaoStatus(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    REVERSED_FULL = "reversed_full", _("fully reversed (已红冲-全额)")
+    REVERSED_PART = "reversed_part", _("partly reversed (已红冲-部分)")
+    VOID = "void", _("void")
+
+
+class Fapiao(models.Model):
+    """A fully digital e-invoice (数电发票) the platform issued, recorded back: blue for an invoice, red for a
+    credit note. Its 20-digit number is text (leading zeros are part of it)."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="fapiaos", verbose_name=_("invoice or credit note")
+    )
+    number = models.CharField(_("fapiao number"), max_length=FAPIAO_NUMBER_DIGITS, unique=True)
+    fapiao_type = models.CharField(_("fapiao type"), max_length=20, choices=FapiaoType.choices)
+    red = models.BooleanField(_("red-letter"), default=False)
+    issued_on = models.DateField(_("issued on"))
+    gross = MoneyField(_("total with VAT"), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=20, choices=FapiaoStatus.choices, default=FapiaoStatus.NORMAL
+    )
+    platform_status = models.CharField(_("status on the platform"), max_length=40, blank=True)
+    source = models.CharField(_("recorded from"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("by")
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["issued_on", "number"]
+        verbose_name = _("fapiao")
+        verbose_name_plural = _("fapiao")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number__regex=r"^[0-9]{20}$"), name="fapiao_number_twenty_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class RedLetterReason(models.TextChoices):
+    ERROR = "01", _("01 invoiced in error (开票有误; full reversal only)")
+    RETURN = "02", _("02 goods returned (销货退回)")
+    STOPPED = "03", _("03 service stopped (服务中止)")
+    ALLOWANCE = "04", _("04 sales allowance (销售折让)")
+
+
+class RedLetterStatus(models.TextChoices):
+    DRAFT = "draft", _("to submit")
+    WAITING = "waiting", _("waiting for confirmation")
+    CONFIRMED = "confirmed", _("confirmed")
+    VOID = "void", _("void")
+    ISSUED = "issued", _("red fapiao issued")
+
+
+class RedLetterRequest(models.Model):
+    """A red-letter confirmation form (红字发票信息确认单) for a credit note against an invoice with a
+    fapiao: the blue fapiao, the reason, the form's number and status on the platform, then the red fapiao.
+    Its lines are the credit note's (each reverses the blue line it credits). A void form is replaced by a
+    new request (``replaces``)."""
+
+    credit_note = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="red_letter_requests", verbose_name=_("credit note")
+    )
+    blue = models.ForeignKey(
+        Fapiao, on_delete=models.PROTECT, related_name="red_letter_requests", verbose_name=_("blue fapiao")
+    )
+    reason = models.CharField(_("reason"), max_length=2, choices=RedLetterReason.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=RedLetterStatus.choices, default=RedLetterStatus.DRAFT
+    )
+    form_number = models.CharField(_("confirmation form number"), max_length=40, blank=True)
+    submitted_at = models.DateTimeField(_("form submitted"), null=True, blank=True)
+    red = models.OneToOneField(
+        Fapiao,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="red_letter_request",
+        verbose_name=_("red fapiao"),
+    )
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = audit_history()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("red-letter request")
+        verbose_name_plural = _("red-letter requests")
+
+    def __str__(self) -> str:
+        return self.form_number or f"{self._meta.verbose_name} #{self.pk}"
 
 
 class Payment(models.Model):
