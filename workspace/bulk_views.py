@@ -117,27 +117,34 @@ def _decision(request) -> bool:
     return decision == "approve"
 
 
+def _decide(request, *, decide, title: str, back: str, label: Callable[[object], str]):
+    """Approves or rejects the selection (``decision``; ``reason`` for a rejection) through ``decide``, one
+    of invoices.bulk's deciders, and reports it."""
+
+    def run(pks):
+        approve = _decision(request)
+        return decide(pks=pks, by=request.user, approve=approve, reason=request.POST.get("reason", ""))
+
+    return _report(
+        request,
+        title=title,
+        back=back,
+        run=run,
+        row=lambda outcome: (label(outcome.item), "", outcome.item.customer.legal_name),
+        done_note=lambda outcome: str(DECISIONS[request.POST["decision"]]),
+    )
+
+
 @require_POST
 @login_required
 @permission_required("invoices.change_travelexpense", raise_exception=True)
 def travel_expenses_decide_view(request):
-    def run(pks):
-        approve = _decision(request)
-        return bulk.travel_expenses_decide(
-            pks=pks, by=request.user, approve=approve, reason=request.POST.get("reason", "")
-        )
-
-    def row(outcome):
-        expense = outcome.item
-        return f"{expense} · {expense.description}", "", expense.customer.legal_name
-
-    return _report(
+    return _decide(
         request,
+        decide=bulk.travel_expenses_decide,
         title=_("Approve or reject the selected travel expenses"),
         back="invoices:travel",
-        run=run,
-        row=row,
-        done_note=lambda outcome: str(DECISIONS[request.POST["decision"]]),
+        label=lambda expense: f"{expense} · {expense.description}",
     )
 
 
@@ -145,21 +152,10 @@ def travel_expenses_decide_view(request):
 @login_required
 @permission_required("invoices.change_worklog", raise_exception=True)
 def work_logs_decide_view(request):
-    def run(pks):
-        approve = _decision(request)
-        return bulk.work_logs_decide(
-            pks=pks, by=request.user, approve=approve, reason=request.POST.get("reason", "")
-        )
-
-    def row(outcome):
-        log = outcome.item
-        return f"{log} · {log.ticket_ref}", "", log.customer.legal_name
-
-    return _report(
+    return _decide(
         request,
+        decide=bulk.work_logs_decide,
         title=_("Approve or reject the selected work logs"),
         back="invoices:work-logs",
-        run=run,
-        row=row,
-        done_note=lambda outcome: str(DECISIONS[request.POST["decision"]]),
+        label=lambda log: f"{log} · {log.ticket_ref}",
     )
