@@ -322,6 +322,17 @@ class Weekday(models.IntegerChoices):
 MIDNIGHT = datetime.time(0, 0)
 
 
+def ends_after_start(name: str) -> models.CheckConstraint:
+    """A window of local time ends after it starts, or at midnight (00:00) at the end of its day."""
+    return models.CheckConstraint(condition=Q(end__gt=F("start")) | Q(end=MIDNIGHT), name=name)
+
+
+def check_ends_after_start(start: datetime.time, end: datetime.time) -> None:
+    """``ends_after_start`` for a form (the admin's)."""
+    if end != MIDNIGHT and end <= start:
+        raise ValidationError({"end": _("A window ends after it starts.")})
+
+
 class WorkingWindow(models.Model):
     """A stretch of working time on a weekday; an end of 00:00 means midnight at the end of the day.
     Make-up working days (调休) use Monday's windows."""
@@ -337,9 +348,7 @@ class WorkingWindow(models.Model):
         verbose_name = _("working window")
         verbose_name_plural = _("working windows")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(end__gt=F("start")) | Q(end=MIDNIGHT), name="working_window_ends_after_start"
-            ),
+            ends_after_start("working_window_ends_after_start"),
             models.UniqueConstraint(
                 fields=["calendar", "weekday", "start"], name="uniq_working_window_start"
             ),
@@ -351,8 +360,7 @@ class WorkingWindow(models.Model):
     def clean(self) -> None:
         if self.start is None or self.end is None:
             return
-        if self.end != MIDNIGHT and self.end <= self.start:
-            raise ValidationError({"end": _("A window ends after it starts.")})
+        check_ends_after_start(self.start, self.end)
         if not self.calendar_id:
             return
         siblings = WorkingWindow.objects.filter(calendar_id=self.calendar_id, weekday=self.weekday).exclude(
@@ -468,19 +476,14 @@ class EmergencyCoverWindow(Bilingual):
         ordering = ["date", "start"]
         verbose_name = _("emergency cover window")
         verbose_name_plural = _("emergency cover windows")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(end__gt=F("start")) | Q(end=MIDNIGHT),
-                name="emergency_cover_window_ends_after_start",
-            ),
-        ]
+        constraints = [ends_after_start("emergency_cover_window_ends_after_start")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.start:%H:%M}-{self.end:%H:%M} {self.name}"
 
     def clean(self) -> None:
-        if None not in (self.start, self.end) and self.end != MIDNIGHT and self.end <= self.start:
-            raise ValidationError({"end": _("A window ends after it starts.")})
+        if None not in (self.start, self.end):
+            check_ends_after_start(self.start, self.end)
 
 
 class ServiceTier(Bilingual):

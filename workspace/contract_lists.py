@@ -28,30 +28,17 @@ from contracts.models import (
 from contracts.selectors import PeriodStatus, period_status_sql
 from contracts.services import charge_request_approval_refusal, charge_request_can_approve
 from workspace.lists import (
-    CustomerColumn,
     MoneyColumn,
     SearchFilterSet,
     StaffListView,
     StaffTable,
     account_manager_filter,
+    customer_columns,
     date_range,
 )
 
 CUSTOMER_SEARCH = ("customer__code", "customer__legal_name")
 WAITING = (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE)
-
-
-class CustomerNameColumn(CustomerColumn):
-    """The customer as CustomerColumn shows it; exported as the legal name alone, beside the code in a
-    column of its own (``customer_code_column``), so that a spreadsheet sorts and filters by either."""
-
-    def value(self, value):
-        return value.legal_name
-
-
-def customer_code_column(accessor: str = "customer") -> tables.Column:
-    """The customer's code, in exports only (the page shows it in the customer column)."""
-    return tables.Column(accessor=f"{accessor}__code", verbose_name=_("Customer code"), visible=False)
 
 
 # Charge requests
@@ -70,8 +57,7 @@ class ChargeRequestFilter(SearchFilterSet):
 
 class ChargeRequestTable(StaffTable):
     id = tables.Column(verbose_name="#", linkify=("contracts:charge-request", {"pk": tables.A("pk")}))
-    customer_code = customer_code_column()
-    customer = CustomerNameColumn()
+    customer, customer_name = customer_columns()
     ticket_ref = tables.Column(verbose_name=_("Ticket"))
     description = tables.Column(verbose_name=_("Description"))
     estimate = tables.Column(
@@ -225,8 +211,7 @@ def products_prefetch(contract: str = ""):
 
 class ContractTable(StaffTable):
     number = tables.Column(verbose_name=_("Contract"))
-    customer_code = customer_code_column()
-    customer = CustomerNameColumn()
+    customer, customer_name = customer_columns()
     kind = tables.Column(verbose_name=_("Kind"))
     products = tables.Column(verbose_name=_("Products"), empty_values=(), orderable=False)
     signed_on = tables.DateColumn(verbose_name=_("Signed"), format="Y-m-d")
@@ -294,8 +279,7 @@ class PeriodFilter(SearchFilterSet):
 
 
 class PeriodTable(StaffTable):
-    customer_code = customer_code_column("contract__customer")
-    customer = CustomerNameColumn(accessor="contract__customer")
+    customer, customer_name = customer_columns("contract__customer")
     contract = tables.Column(verbose_name=_("Contract"), order_by=("contract__number",))
     products = tables.Column(verbose_name=_("Products"), empty_values=(), orderable=False)
     kind = tables.Column(verbose_name=_("Kind"))

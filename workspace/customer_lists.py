@@ -39,6 +39,7 @@ def open_on_issued_invoices(customer_ref: OuterRef, currency: str):
 
 class CustomerFilter(SearchFilterSet):
     search_fields = ("code", "legal_name", "uscc", "city", "contacts__name", "contacts__email")
+    search_distinct = True  # a customer with two matching contacts once
     account_manager = account_manager_filter("account_manager")
     tier = django_filters.ModelChoiceFilter(
         label=_("Tier"), queryset=ServiceTier.objects.all(), method="by_tier"
@@ -59,9 +60,6 @@ class CustomerFilter(SearchFilterSet):
     class Meta:
         model = Customer
         fields = ["region"]
-
-    def search(self, queryset, name, value):
-        return super().search(queryset, name, value).distinct()
 
     def by_tier(self, queryset, name, value):
         return queryset.filter(current_tier_id=value.pk)

@@ -51,6 +51,7 @@ CUSTOMER_SEARCH = ("customer__code", "customer__legal_name")
 
 class InvoiceFilter(SearchFilterSet):
     search_fields = (*CUSTOMER_SEARCH, "number", "credits__number", "lines__description")
+    search_distinct = True  # an invoice with two matching lines once
     issued = date_range("issue_date", _("Issued"))
     due = date_range("due_date", _("Due"))
     account_manager = account_manager_filter("customer__account_manager")
@@ -59,9 +60,6 @@ class InvoiceFilter(SearchFilterSet):
     class Meta:
         model = Invoice
         fields = []
-
-    def search(self, queryset, name, value):
-        return super().search(queryset, name, value).distinct()
 
 
 class InvoiceNumberColumn(tables.Column):

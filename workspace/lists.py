@@ -41,10 +41,12 @@ MAX_SEARCH_TERMS = 5
 
 class SearchFilterSet(django_filters.FilterSet):
     """A FilterSet with one search box: every word must match one of ``search_fields`` (case-insensitive,
-    contains), so "ACME 2025" finds ACME's documents numbered or dated 2025."""
+    contains), so "ACME 2025" finds ACME's documents numbered or dated 2025. ``search_distinct``: a search
+    field that goes through a to-many relation (an invoice's lines) would repeat a row per match."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
     search_fields: tuple[str, ...] = ()
+    search_distinct = False
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         for term in value.split()[:MAX_SEARCH_TERMS]:
@@ -52,7 +54,7 @@ class SearchFilterSet(django_filters.FilterSet):
             for field in self.search_fields:
                 matches |= Q(**{f"{field}__icontains": term})
             queryset = queryset.filter(matches)
-        return queryset
+        return queryset.distinct() if self.search_distinct else queryset
 
 
 def date_range(field_name: str, label) -> django_filters.DateFromToRangeFilter:

@@ -23,13 +23,7 @@ from contracts.selectors import PeriodStatus
 from quotes.models import OrderStatus, Quote, QuoteKind, QuoteStatus, ServiceOrder
 from quotes.selectors import quote_gross_sql, with_renewal_quote
 from quotes.services import largest_discount, quote_can_approve
-from workspace.contract_lists import (
-    CustomerNameColumn,
-    PeriodFilter,
-    PeriodTable,
-    customer_code_column,
-    periods_listed,
-)
+from workspace.contract_lists import PeriodFilter, PeriodTable, periods_listed
 from workspace.lists import (
     MoneyColumn,
     SearchFilterSet,
@@ -37,6 +31,7 @@ from workspace.lists import (
     StaffTable,
     account_manager_filter,
     currency_filter,
+    customer_columns,
     date_range,
 )
 
@@ -52,6 +47,7 @@ def quote_reference(number: str, revision: int) -> str:
 
 class QuoteFilter(SearchFilterSet):
     search_fields = (*CUSTOMER_SEARCH, "number", "lines__description")
+    search_distinct = True  # a quote with two matching lines once
     status = django_filters.ChoiceFilter(label=_("Status"), choices=QuoteStatus.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=QuoteKind.choices)
     created = date_range("created_at", _("Created"))
@@ -64,14 +60,10 @@ class QuoteFilter(SearchFilterSet):
         model = Quote
         fields = []
 
-    def search(self, queryset, name, value):
-        return super().search(queryset, name, value).distinct()
-
 
 class QuoteTable(StaffTable):
     reference = tables.Column(verbose_name=_("Quote"), empty_values=(), order_by=("number", "revision"))
-    customer_code = customer_code_column()
-    customer = CustomerNameColumn()
+    customer, customer_name = customer_columns()
     kind = tables.Column(verbose_name=_("Kind"))
     status = tables.Column(verbose_name=_("Status"))
     created_at = tables.DateColumn(verbose_name=_("Created"), format="Y-m-d")
@@ -144,8 +136,7 @@ class OrderTable(StaffTable):
     order = tables.Column(
         verbose_name=_("Order"), empty_values=(), order_by=("quote__number", "quote__revision")
     )
-    customer_code = customer_code_column()
-    customer = CustomerNameColumn()
+    customer, customer_name = customer_columns()
     status = tables.Column(verbose_name=_("Status"))
     created_at = tables.DateColumn(verbose_name=_("Ordered"), format="Y-m-d")
     closed_at = tables.DateColumn(verbose_name=_("Closed"), format="Y-m-d")
@@ -225,7 +216,7 @@ class PipelineTable(PeriodTable):
 
     class Meta(PeriodTable.Meta):
         sequence = (
-            *("customer_code", "customer", "contract", "products", "tier", "kind"),
+            *("customer", "customer_name", "contract", "products", "tier", "kind"),
             *("start", "end", "fee", "state", "..."),
         )
         empty_text = _("No service period ends in these months.")

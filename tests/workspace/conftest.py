@@ -94,8 +94,8 @@ def check_export(client, case: ListCase, monkeypatch, managers, format: str):
     rows = exported(client, case.url, {**case.params, "account_manager": managers[0].pk}, format)
     codes = {case.code(record) for record in managed}
     assert len(rows) == 3
-    assert {row["Customer code"] for row in rows} == codes
-    names = {row["Customer"] for row in rows}
+    assert {row["Customer"] for row in rows} == codes
+    names = {row["Customer name"] for row in rows}
     assert "'=cmd|' /C calc'!A0" in names
     assert not any(str(value).startswith("=") for row in rows for value in row.values() if value)
 
