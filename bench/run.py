@@ -116,34 +116,40 @@ def main() -> None:
     from contracts import demo
 
     lines = [f"# Benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}", ""]
+    print(*lines, sep="\n", flush=True)
+
+    def add(part: list[str]) -> None:
+        """A part's lines, printed as soon as it ends (a later part that fails loses nothing of it)."""
+        lines.extend([*part, ""])
+        print(*part, "", sep="\n", flush=True)
+
     if "catalog" in wanted:
-        lines += [*bench_load_catalog(), ""]
+        add(bench_load_catalog())
     load_catalog()
     if "calendar" in wanted:
-        lines += [*bench_calendar(), ""]
+        add(bench_calendar())
     demo.load()
     if "pdf" in wanted:
-        lines += [*pdf_bench.run(), ""]
+        add(pdf_bench.run())
     if "import" in wanted:
-        lines += [*invoice_bench.import_rates(), ""]
+        add(invoice_bench.import_rates())
     if "invoices" in wanted:
         customers = int(os.environ.get("BENCH_INVOICE_CUSTOMERS", "10000"))
-        lines += [*invoice_bench.invoice_run(customers), ""]
+        add(invoice_bench.invoice_run(customers))
     if "pages" in wanted:  # every staff page at each size (BENCH_PAGES_CUSTOMERS, the database grows)
         sizes = [int(n) for n in os.environ.get("BENCH_PAGES_CUSTOMERS", "100,10000").split(",") if n]
-        lines += [*pages_bench.run(sizes), ""]
+        add(pages_bench.run(sizes))
     if "run-workers" in wanted:  # the invoice run shared by 1 and 2 Celery worker processes
         customers = int(os.environ.get("BENCH_RUN_CUSTOMERS", "10000"))
-        lines += [*invoice_bench.invoice_run_workers(customers, database_url), ""]
+        add(invoice_bench.invoice_run_workers(customers, database_url))
     _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
     if "queries" in wanted:  # also puts 100k contracts in the database for the HTTP runs
-        lines += [*http_check.query_counts(), ""]
+        add(http_check.query_counts())
     if "inprocess" in wanted:
-        lines += [*http_check.in_process(raw_key), ""]
+        add(http_check.in_process(raw_key))
     if "http" in wanted:
-        lines += [*http_check.run(database_url, raw_key), ""]
+        add(http_check.run(database_url, raw_key))
     report = "\n".join(lines)
-    print(report)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / "latest.md").write_text(report)
