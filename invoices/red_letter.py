@@ -1,5 +1,5 @@
-"""Red-letter corrections (红字) of fully digital e-invoices (数电发票, ../shared/einvoice/README.md): a credit
-note against an invoice with a recorded blue fapiao needs a red-letter confirmation form
+"""Red-letter corrections (红字) of fully digital e-invoices (数电发票, ../shared/einvoice/README.md): a
+credit note against an invoice with a recorded blue fapiao needs a red-letter confirmation form
 (红字发票信息确认单) on the tax bureau's platform, then a red fapiao.
 
 The flow of a RedLetterRequest: DRAFT (finance checks the reason and exports what the form needs) ->
@@ -185,9 +185,11 @@ def red_letter_lines(request: RedLetterRequest) -> tuple[list[RedLetterLine], li
         tax_code, name = _tax_code_and_name(line)
         if not tax_code:
             problems.append(
-                str(_("Line %(line)s (%(name)s) has no tax classification code: set its service's code in the "
-                      "catalogue.") % {"line": line.position, "name": line.description})
-            )  # fmt: skip
+                str(
+                    _("Line %(line)s (%(name)s) has no tax classification code: set its service's code.")
+                    % {"line": line.position, "name": line.description}
+                )
+            )
         quantity = -line.credited_quantity.normalize() if line.credited_quantity else None
         lines.append(
             RedLetterLine(

@@ -198,7 +198,8 @@ def test_a_line_without_a_service_is_reported_not_refused(catalogue):
     form = red_letter_form_rows(RedLetterRequest.objects.get(credit_note=full_credit(invoice)))
     assert form.lines[0].tax_code == ""
     assert form.lines[0].name == "line 1"
-    assert len(form.problems) == 1 and "tax classification code" in form.problems[0]
+    assert len(form.problems) == 1
+    assert "tax classification code" in form.problems[0]
 
 
 def test_an_agreed_amount_reverses_no_quantity(invoice, blue):
@@ -234,7 +235,9 @@ def test_the_form_workbook_reads_back_as_text(invoice, blue):
     first, second = rows[8], rows[9]
     assert first == ["1", "1", "软件维护费", "3040201030000000000", "人天", "-3", "1000", "-3000.00", "0.06",
                      "-180.00", "-3180.00"]  # fmt: skip
-    assert second[3] == "3040201010000000000" and second[-1] == "-1130.00" and second[8] == "0.13"
+    assert second[3] == "3040201010000000000"
+    assert second[-1] == "-1130.00"
+    assert second[8] == "0.13"
     assert all(
         isinstance(cell.value, str) for row in sheet.iter_rows() for cell in row if cell.value is not None
     )
@@ -249,10 +252,12 @@ def test_a_full_reversal_from_waiting_to_confirmed_to_the_red_fapiao(invoice, bl
     request = red_letter_form_record(
         request=request, form_number="44000000000000000001", status="02", by=admin_user
     )
-    assert request.status == RedLetterStatus.WAITING and request.submitted_at is not None
+    assert request.status == RedLetterStatus.WAITING
+    assert request.submitted_at is not None
     submitted = request.submitted_at
     request = red_letter_form_record(request=request, form_number="44000000000000000001", status="04")
-    assert request.status == RedLetterStatus.CONFIRMED and request.submitted_at == submitted
+    assert request.status == RedLetterStatus.CONFIRMED
+    assert request.submitted_at == submitted
     assert red_letter_remark(request) == (
         f"被红冲蓝字数电发票号码：{BLUE_NUMBER} 红字发票信息确认单编号：44000000000000000001"
     )
@@ -407,7 +412,8 @@ def test_recording_the_same_form_twice_changes_nothing(invoice, blue):
     request = red_letter_form_record(request=request, form_number="F1", status="02")
     versions = request.history.count()
     again = red_letter_form_record(request=request, form_number="F1", status="waiting")
-    assert again.status == RedLetterStatus.WAITING and request.history.count() == versions
+    assert again.status == RedLetterStatus.WAITING
+    assert request.history.count() == versions
     with pytest.raises(BillingError) as refused:
         red_letter_form_record(request=request, form_number="F2", status="02")
     assert refused.value.code == "red_letter_form_number_differs"
@@ -417,7 +423,8 @@ def test_recording_the_same_red_fapiao_twice_changes_nothing(invoice, blue):
     request = confirmed(RedLetterRequest.objects.get(credit_note=full_credit(invoice)))
     red_letter_red_record(request=request, number=RED_NUMBER, issued_on=D(2026, 3, 10))
     again = red_letter_red_record(request=request, number=RED_NUMBER, issued_on=D(2026, 3, 10))
-    assert again.red.number == RED_NUMBER and Fapiao.objects.filter(red=True).count() == 1
+    assert again.red.number == RED_NUMBER
+    assert Fapiao.objects.filter(red=True).count() == 1
     with pytest.raises(BillingError) as refused:
         red_letter_red_record(request=request, number=RED_NUMBER_2, issued_on=D(2026, 3, 10))
     assert refused.value.code == "red_letter_issued"
