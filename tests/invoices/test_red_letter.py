@@ -199,7 +199,7 @@ def test_a_line_without_a_service_is_reported_not_refused(catalogue):
     assert form.lines[0].tax_code == ""
     assert form.lines[0].name == "line 1"
     assert len(form.problems) == 1
-    assert "tax classification code" in form.problems[0]
+    assert "税收分类编码" in form.problems[0]  # in the default language
 
 
 def test_an_agreed_amount_reverses_no_quantity(invoice, blue):
