@@ -24,6 +24,7 @@ from billing.staff import form_errors_message, run_service
 from contracts.ownership import acts_for
 from invoices.models import Invoice, InvoiceKind, RedLetterReason, RedLetterRequest, RedLetterStatus
 from invoices.red_letter import (
+    blue_fapiao_of,
     confirm_deadline,
     current_request,
     default_reason,
@@ -55,7 +56,7 @@ def red_letter_context(invoice: Invoice, user) -> dict:
     request = current_request(invoice)
     context["red_letter"] = request
     if request is None:
-        if invoice.credits.fapiaos.filter(red=False).exists():
+        if blue_fapiao_of(invoice.credits) is not None:
             context["red_letter_start_form"] = RedLetterReasonForm(
                 initial={"reason": default_reason(invoice)}
             )
