@@ -211,3 +211,29 @@ def test_the_api_credit_note_shows_its_red_letter_status(catalogue, invoice):
         "red_fapiao": None,
     }
     assert Invoice.objects.get(number=response.json()["number"]).red_letter_requests.count() == 1
+
+
+def test_the_list_costs_the_same_queries_whatever_the_rows(client, finance, catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.invoices.test_red_letter import issued_invoice
+
+    def add_requests(count, start):
+        for number in range(start, start + count):
+            invoice = issued_invoice(("remote-maintenance", "2", "530.00", "0.06"))
+            blue_fapiao(invoice, number=f"0244000000001234{number:04d}")
+            partial_credit(invoice)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("invoices:red-letter-requests") + "?tab=all")
+        return len(captured), response.content.decode().count('class="red-letter-request')
+
+    client.force_login(finance)
+    add_requests(1, 0)
+    client.get(reverse("invoices:red-letter-requests"))
+    one, rows = queries()
+    assert rows == 1
+    add_requests(5, 1)
+    assert queries() == (one, 6)
