@@ -10,6 +10,9 @@ import openpyxl
 import pytest
 from django.utils import timezone
 from djmoney.money import Money
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from billing.errors import BillingError
 from catalog.pricing import price_agreed
@@ -461,3 +464,36 @@ def test_a_red_fapiao_dated_before_its_blue_is_refused(invoice, blue):
         red_letter_red_record(request=request, number=RED_NUMBER, issued_on=D(2026, 3, 1))
     assert refused.value.code == "red_letter_date"
     assert not Fapiao.objects.filter(red=True).exists()
+
+
+_fapiao_numbers = iter(range(10**6))
+
+
+@hypothesis_settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(amounts=st.lists(st.integers(min_value=1, max_value=99_999), min_size=1, max_size=4))
+def test_the_blue_is_partly_reversed_until_its_red_fapiao_take_back_all_of_it(catalogue, amounts):
+    """Agreed amounts credited one after the other (the rest last), each red-lettered: the blue fapiao is
+    已红冲-部分 after every red fapiao but the last, 已红冲-全额 after it, and the reds add up to it."""
+    invoice = issued_invoice(("remote-maintenance", "1", "1000000.00", "0.06"))
+    blue = blue_fapiao(invoice, number=f"0244{next(_fapiao_numbers):016d}")
+    line = invoice.lines.get()
+    notes = [
+        credit_note_issue(
+            invoice=invoice, reason="折让", lines={line.pk: LineCredit(amount=Decimal(cents) / 100)}
+        )
+        for cents in amounts
+    ]
+    notes.append(full_credit(invoice))  # what is left
+    for position, note in enumerate(notes, start=1):
+        request = confirmed(RedLetterRequest.objects.get(credit_note=note), f"F{position}")
+        assert request.reason == RedLetterReason.ALLOWANCE
+        red_letter_red_record(
+            request=request, number=f"0344{next(_fapiao_numbers):016d}", issued_on=D(2026, 3, 9)
+        )
+        blue.refresh_from_db()
+        expected = FapiaoStatus.REVERSED_FULL if position == len(notes) else FapiaoStatus.REVERSED_PART
+        assert blue.status == expected
+    reds = Fapiao.objects.filter(red=True, invoice__credits=invoice)
+    assert -sum((red.gross for red in reds), cny(0)) == blue.gross
