@@ -111,6 +111,10 @@ def _on_fapiao(line: InvoiceLine) -> bool:
     return not line.pass_through
 
 
+def _reverses_fapiao_lines(credit_note: Invoice) -> bool:
+    return any(_on_fapiao(line) for line in credit_note.lines.all())
+
+
 def reverses_in_full(credit_note: Invoice) -> bool:
     """Whether the credit note alone takes back every fapiao line of the invoice it credits, each for its
     whole amount: nothing credited before it (by earlier credit notes), nothing left after it. Only such a
@@ -361,6 +365,12 @@ def red_letter_request_create(*, credit_note: Invoice, reason: str, by=None) -> 
             params={"note": credit_note.number},
         )
     blue = _blue_for(credit_note)
+    if not _reverses_fapiao_lines(credit_note):
+        raise BillingError(
+            _("Credit note %(note)s takes back nothing the fapiao holds: no red letter is needed."),
+            code="red_letter_nothing",
+            params={"note": credit_note.number},
+        )
     _check_reason(credit_note, reason)
     return RedLetterRequest.objects.create(credit_note=credit_note, blue=blue, reason=reason, created_by=by)
 
@@ -375,6 +385,8 @@ def red_letter_request_start(*, credit_note: Invoice, by=None) -> RedLetterReque
     """What issuing a credit note does: when its invoice has a blue fapiao to reverse, a draft request with
     the default reason; otherwise nothing (None)."""
     if credit_note.credits_id is None or blue_fapiao_of(credit_note.credits) is None:
+        return None
+    if not _reverses_fapiao_lines(credit_note):
         return None
     return red_letter_request_create(credit_note=credit_note, reason=default_reason(credit_note), by=by)
 

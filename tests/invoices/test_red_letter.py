@@ -497,3 +497,30 @@ def test_the_blue_is_partly_reversed_until_its_red_fapiao_take_back_all_of_it(ca
         assert blue.status == expected
     reds = Fapiao.objects.filter(red=True, invoice__credits=invoice)
     assert -sum((red.gross for red in reds), cny(0)) == blue.gross
+
+
+def test_a_credit_of_travel_at_cost_only_needs_no_red_letter(invoice, blue):
+    """Travel passed through at cost outside VAT is not on the fapiao: crediting it alone reverses none."""
+    draft = Invoice.objects.create(customer=invoice.customer)
+    InvoiceLine.objects.create(
+        invoice=draft,
+        position=1,
+        description="差旅费",
+        quantity=1,
+        unit_price=cny("800.00"),
+        list_amount=cny("800.00"),
+        vat_rate=Decimal(0),
+        pass_through=True,
+        net=cny("800.00"),
+        vat=cny("0"),
+        gross=cny("800.00"),
+    )
+    travel = invoice_issue(invoice=draft, issue_date=D(2026, 3, 2))
+    Fapiao.objects.create(
+        invoice=travel, number=RED_NUMBER_2, fapiao_type="special", issued_on=D(2026, 3, 3), gross=cny("0.01")
+    )
+    note = full_credit(travel)
+    assert not RedLetterRequest.objects.filter(credit_note=note).exists()
+    with pytest.raises(BillingError) as refused:
+        red_letter_request_create(credit_note=note, reason="02")
+    assert refused.value.code == "red_letter_nothing"
