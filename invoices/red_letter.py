@@ -80,10 +80,6 @@ def red_letter_status(request: RedLetterRequest, *, now: datetime.datetime | Non
     return request.status
 
 
-def red_letter_status_label(request: RedLetterRequest, *, now: datetime.datetime | None = None) -> str:
-    return RedLetterStatus(red_letter_status(request, now=now)).label
-
-
 def live_request(credit_note: Invoice) -> RedLetterRequest | None:
     """The credit note's request that is not void (a void one waits to be replaced), or None."""
     for request in credit_note.red_letter_requests.select_related("blue", "red").order_by("-pk"):
