@@ -73,6 +73,8 @@ ROLES = {
             "invoices.change_travelexpense",
             "invoices.view_datavolumeusage",
             "invoices.add_datavolumeusage",
+            "invoices.view_redletterrequest",
+            "invoices.change_redletterrequest",
         ],
     ),
     "administrator": (_("Administrator"), "__all__"),

@@ -300,6 +300,9 @@ VENDOR_TAXPAYER_KIND = env("VENDOR_TAXPAYER_KIND", default="general")
 TRAVEL_VAT = env("TRAVEL_VAT", default="taxable")
 TRAVEL_SERVICE_CODE = env("TRAVEL_SERVICE_CODE", default="on-site-service")
 PERIOD_FEE_SERVICE_CODE = env("PERIOD_FEE_SERVICE_CODE", default="remote-maintenance")
+# A red-letter confirmation form (红字发票信息确认单) the buyer has not confirmed within this many hours is
+# void (invoices.red_letter).
+RED_LETTER_CONFIRM_HOURS = env.int("RED_LETTER_CONFIRM_HOURS", default=72)
 
 # The business calendar used when a caller names none (catalog.calendar).
 BUSINESS_CALENDAR_DEFAULT = env("BUSINESS_CALENDAR_DEFAULT", default="5x8")
@@ -377,6 +380,10 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-records-purge": {
         "task": "billing.tasks.purge_idempotency_records",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "red-letter-forms-expire": {
+        "task": "invoices.tasks.void_unconfirmed_red_letter_forms",
+        "schedule": crontab(minute="20"),
     },
     "pending-work-dispatch": {
         "task": "invoices.tasks.dispatch_pending_work",

@@ -20,6 +20,7 @@ from contracts.models import Customer, PersonDayBundle
 from contracts.serializers import MoneySerializer
 from invoices import problems  # noqa: F401  (registers the problem types this API answers)
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
+from invoices.red_letter import current_request, red_letter_status
 from invoices.selectors import (
     AGEING_LABELS,
     StatementKind,
@@ -204,6 +205,16 @@ class CreditNoteLineOutput(serializers.Serializer):
     )
 
 
+class RedLetterOutput(serializers.Serializer):
+    status = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    form_number = serializers.CharField()
+    red_fapiao = serializers.CharField(source="red.number", allow_null=True, default=None)
+
+    def get_status(self, request) -> str:
+        return red_letter_status(request)
+
+
 class CreditNoteOutput(serializers.Serializer):
     number = serializers.CharField()
     credits = serializers.CharField(source="credits.number", help_text="The invoice it corrects.")
@@ -213,6 +224,15 @@ class CreditNoteOutput(serializers.Serializer):
     reason = serializers.CharField(source="note")
     gross = MoneySerializer(source="totals.gross")
     lines = CreditNoteLineOutput(many=True, source="lines.all")
+    red_letter = serializers.SerializerMethodField(
+        help_text="The red-letter request (红字) when the invoice has a fapiao: its status (draft, waiting, "
+        "confirmed, void, issued), reason code, confirmation form number and red fapiao number; else null."
+    )
+
+    @extend_schema_field(RedLetterOutput(allow_null=True))
+    def get_red_letter(self, note):
+        request = current_request(note)
+        return None if request is None else RedLetterOutput(request).data
 
 
 class CreditNoteView(APIView):

@@ -46,6 +46,7 @@ from invoices.models import (
     WorkLog,
     WorkLogReview,
 )
+from invoices.red_letter import red_letter_request_start
 from invoices.selectors import invoice_balance, overdue_by_age
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, ServiceOrder
 from quotes.selectors import order_line_named, order_line_priced, quote_by_reference
@@ -1132,7 +1133,9 @@ def credit_note_issue(
             credits_line=original,
             credited_quantity=quantity,
         )
-    return invoice_issue(invoice=note, by=by)
+    note = invoice_issue(invoice=note, by=by)
+    red_letter_request_start(credit_note=note, by=by)  # when the invoice has a fapiao: a draft red letter
+    return note
 
 
 @transaction.atomic

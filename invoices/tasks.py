@@ -13,6 +13,7 @@ from billing.dispatch import send_task
 from billing.pdf import render_pdf, sha256
 from invoices.documents import invoice_context
 from invoices.models import Invoice, InvoiceRun, RunStatus
+from invoices.red_letter import red_letter_requests_expire
 from invoices.services import (
     INVOICE_RUN_CHUNK,
     invoice_run_bill,
@@ -87,3 +88,10 @@ def dispatch_pending_work(older_than_seconds: int | None = None) -> dict[str, in
     if older_than_seconds is None:
         older_than_seconds = settings.DISPATCH_PENDING_AFTER_SECONDS
     return pending_work_dispatch(older_than=datetime.timedelta(seconds=older_than_seconds))
+
+
+@shared_task
+def void_unconfirmed_red_letter_forms() -> int:
+    """Beat: red-letter forms the buyer did not confirm in time are recorded void (pages show them void
+    before this runs)."""
+    return red_letter_requests_expire()

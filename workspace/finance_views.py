@@ -29,6 +29,7 @@ from invoices.services import (
 )
 from invoices.tasks import render_invoice_pdf
 from workspace.finance_forms import CreditNoteForm, ExportForm, PaymentForm
+from workspace.red_letter_views import red_letter_context
 
 TABS = {
     "drafts": {"status": InvoiceStatus.DRAFT},
@@ -74,6 +75,7 @@ def invoice_detail(request, pk: int):
         context["balance"] = invoice_balance(invoice)
         context["payment_form"] = PaymentForm(initial={"amount": context["balance"].amount})
         context["credit_form"] = CreditNoteForm(lines=lines)
+    context |= red_letter_context(invoice, request.user)
     return render(request, "invoices/invoice.html", context)
 
 

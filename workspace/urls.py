@@ -16,6 +16,7 @@ from workspace import (
     quote_lists,
     quote_views,
     record_views,
+    red_letter_views,
     setup_views,
     statement_views,
     views,
@@ -108,6 +109,38 @@ invoices_urlpatterns = [
     path("staff/invoices/<int:pk>/payments", finance_views.payment_record_view, name="record-payment"),
     path("staff/invoices/<int:pk>/credit", finance_views.credit_note_view, name="credit"),
     path("staff/invoices/<int:pk>/pdf", finance_views.invoice_pdf, name="pdf"),
+    # red letter (红字) of a credit note against an invoice with a fapiao: workspace.red_letter_views
+    path("staff/fapiao/red-letter/", red_letter_views.RedLetterList.as_view(), name="red-letter-requests"),
+    path(
+        "staff/invoices/<int:pk>/red-letter/start",
+        red_letter_views.red_letter_start_view,
+        name="red-letter-start",
+    ),
+    path(
+        "staff/invoices/<int:pk>/red-letter/reason",
+        red_letter_views.red_letter_reason_view,
+        name="red-letter-reason",
+    ),
+    path(
+        "staff/invoices/<int:pk>/red-letter/form.xlsx",
+        red_letter_views.red_letter_form_download,
+        name="red-letter-form",
+    ),
+    path(
+        "staff/invoices/<int:pk>/red-letter/form",
+        red_letter_views.red_letter_form_record_view,
+        name="red-letter-record",
+    ),
+    path(
+        "staff/invoices/<int:pk>/red-letter/red",
+        red_letter_views.red_letter_red_record_view,
+        name="red-letter-red",
+    ),
+    path(
+        "staff/invoices/<int:pk>/red-letter/replace",
+        red_letter_views.red_letter_replace_view,
+        name="red-letter-replace",
+    ),
     path("staff/payments/", finance_lists.PaymentList.as_view(), name="payments"),
     path("staff/travel/", finance_lists.TravelList.as_view(), name="travel"),
     path("staff/travel/<int:pk>/approve", finance_views.travel_expense_approve_view, name="approve-travel"),
