@@ -73,6 +73,9 @@ ROLES = {
             "invoices.change_travelexpense",
             "invoices.view_datavolumeusage",
             "invoices.add_datavolumeusage",
+            # fapiao (数电发票): a batch workbook sent to the platform requests them (invoices.fapiao_batch)
+            "invoices.view_fapiaobatch",
+            "invoices.add_fapiaobatch",
         ],
     ),
     "administrator": (_("Administrator"), "__all__"),

@@ -647,6 +647,14 @@ def fapiao_state_sql() -> Case:
     )
 
 
+def invoice_uncredited_sql():
+    """An invoice's gross less its issued credit notes', as an annotation: what a fapiao may still cover."""
+    issued_credit_lines = InvoiceLine.objects.filter(
+        invoice__credits=OuterRef("pk"), invoice__status=InvoiceStatus.ISSUED
+    )
+    return invoice_gross_sql() + _summed(issued_credit_lines, "gross", per="invoice__credits")
+
+
 def fapiao_state(invoice: Invoice) -> str:
     """FAPIAO_NONE, FAPIAO_REQUESTED or FAPIAO_ISSUED for one invoice."""
     return (
