@@ -296,6 +296,17 @@ def fapiao_request(invoice: Invoice) -> tuple[FapiaoRequest, list[BatchProblem]]
     return request, problems
 
 
+@functools.lru_cache(maxsize=512)
+def _tax_code_problem(code: str) -> str:
+    """validate_tax_code's verdict, asked once per code in a batch (it reads the catalogue's codes; the
+    cache is emptied as each batch is planned)."""
+    try:
+        validate_tax_code(code)
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return ""
+
+
 def _line_rate(line: InvoiceLine, service, invoice: Invoice) -> Decimal:
     """The line's VAT rate; travel at cost billed without VAT, when travel is taxable: its service's."""
     if line.vat_rate or not line.pass_through or settings.TRAVEL_VAT != "taxable" or service is None:
@@ -317,10 +328,8 @@ def _line_cells(line: InvoiceLine, invoice: Invoice, columns: dict[str, Column])
                 (_("The service %(service)s has no tax classification code.") % {"service": code}, TAX_CODE)
             )
         else:
-            try:
-                validate_tax_code(tax_code)
-            except ValidationError as error:
-                problems.append((" ".join(error.messages), TAX_CODE))
+            if message := _tax_code_problem(tax_code):
+                problems.append((message, TAX_CODE))
     listed, discount, price = _inclusive_amounts(line)
     if line.gross.amount < 0 or discount < 0:
         problems.append((_("A fapiao line cannot be negative or have a negative discount."), "金额"))
@@ -377,6 +386,7 @@ def fapiao_batch_plan(pks: Iterable[int]) -> tuple[list[FapiaoRequest], list[Bat
     """The invoices ``pks`` as requests for the workbook and every problem (an unknown pk included)."""
     pks = list(dict.fromkeys(pks))
     invoices = list(_invoices(pks))
+    _tax_code_problem.cache_clear()
     found = {invoice.pk for invoice in invoices}
     problems = [
         BatchProblem(invoice=f"#{pk}", message=str(_("No such invoice."))) for pk in pks if pk not in found
@@ -420,24 +430,37 @@ def _write_text(sheet, row: int, column: int, value: str) -> None:
     cell.number_format = "@"
 
 
-def workbook_bytes(requests: list[FapiaoRequest]) -> bytes:
-    """One platform workbook holding ``requests``: the template, its two sheets filled by header name."""
+def workbooks_bytes(groups: list[list[FapiaoRequest]]) -> list[bytes]:
+    """One platform workbook per group: the template, its two sheets filled by header name. The template is
+    loaded once (its hidden drop-down sheets make loading it the dearest step) and emptied below the
+    headers between two workbooks."""
     columns = template_columns()
+    invoice_columns, line_columns = columns[INVOICE_SHEET], columns[LINE_SHEET]
     book = _load_template()
     invoice_sheet, line_sheet = book[INVOICE_SHEET], book[LINE_SHEET]
-    invoice_columns, line_columns = columns[INVOICE_SHEET], columns[LINE_SHEET]
-    line_row = FIRST_ROW
-    for row, request in enumerate(requests, start=FIRST_ROW):
-        for name, value in request.row.items():
-            _write_text(invoice_sheet, row, invoice_columns[name].number, value)
-        for cells in request.lines:
-            for name, value in cells.items():
-                _write_text(line_sheet, line_row, line_columns[name].number, value)
-            line_row += 1
     book.active = book.worksheets.index(invoice_sheet)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    books = []
+    for requests in groups:
+        for sheet in (invoice_sheet, line_sheet):
+            if sheet.max_row >= FIRST_ROW:
+                sheet.delete_rows(FIRST_ROW, sheet.max_row - FIRST_ROW + 1)
+        line_row = FIRST_ROW
+        for row, request in enumerate(requests, start=FIRST_ROW):
+            for name, value in request.row.items():
+                _write_text(invoice_sheet, row, invoice_columns[name].number, value)
+            for cells in request.lines:
+                for name, value in cells.items():
+                    _write_text(line_sheet, line_row, line_columns[name].number, value)
+                line_row += 1
+        out = io.BytesIO()
+        book.save(out)
+        books.append(out.getvalue())
+    return books
+
+
+def workbook_bytes(requests: list[FapiaoRequest]) -> bytes:
+    """One platform workbook holding ``requests``."""
+    return workbooks_bytes([requests])[0]
 
 
 @dataclass(frozen=True)
@@ -451,7 +474,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _batch_file(batch_id: int, groups: list[list[FapiaoRequest]]) -> FapiaoBatchFile:
-    books = [workbook_bytes(group) for group in groups]
+    books = workbooks_bytes(groups)
     if len(books) == 1:
         return FapiaoBatchFile(name=f"batch-{batch_id}.xlsx", content_type=XLSX_TYPE, content=books[0])
     out = io.BytesIO()

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.utils import translation
 from djmoney.money import Money
 
 from catalog.models import ServiceItem
@@ -316,7 +317,10 @@ def test_a_bad_batch_is_refused_with_every_problem_and_nothing_written(catalogue
         (with_fapiao.number, 0, ""),
         (dollars.number, 0, ""),
     }
-    assert str(refused.value) == "The batch is refused: 12 problems, nothing was exported."
+    with translation.override("en"):
+        assert str(refused.value) == "The batch is refused: 12 problems, nothing was exported."
+    with translation.override("zh-hans"):
+        assert str(refused.value) == "该批次被拒绝：共 12 个问题，未导出任何内容。"
     assert not FapiaoBatch.objects.exists()
     assert fapiao_state(good) == FAPIAO_NONE
 
