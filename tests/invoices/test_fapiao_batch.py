@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from djmoney.money import Money
 
@@ -21,6 +23,7 @@ from invoices.fapiao_batch import (
     FapiaoBatchRefused,
     fapiao_batch_create,
     fapiao_batch_file,
+    fapiao_batch_plan,
     template_columns,
 )
 from invoices.models import Fapiao, FapiaoBatch, FapiaoStatus, Invoice, InvoiceLine
@@ -375,3 +378,18 @@ def test_the_template_columns_and_limits_are_read_off_the_template():
     assert columns["1-发票基本信息"]["购买方邮箱"].number == 31  # AE
     assert columns["2-发票明细信息"]["项目名称"].limit == 100
     assert columns["2-发票明细信息"]["折扣金额"].number == 10  # J
+
+
+def test_checking_a_batch_costs_the_same_queries_whatever_its_size(catalogue):
+    def queries(invoices) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            _requests, problems = fapiao_batch_plan([invoice.pk for invoice in invoices])
+        assert problems == []
+        return len(captured)
+
+    customer = customer_with_details()
+    lines = ({"unit_price": "100.00"}, {"service_code": "custom-development"})
+    few = [issued(customer, *lines) for _ in range(2)]
+    many = few + [issued(customer_with_details(), *lines) for _ in range(4)]
+    queries(few)  # the catalogue snapshot, once per process
+    assert queries(many) == queries(few)
