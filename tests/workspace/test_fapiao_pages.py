@@ -90,6 +90,8 @@ def test_exporting_the_selection_downloads_the_workbook_and_records_the_batch(
     (book,) = workbooks(response.content)
     assert set(platform_invoices(book)) == {recent.number, older.number}
     assert (batch.created_by, set(batch.invoices.all())) == (admin_user, {recent, older})
+    invoice_page = staff_client.get(reverse("invoices:invoice", args=[recent.pk])).content.decode()
+    assert '<span class="badge fapiao-state fapiao-requested">fapiao requested</span>' in invoice_page
 
     batches = staff_client.get(reverse("invoices:fapiao-batches"))
     assert listed(batches) == [batch]
