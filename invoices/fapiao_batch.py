@@ -155,7 +155,6 @@ class FapiaoRequest:
     invoice: Invoice
     row: dict[str, str]
     lines: list[dict[str, str]] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)  # each workbook line's position among the invoice's
 
 
 def _text(value: Decimal) -> str:
@@ -272,7 +271,6 @@ def fapiao_request(invoice: Invoice) -> tuple[FapiaoRequest, list[BatchProblem]]
             problem(message, column, position)
         problems += _cell_problems(label, cells, line_columns, LINE_REQUIRED, line=position)
         request.lines.append(cells)
-        request.positions.append(position)
     if not request.lines:
         problem(_("The invoice has no line to put on a fapiao."))
     if len(request.lines) > LINES_PER_WORKBOOK:
