@@ -101,6 +101,7 @@ PARTS = (
     "http",
     "pages",
     "run-workers",
+    "fapiao",
 )
 
 
@@ -110,7 +111,7 @@ def main() -> None:
         raise SystemExit(f"BENCH_ONLY: unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
     wanted = set(only or PARTS)
     database_url = setup_django()
-    from bench import http_check, invoice_bench, pages_bench, pdf_bench
+    from bench import fapiao_bench, http_check, invoice_bench, pages_bench, pdf_bench
     from billing.apikeys import create_api_key
     from catalog.services import load_catalog
     from contracts import demo
@@ -142,6 +143,8 @@ def main() -> None:
     if "run-workers" in wanted:  # the invoice run shared by 1 and 2 Celery worker processes
         customers = int(os.environ.get("BENCH_RUN_CUSTOMERS", "10000"))
         add(invoice_bench.invoice_run_workers(customers, database_url))
+    if "fapiao" in wanted:  # the batch workbook export (BENCH_FAPIAO_INVOICES, several workbooks)
+        add(fapiao_bench.export(int(os.environ.get("BENCH_FAPIAO_INVOICES", "5000"))))
     _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
     if "queries" in wanted:  # also puts 100k contracts in the database for the HTTP runs
         add(http_check.query_counts())

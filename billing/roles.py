@@ -75,6 +75,9 @@ ROLES = {
             "invoices.add_datavolumeusage",
             "invoices.view_redletterrequest",
             "invoices.change_redletterrequest",
+            # fapiao (数电发票): a batch workbook sent to the platform requests them (invoices.fapiao_batch)
+            "invoices.view_fapiaobatch",
+            "invoices.add_fapiaobatch",
         ],
     ),
     "administrator": (_("Administrator"), "__all__"),

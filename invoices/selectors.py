@@ -8,7 +8,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, CharField, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +24,9 @@ from invoices.models import (
     Charge,
     ChargeSource,
     DataVolumeUsage,
+    Fapiao,
+    FapiaoBatch,
+    FapiaoStatus,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -610,3 +613,53 @@ def _progress(
 
 def order_progress(order: ServiceOrder) -> list[OrderLineProgress]:
     return order_lines_progress(order.lines.select_related("order__quote", "service"))
+
+
+# Fapiao (数电发票) of an invoice: none yet, requested (in a batch workbook sent to the platform, no fapiao
+# recorded yet) or issued (a blue fapiao recorded that stands, whole or partly reversed; a fully reversed or
+# void one no longer covers the invoice).
+FAPIAO_NONE, FAPIAO_REQUESTED, FAPIAO_ISSUED = "none", "requested", "issued"
+FAPIAO_STATES = {
+    FAPIAO_NONE: gettext_lazy("no fapiao"),
+    FAPIAO_REQUESTED: gettext_lazy("fapiao requested"),
+    FAPIAO_ISSUED: gettext_lazy("fapiao issued"),
+}
+STANDING_FAPIAO = (FapiaoStatus.NORMAL, FapiaoStatus.REVERSED_PART)
+
+
+def blue_fapiao_sql() -> Exists:
+    """Whether an invoice has a blue fapiao that stands, as an annotation."""
+    return Exists(Fapiao.objects.filter(invoice=OuterRef("pk"), red=False, status__in=STANDING_FAPIAO))
+
+
+def fapiao_requested_sql() -> Exists:
+    """Whether an invoice is in a fapiao batch, as an annotation (whatever the platform made of it)."""
+    return Exists(FapiaoBatch.invoices.through.objects.filter(invoice_id=OuterRef("pk")))
+
+
+def fapiao_state_sql() -> Case:
+    """fapiao_state as an annotation, for lists that filter or show it."""
+    return Case(
+        When(blue_fapiao_sql(), then=Value(FAPIAO_ISSUED)),
+        When(fapiao_requested_sql(), then=Value(FAPIAO_REQUESTED)),
+        default=Value(FAPIAO_NONE),
+        output_field=CharField(),
+    )
+
+
+def invoice_uncredited_sql():
+    """An invoice's gross less its issued credit notes', as an annotation: what a fapiao may still cover."""
+    issued_credit_lines = InvoiceLine.objects.filter(
+        invoice__credits=OuterRef("pk"), invoice__status=InvoiceStatus.ISSUED
+    )
+    return invoice_gross_sql() + _summed(issued_credit_lines, "gross", per="invoice__credits")
+
+
+def fapiao_state(invoice: Invoice) -> str:
+    """FAPIAO_NONE, FAPIAO_REQUESTED or FAPIAO_ISSUED for one invoice."""
+    return (
+        Invoice.objects.filter(pk=invoice.pk)
+        .annotate(state=fapiao_state_sql())
+        .values_list("state", flat=True)
+        .get()
+    )

@@ -35,7 +35,7 @@ from billing.roles import ROLES
 from catalog.models import EmergencyCoverWindow, ServiceItem
 from contracts.models import ChargeRequest, ConsumptionEntry, Customer
 from contracts.services import customer_link_token as charge_link_token
-from invoices.models import DataVolumeUsage, Invoice, InvoiceRun, InvoiceStatus
+from invoices.models import DataVolumeUsage, FapiaoBatch, Invoice, InvoiceRun, InvoiceStatus
 from invoices.services import invoice_issue, travel_expense_record
 from quotes.models import Quote, ServiceOrder
 from quotes.services import customer_link_token as quote_link_token
@@ -169,6 +169,10 @@ PAGES = {
     "invoices:bulk-remind": needs("invoices.change_invoice"),
     "invoices:bulk-travel": needs("invoices.change_travelexpense"),
     "invoices:bulk-work-logs": needs("invoices.change_worklog"),
+    "invoices:fapiao": needs("invoices.add_fapiaobatch"),
+    "invoices:fapiao-export": needs("invoices.add_fapiaobatch"),
+    "invoices:fapiao-batches": needs("invoices.view_fapiaobatch"),
+    "invoices:fapiao-batch-download": needs("invoices.view_fapiaobatch"),
     # setting up customers (workspace.setup_views): the services check the same permissions and customers
     "contracts:customer-new": needs("contracts.add_customer"),
     "contracts:customer-import": needs("contracts.add_customer"),
@@ -334,6 +338,7 @@ class Walk:
     entry: ConsumptionEntry
     charge: ChargeRequest
     travel_pk: int
+    fapiao_batch_pk: int
 
 
 @pytest.fixture
@@ -378,6 +383,8 @@ def walk(users) -> Walk:
     drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT, lines__isnull=False).distinct()
     assert drafts.count() >= 2
     issued = invoice_issue(invoice=drafts.last())
+    fapiao_batch = FapiaoBatch.objects.create(created_by=users["finance"])
+    fapiao_batch.invoices.add(issued)
     return Walk(
         customer=customer,
         quote=quote,
@@ -388,6 +395,7 @@ def walk(users) -> Walk:
         entry=ConsumptionEntry.objects.filter(customer=customer).first(),
         charge=ChargeRequest.objects.filter(customer=customer).first(),
         travel_pk=travel.pk,
+        fapiao_batch_pk=fapiao_batch.pk,
     )
 
 
@@ -412,6 +420,7 @@ def address(name: str | None, route: str, pattern: URLPattern, walk: Walk) -> st
         "invoices:pdf": {"pk": walk.issued.pk},
         "invoices:remove-line": {"pk": walk.invoice.pk, "line_pk": walk.invoice.lines.first().pk},
         "invoices:approve-travel": {"pk": walk.travel_pk},
+        "invoices:fapiao-batch-download": {"pk": walk.fapiao_batch_pk},
         "contracts:customer-import-template": {"kind": "contracts", "suffix": "xlsx"},
         "contracts:customer-edit": {"code": code},
         "contracts:contact-new": {"code": code},

@@ -17,7 +17,7 @@ from billing.money import capitals
 from billing.staff import form_errors_message, run_service
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TravelExpense
-from invoices.selectors import BALANCE_PREFETCH, invoice_balance, invoice_totals
+from invoices.selectors import BALANCE_PREFETCH, FAPIAO_STATES, fapiao_state, invoice_balance, invoice_totals
 from invoices.services import (
     charges_collect,
     credit_note_issue,
@@ -75,6 +75,10 @@ def invoice_detail(request, pk: int):
         context["balance"] = invoice_balance(invoice)
         context["payment_form"] = PaymentForm(initial={"amount": context["balance"].amount})
         context["credit_form"] = CreditNoteForm(lines=lines)
+        context["fapiao_state"] = state = fapiao_state(
+            invoice
+        )  # none, requested, issued (invoices.selectors)
+        context["fapiao_state_label"] = FAPIAO_STATES[state]
     context |= red_letter_context(invoice, request.user)
     return render(request, "invoices/invoice.html", context)
 
