@@ -73,6 +73,10 @@ ROLES = {
             "invoices.change_travelexpense",
             "invoices.view_datavolumeusage",
             "invoices.add_datavolumeusage",
+            # recording the fapiao the e-invoice platform issued (invoices.fapiao_import)
+            "invoices.view_fapiao",
+            "invoices.add_fapiao",
+            "invoices.change_fapiao",
         ],
     ),
     "administrator": (_("Administrator"), "__all__"),
