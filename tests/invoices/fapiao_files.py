@@ -1,6 +1,7 @@
 """The e-invoice platform's files as a test needs them: its query export workbook (sheet 发票基础信息, a
 title row, the header, the rows and a 合计 row; another sheet 信息汇总表) and an invoice's XML."""
 
+import datetime
 import io
 import re
 import zipfile
@@ -9,6 +10,35 @@ from decimal import Decimal
 
 import openpyxl
 from django.conf import settings
+
+from invoices.selectors import invoice_totals
+from tests.factories import CustomerFactory, ServicePeriodFactory
+from tests.invoices.conftest import issued_invoices
+
+D = datetime.date
+BUYER_A = "91110000MA0000001L"
+BUYER_B = "91310000MA1K3YJ12X"
+LEADING_ZEROS = "00260000000000000123"
+
+
+def number(serial: int) -> str:
+    return f"2611{serial:016d}"
+
+
+def gross(invoice) -> Decimal:
+    return invoice_totals(invoice)["gross"].amount
+
+
+def two_invoices():
+    """Two customers' issued invoices of 2026-01-05: ACME's (10,600.00) and BETA's (5,300.00)."""
+    acme = CustomerFactory(code="ACME", legal_name="示例科技有限公司", uscc=BUYER_A)
+    beta = CustomerFactory(code="BETA", legal_name="贝塔有限公司", uscc=BUYER_B)
+    ServicePeriodFactory(contract__customer=acme, start=D(2026, 1, 1), end=D(2026, 12, 31), fee=10600)
+    ServicePeriodFactory(contract__customer=beta, start=D(2026, 1, 1), end=D(2026, 12, 31), fee=5300)
+    first = issued_invoices(acme, up_to=D(2026, 1, 31), issue_date=D(2026, 1, 5))["CNY"]
+    second = issued_invoices(beta, up_to=D(2026, 1, 31), issue_date=D(2026, 1, 5))["CNY"]
+    return first, second
+
 
 HEADERS = [
     "序号", "发票代码", "发票号码", "数电发票号码", "销方识别号", "销方名称", "购方识别号",

@@ -2,7 +2,6 @@
 its invoice XML files are read with their numbers as text, matched to our invoices and credit notes, and
 recorded only when the whole upload is consistent; the same upload twice records nothing twice."""
 
-import datetime
 import io
 import zipfile
 from decimal import Decimal
@@ -22,37 +21,29 @@ from invoices.fapiao_import import (
     read_fapiao_upload,
 )
 from invoices.models import Fapiao, FapiaoStatus, RedLetterRequest, RedLetterStatus
-from invoices.selectors import invoice_totals
 from invoices.services import credit_note_issue
-from tests.factories import CustomerFactory, ServicePeriodFactory
+from tests.factories import ServicePeriodFactory
 from tests.invoices.conftest import issued_invoices
-from tests.invoices.fapiao_files import Issued, export_workbook, invoice_xml, zipped
+from tests.invoices.fapiao_files import (
+    BUYER_A,
+    BUYER_B,
+    LEADING_ZEROS,
+    D,
+    Issued,
+    export_workbook,
+    gross,
+    invoice_xml,
+    number,
+    two_invoices,
+    zipped,
+)
 
 pytestmark = pytest.mark.django_db
-D = datetime.date
-BUYER_A = "91110000MA0000001L"
-BUYER_B = "91310000MA1K3YJ12X"
-LEADING_ZEROS = "00260000000000000123"
-
-
-def number(serial: int) -> str:
-    return f"2611{serial:016d}"
-
-
-def gross(invoice) -> Decimal:
-    return invoice_totals(invoice)["gross"].amount
 
 
 @pytest.fixture
 def invoices(catalogue):
-    """Two customers' issued invoices: ACME's (10,600.00) and BETA's (5,300.00)."""
-    acme = CustomerFactory(code="ACME", legal_name="示例科技有限公司", uscc=BUYER_A)
-    beta = CustomerFactory(code="BETA", legal_name="贝塔有限公司", uscc=BUYER_B)
-    ServicePeriodFactory(contract__customer=acme, start=D(2026, 1, 1), end=D(2026, 12, 31), fee=10600)
-    ServicePeriodFactory(contract__customer=beta, start=D(2026, 1, 1), end=D(2026, 12, 31), fee=5300)
-    first = issued_invoices(acme, up_to=D(2026, 1, 31), issue_date=D(2026, 1, 5))["CNY"]
-    second = issued_invoices(beta, up_to=D(2026, 1, 31), issue_date=D(2026, 1, 5))["CNY"]
-    return first, second
+    return two_invoices()
 
 
 def parsed_of(data: bytes, name: str = "export.xlsx") -> ParsedFapiao:
