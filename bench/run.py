@@ -95,6 +95,7 @@ PARTS = (
     "calendar",
     "pdf",
     "import",
+    "fapiao-import",
     "invoices",
     "queries",
     "inprocess",
@@ -126,6 +127,10 @@ def main() -> None:
         lines += [*pdf_bench.run(), ""]
     if "import" in wanted:
         lines += [*invoice_bench.import_rates(), ""]
+    if "fapiao-import" in wanted:  # the platform's answer of BENCH_FAPIAO_ROWS issued fapiao
+        from bench import fapiao_import_bench
+
+        lines += [*fapiao_import_bench.run(int(os.environ.get("BENCH_FAPIAO_ROWS", "5000"))), ""]
     if "invoices" in wanted:
         customers = int(os.environ.get("BENCH_INVOICE_CUSTOMERS", "10000"))
         lines += [*invoice_bench.invoice_run(customers), ""]

@@ -629,7 +629,10 @@ def fapiao_import_preview(parsed: ParsedFapiao, *, lock: bool = False) -> Fapiao
     recorded = _recorded({row.number for row in rows} | {row.blue_number for row in rows if row.blue_number})
     known = _invoices_by_pk({fapiao.invoice_id for fapiao in recorded.values()}, lock=lock)
     blue_of = _blue_fapiao_by_invoice({invoice.pk for invoice in ours.values()})
-    by_buyer = _unfapiaoed_by_buyer({row.buyer for row in rows if not row.red and row.buyer}, lock=lock)
+    unnamed = [row for row in rows if not any(ref in ours for ref in row.references)]
+    by_buyer = _unfapiaoed_by_buyer(
+        {row.buyer for row in unnamed if not row.red and row.buyer and row.number not in recorded}, lock=lock
+    )
     requests, credit_notes = _red_targets(
         [recorded[n] for n in {row.blue_number for row in rows} if n in recorded]
     )
@@ -957,16 +960,17 @@ def fapiao_import_record(*, parsed: ParsedFapiao, by, source: str) -> FapiaoImpo
 def _render_again(invoice_ids: set[int]) -> None:
     """An issued invoice's PDF is rendered once and kept; a fapiao recorded after it was rendered is part
     of the document, so the PDF is rendered again (a new file; the former one stays in the storage) by
-    the same task, sent on commit. Until it has run the PDF page renders it when downloaded."""
+    the same task, sent on commit. Until it has run the PDF page renders it when downloaded. An invoice
+    whose PDF was never rendered gets the fapiao at its first rendering."""
+    rendered = []
+    for part in _chunks(sorted(invoice_ids)):
+        rendered += Invoice.objects.filter(pk__in=part).exclude(pdf_sha256="").values_list("pk", flat=True)
+    if not rendered:
+        return
     from invoices.tasks import render_invoice_pdf  # tasks call services; imported here to keep one direction
 
-    for part in _chunks(sorted(invoice_ids)):
-        rendered = list(
-            Invoice.objects.filter(pk__in=part).exclude(pdf_sha256="").values_list("pk", flat=True)
-        )
-        Invoice.objects.filter(pk__in=rendered).update(pdf_sha256="")
-        history_record(
-            Invoice.objects.filter(pk__in=rendered), history_type=CHANGED, reason="fapiao recorded"
-        )
-        for pk in rendered:
-            send_task_on_commit(render_invoice_pdf, pk)
+    for part in _chunks(rendered):
+        Invoice.objects.filter(pk__in=part).update(pdf_sha256="")
+        history_record(Invoice.objects.filter(pk__in=part), history_type=CHANGED, reason="fapiao recorded")
+    for pk in rendered:
+        send_task_on_commit(render_invoice_pdf, pk)
