@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from billing.errors import BillingError
 from invoices.fapiao_import import (
@@ -44,6 +45,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def invoices(catalogue):
     return two_invoices()
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages read in English (they are translated: the default language is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 def parsed_of(data: bytes, name: str = "export.xlsx") -> ParsedFapiao:
