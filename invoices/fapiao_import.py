@@ -839,7 +839,9 @@ def _match(row: FapiaoRow, found: _Found) -> PreviewRow:
             Outcome.RECORDED,
             invoice,
             gettext("Already recorded."),
-            status_changes=_status_of(row) != fapiao.status or row.platform_status != fapiao.platform_status,
+            # an XML says no status: only the export's 发票状态 brings a recorded one up to date
+            status_changes=bool(row.platform_status)
+            and (_status_of(row), row.platform_status[:40]) != (fapiao.status, fapiao.platform_status),
         )
     others = [fapiao.number for fapiao in blue_of.get(invoice.pk, []) if not row.red]
     if others:

@@ -287,6 +287,8 @@ def test_importing_the_same_file_again_records_nothing_twice_and_updates_the_pla
     changed = record(export_workbook(rows))
     assert (changed.new, changed.updated) == (0, 1)
     assert Fapiao.objects.get(number=number(1)).status == FapiaoStatus.REVERSED_FULL
+    assert record(invoice_xml(rows[0]), "1.xml").updated == 0  # an XML says no status: it changes none
+    assert Fapiao.objects.get(number=number(1)).status == FapiaoStatus.REVERSED_FULL
     assert Fapiao.objects.count() == 2
 
 
