@@ -95,6 +95,7 @@ PARTS = (
     "calendar",
     "pdf",
     "import",
+    "fapiao-import",
     "invoices",
     "queries",
     "inprocess",
@@ -134,6 +135,10 @@ def main() -> None:
         add(pdf_bench.run())
     if "import" in wanted:
         add(invoice_bench.import_rates())
+    if "fapiao-import" in wanted:  # the platform's answer of BENCH_FAPIAO_ROWS issued fapiao
+        from bench import fapiao_import_bench
+
+        add(fapiao_import_bench.run(int(os.environ.get("BENCH_FAPIAO_ROWS", "5000"))))
     if "invoices" in wanted:
         customers = int(os.environ.get("BENCH_INVOICE_CUSTOMERS", "10000"))
         add(invoice_bench.invoice_run(customers))

@@ -78,6 +78,10 @@ ROLES = {
             # fapiao (数电发票): a batch workbook sent to the platform requests them (invoices.fapiao_batch)
             "invoices.view_fapiaobatch",
             "invoices.add_fapiaobatch",
+            # recording the fapiao the e-invoice platform issued (invoices.fapiao_import)
+            "invoices.view_fapiao",
+            "invoices.add_fapiao",
+            "invoices.change_fapiao",
         ],
     ),
     "administrator": (_("Administrator"), "__all__"),

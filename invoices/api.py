@@ -405,6 +405,16 @@ class AmountField(serializers.DecimalField):
         return super().to_representation(value.amount)
 
 
+class FapiaoOutput(serializers.Serializer):
+    number = serializers.CharField(
+        help_text="The 20-digit fully digital e-invoice (数电发票) number, as text."
+    )
+    date = serializers.DateField(source="issued_on")
+    # text, not an enum: a second enum of "type" fields would rename another's in the schema
+    type = serializers.CharField(source="fapiao_type", help_text="special (专票) or ordinary (普票).")
+    red = serializers.BooleanField(help_text="A red-letter fapiao (on a credit note).")
+
+
 class StatementLineOutput(serializers.Serializer):
     date = serializers.DateField()
     kind = serializers.ChoiceField(choices=StatementKind.choices)
@@ -415,6 +425,7 @@ class StatementLineOutput(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
     amount = AmountField(help_text="Positive for an invoice, negative for a credit note or a payment.")
     balance = AmountField()
+    fapiao = FapiaoOutput(many=True, help_text="The invoice's or credit note's fapiao; none for a payment.")
 
 
 # what is open at the end by days overdue: current (not yet due), 1-30, 31-60, 61-90, 90+

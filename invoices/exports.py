@@ -10,7 +10,7 @@ import tablib
 
 from billing.spreadsheets import formula_escaped_dataset
 from invoices.models import Invoice
-from invoices.selectors import invoice_totals
+from invoices.selectors import FAPIAO_PREFETCH, fapiao_numbers, invoice_totals
 
 
 def invoices_dataset(invoices) -> tablib.Dataset:
@@ -28,9 +28,11 @@ def invoices_dataset(invoices) -> tablib.Dataset:
             "vat",
             "gross",
             "credits",
+            "fapiao",
         ]
     )
-    for invoice in invoices.select_related("customer", "credits").prefetch_related("lines"):
+    invoices = invoices.select_related("customer", "credits").prefetch_related("lines", FAPIAO_PREFETCH)
+    for invoice in invoices:
         totals = invoice_totals(invoice)
         dataset.append(
             [
@@ -46,6 +48,7 @@ def invoices_dataset(invoices) -> tablib.Dataset:
                 f"{totals['vat'].amount:.2f}",
                 f"{totals['gross'].amount:.2f}",
                 invoice.credits.number if invoice.credits else "",
+                fapiao_numbers(invoice),
             ]
         )
     return formula_escaped_dataset(dataset)

@@ -47,7 +47,7 @@ from invoices.models import (
     WorkLogReview,
 )
 from invoices.red_letter import red_letter_request_start
-from invoices.selectors import invoice_balance, overdue_by_age
+from invoices.selectors import fapiao_numbers, invoice_balance, overdue_by_age
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, ServiceOrder
 from quotes.selectors import order_line_named, order_line_priced, quote_by_reference
 from quotes.services import OrderConflict, line_priced
@@ -1253,21 +1253,23 @@ def _overdue_sent(
 
 
 def _mail_overdue(invoice: Invoice, open_amount: Money) -> None:
+    body = gettext(
+        "Invoice %(number)s of %(date)s was due on %(due)s; %(open)s is still open. "
+        "Please pay to %(bank)s, account %(account)s, quoting the invoice number."
+    ) % {
+        "number": invoice.number,
+        "date": invoice.issue_date,
+        "due": invoice.due_date,
+        "open": open_amount,
+        "bank": settings.VENDOR["bank"],
+        "account": settings.VENDOR["bank_account"],
+    }
+    if numbers := fapiao_numbers(invoice):
+        body += "\n\n" + gettext("Fapiao (数电发票号码): %(numbers)s.") % {"numbers": numbers}
     mail_contacts(
         invoice.customer.contacts.all(),
         gettext("Invoice %(number)s is overdue") % {"number": invoice.number},
-        gettext(
-            "Invoice %(number)s of %(date)s was due on %(due)s; %(open)s is still open. "
-            "Please pay to %(bank)s, account %(account)s, quoting the invoice number."
-        )
-        % {
-            "number": invoice.number,
-            "date": invoice.issue_date,
-            "due": invoice.due_date,
-            "open": open_amount,
-            "bank": settings.VENDOR["bank"],
-            "account": settings.VENDOR["bank_account"],
-        },
+        body,
     )
 
 

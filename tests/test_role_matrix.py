@@ -193,6 +193,7 @@ PAGES = {
     "invoices:usage-new": needs("invoices.add_datavolumeusage"),
     "invoices:work-log-new": needs("invoices.add_worklog"),
     "invoices:work-log-import": needs("invoices.add_worklog", "invoices.change_worklog"),
+    "invoices:fapiao-import": needs("invoices.add_fapiao", "invoices.change_fapiao"),
     # the API answers keys only; its schema, docs and problem types are read before a key is held
     "api-problem-type": PUBLIC,
     "schema": PUBLIC,

@@ -29,7 +29,14 @@ from invoices.models import (
     TravelExpense,
     WorkLog,
 )
-from invoices.selectors import age_bounds, age_label, invoice_balance_sql, invoice_gross_sql
+from invoices.selectors import (
+    FAPIAO_PREFETCH,
+    age_bounds,
+    age_label,
+    fapiao_numbers,
+    invoice_balance_sql,
+    invoice_gross_sql,
+)
 from invoices.services import charges_collect, travel_expense_approval_check
 from workspace.lists import (
     MoneyColumn,
@@ -70,6 +77,19 @@ class InvoiceNumberColumn(tables.Column):
         return str(record)
 
 
+class FapiaoColumn(tables.Column):
+    """The fapiao numbers recorded for the invoice (invoices.selectors.fapiao_numbers, prefetched)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(verbose_name=_("Fapiao"), empty_values=(), orderable=False, **kwargs)
+
+    def render(self, record):
+        return fapiao_numbers(record) or "—"
+
+    def value(self, record):
+        return fapiao_numbers(record)
+
+
 class DraftTable(StaffTable):
     selected = selection_column()
     number = InvoiceNumberColumn(verbose_name=_("Invoice"), empty_values=(), order_by=("pk",))
@@ -93,6 +113,7 @@ class IssuedTable(StaffTable):
     currency = tables.Column(verbose_name=_("Currency"))
     gross_total = MoneyColumn(verbose_name=_("Total"))
     open_total = MoneyColumn(verbose_name=_("Open"))
+    fapiao = FapiaoColumn()
 
     class Meta(StaffTable.Meta):
         attrs = {"class": "list invoices"}
@@ -108,6 +129,7 @@ class CreditNoteTable(StaffTable):
     credits = tables.Column(verbose_name=_("Credits"), linkify=True, order_by=("credits__number",))
     currency = tables.Column(verbose_name=_("Currency"))
     gross_total = MoneyColumn(verbose_name=_("Total"))
+    fapiao = FapiaoColumn()
 
     class Meta(StaffTable.Meta):
         attrs = {"class": "list invoices"}
@@ -134,6 +156,8 @@ class InvoiceList(StaffListView):
         invoices = Invoice.objects.select_related("customer", "credits").annotate(
             gross_total=invoice_gross_sql()
         )
+        if self.current_tab() != "drafts":
+            invoices = invoices.prefetch_related(FAPIAO_PREFETCH)
         if self.current_tab() == "issued":
             invoices = invoices.annotate(open_total=invoice_balance_sql())
         return invoices.order_by("-issue_date", "-sequence", "-created_at", "-pk")

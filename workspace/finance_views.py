@@ -17,7 +17,15 @@ from billing.money import capitals
 from billing.staff import form_errors_message, run_service
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TravelExpense
-from invoices.selectors import BALANCE_PREFETCH, FAPIAO_STATES, fapiao_state, invoice_balance, invoice_totals
+from invoices.selectors import (
+    BALANCE_PREFETCH,
+    FAPIAO_PREFETCH,
+    FAPIAO_STATES,
+    fapiao_state,
+    invoice_balance,
+    invoice_fapiaos,
+    invoice_totals,
+)
 from invoices.services import (
     charges_collect,
     credit_note_issue,
@@ -57,7 +65,7 @@ def charges_collect_view(request):
 def invoice_detail(request, pk: int):
     invoice = get_object_or_404(
         Invoice.objects.select_related("customer", "credits", "issued_by").prefetch_related(
-            *BALANCE_PREFETCH
+            *BALANCE_PREFETCH, FAPIAO_PREFETCH
         ),
         pk=pk,
     )
@@ -69,6 +77,7 @@ def invoice_detail(request, pk: int):
         "totals": totals,
         "capitals": capitals(totals["gross"]),
         "payments": invoice.payments.all(),
+        "fapiaos": invoice_fapiaos(invoice),
         "credit_notes": invoice.credit_notes.filter(status=InvoiceStatus.ISSUED),
     }
     if invoice.status == InvoiceStatus.ISSUED and invoice.kind == InvoiceKind.INVOICE:

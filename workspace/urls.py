@@ -11,6 +11,7 @@ from workspace import (
     contract_views,
     customer_lists,
     fapiao_batch_views,
+    fapiao_import_views,
     finance_lists,
     finance_views,
     home_views,
@@ -165,4 +166,5 @@ invoices_urlpatterns = [
     path("staff/usage/new", record_views.data_volume_usage_new, name="usage-new"),
     path("staff/work-logs/new", record_views.work_log_new, name="work-log-new"),
     path("staff/work-logs/import", record_views.work_log_import, name="work-log-import"),
+    path("staff/fapiao/import", fapiao_import_views.fapiao_import, name="fapiao-import"),
 ]

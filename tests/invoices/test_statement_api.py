@@ -57,6 +57,7 @@ def test_the_statement_api_answers_one_statement_per_currency(two_currencies):
             "due_date": None,
             "amount": "-234.56",
             "balance": "1000.00",
+            "fapiao": [],
         }
     ]
     assert usd["ageing"]["61-90"] == "1000.00"
