@@ -48,9 +48,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def red_letter_context(invoice: Invoice, user) -> dict:
-    """What the invoice page shows of fapiao and red letters: an invoice's blue fapiao with its status
-    (已红冲-...), a credit note's red fapiao and its request with the form's data and the steps' forms."""
-    context = {"fapiaos": list(invoice.fapiaos.order_by("issued_on", "pk"))}
+    """What the invoice page shows of a credit note's red letter: its request with the form's data and the
+    steps' forms (the fapiao themselves, with their 已红冲 status: invoice_fapiaos in the page's context)."""
+    context = {}
     if invoice.kind != InvoiceKind.CREDIT_NOTE or not user.has_perm(VIEW):
         return context
     request = current_request(invoice)

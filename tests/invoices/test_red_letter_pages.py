@@ -105,7 +105,7 @@ def test_the_invoice_page_shows_a_full_reversal(client, finance, invoice):
         {"number": RED_NUMBER, "issued_on": "2026-03-10"},
     )
     assert invoice.fapiaos.get().status == FapiaoStatus.REVERSED_FULL
-    assert f"status-{FapiaoStatus.REVERSED_FULL}" in page(client, invoice)
+    assert "已红冲-全额" in page(client, invoice)
 
 
 def test_the_form_data_downloads_as_a_workbook(client, finance, note):
