@@ -7,8 +7,23 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
-from django.db.models import Case, CharField, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -397,26 +412,70 @@ def _month(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
+CHART_CACHE_SECONDS = 24 * 3600
+
+
+def _month_sums(name: str, rows: dict, lines: models.QuerySet, sums) -> list[tuple]:
+    """``sums(lines)`` (tuples whose second item is the month) for the months of ``rows``, each month's
+    kept in the cache under a fingerprint of the documents issued in it (how many, the last key, the last
+    issue time): an issued invoice or credit note never changes, so a month's sums change only when a
+    document is issued in it, which changes its fingerprint. The database sums only the months whose
+    fingerprint is new (after the first view, the current month), so the charts do not read a year of
+    lines on every view."""
+    first = min(rows)
+    issued = (
+        Invoice.objects.filter(status=InvoiceStatus.ISSUED, issue_date__gte=first)
+        .order_by()
+        .values("issue_date")
+        .annotate(documents=Count("pk"), last=Max("pk"), at=Max("issued_at"))
+    )
+    prints: dict[datetime.date, list] = {month: [0, 0, None] for month in rows}
+    for row in issued:
+        found = prints.get(_month(row["issue_date"]))
+        if found is not None:
+            found[0] += row["documents"]
+            found[1] = max(found[1], row["last"])
+            found[2] = max(filter(None, (found[2], row["at"])), default=None)
+    keys = {
+        month: f"charts:{name}:{month:%Y-%m}:{count}:{last}:{at.isoformat() if at else ''}"
+        for month, (count, last, at) in prints.items()
+    }
+    cached = cache.get_many(list(keys.values()))
+    missing = [month for month, key in keys.items() if key not in cached]
+    if missing:
+        computed: dict[datetime.date, list] = {month: [] for month in missing}
+        end = max(missing) + relativedelta(months=1)
+        for row in sums(lines.filter(invoice__issue_date__gte=min(missing), invoice__issue_date__lt=end)):
+            if row[1] in computed:
+                computed[row[1]].append(row)
+        cache.set_many({keys[month]: found for month, found in computed.items()}, CHART_CACHE_SECONDS)
+        cached |= {keys[month]: found for month, found in computed.items()}
+    return [row for key in keys.values() for row in cached[key]]
+
+
 def revenue_by_month(*, months: int, today: datetime.date) -> dict[str, list[dict]]:
     """Gross invoiced per currency and month (credit notes deducted) over the last ``months`` months, split
     by what was billed (period fees, quote lines, person-days, ...). Summed by the database: one query,
     whatever the number of invoices."""
     rows, lines = _issued_lines(months=months, today=today)
-    totals = lines.values("invoice__currency", "day", "invoice__kind", "charge__source").annotate(
-        total=Sum("gross")
-    )
-    sums = (
-        (
-            row["invoice__currency"],
-            _month(row["day"]),
-            "credited"
-            if row["invoice__kind"] == InvoiceKind.CREDIT_NOTE
-            else row["charge__source"] or ChargeSource.PERIOD_FEE,
-            row["total"],
+
+    def sums(lines):
+        totals = lines.values("invoice__currency", "day", "invoice__kind", "charge__source").annotate(
+            total=Sum("gross")
         )
-        for row in totals
-    )
-    return _by_month(rows, sums, [*ChargeSource.values, "credited"])
+        return [
+            (
+                row["invoice__currency"],
+                _month(row["day"]),
+                "credited"
+                if row["invoice__kind"] == InvoiceKind.CREDIT_NOTE
+                else row["charge__source"] or ChargeSource.PERIOD_FEE,
+                row["total"],
+            )
+            for row in totals
+        ]
+
+    return _by_month(rows, _month_sums("revenue", rows, lines, sums), [*ChargeSource.values, "credited"])
 
 
 PERIODS, TRAVEL, OUT_OF_SCOPE = "service-periods", "travel", "out-of-scope"
@@ -438,20 +497,27 @@ def revenue_by_group(*, months: int, today: datetime.date) -> tuple[dict[str, li
     buckets of their own. Returns the months by currency and the bucket labels, in catalogue order. Summed
     by the database by service: a fixed number of queries and rows, whatever the number of invoices."""
     rows, lines = _issued_lines(months=months, today=today)
-    totals = (
-        lines.annotate(
-            service=Case(
-                _service_code_of(ChargeSource.WORK_LOG, WorkLog),
-                _service_code_of(ChargeSource.DATA_VOLUME, DataVolumeUsage),
-                _service_code_of(ChargeSource.CHARGE_REQUEST, ChargeRequest),
-                _service_code_of(ChargeSource.QUOTE_LINE, QuoteLine, "service__code"),
-                default=Value(""),
-                output_field=models.CharField(),
+
+    def sums(lines):
+        totals = (
+            lines.annotate(
+                service=Case(
+                    _service_code_of(ChargeSource.WORK_LOG, WorkLog),
+                    _service_code_of(ChargeSource.DATA_VOLUME, DataVolumeUsage),
+                    _service_code_of(ChargeSource.CHARGE_REQUEST, ChargeRequest),
+                    _service_code_of(ChargeSource.QUOTE_LINE, QuoteLine, "service__code"),
+                    default=Value(""),
+                    output_field=models.CharField(),
+                )
             )
+            .values("invoice__currency", "day", "billed_source", "service")
+            .annotate(total=Sum("gross"))
         )
-        .values("invoice__currency", "day", "billed_source", "service")
-        .annotate(total=Sum("gross"))
-    )
+        return [
+            (row["invoice__currency"], _month(row["day"]), row["billed_source"], row["service"], row["total"])
+            for row in totals
+        ]
+
     group_of_service = dict(ServiceItem.objects.values_list("code", "group__code"))
 
     def key_of(source: str | None, service: str | None) -> str:
@@ -463,19 +529,14 @@ def revenue_by_group(*, months: int, today: datetime.date) -> tuple[dict[str, li
             return PERIODS  # a renewal quote's period fee
         return group_of_service.get(service) or OUT_OF_SCOPE
 
-    sums = (
-        (
-            row["invoice__currency"],
-            _month(row["day"]),
-            key_of(row["billed_source"], row["service"]),
-            row["total"],
-        )
-        for row in totals
+    grouped = (
+        (currency, month, key_of(source, service), total)
+        for currency, month, source, service, total in _month_sums("groups", rows, lines, sums)
     )
     labels = {PERIODS: str(_("service period fees (standard service)"))}
     labels |= {group.code: str(group.name) for group in ServiceGroup.objects.all()}
     labels |= {OUT_OF_SCOPE: str(_("out-of-scope work")), TRAVEL: str(_("travel and lodging at cost"))}
-    return _by_month(rows, sums, labels), labels
+    return _by_month(rows, grouped, labels), labels
 
 
 def overdue_sums_by_age(*, today: datetime.date) -> dict[str, dict[str, Money]]:

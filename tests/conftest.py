@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
@@ -81,6 +82,7 @@ def fresh_catalogue_snapshot():
     """Each test starts like a new process: rows cached by an earlier test were rolled back with it."""
     snapshot.clear()
     forget_api_keys()
+    cache.clear()  # the charts' month sums (invoices.selectors._month_sums), keyed by rolled-back rows
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -77,7 +78,18 @@ PAGES = {
 def test_a_page_of_one_thing_asks_as_often_however_much_it_has(admin_client, customer, page):
     before = queries(admin_client, PAGES[page](customer))
     add_history(customer, years=range(2023, 2026), quotes=3)
+    cache.clear()  # cold, as the first time: the charts keep their months' sums in the cache
     assert queries(admin_client, PAGES[page](customer)) == before
+
+
+def test_the_charts_sum_again_only_the_months_with_new_documents(admin_client, customer):
+    """A second view reads the months' sums from the cache; a document issued in one month makes that
+    month's sums read again, and the figures follow it."""
+    url = reverse("invoices:charts")
+    cold = queries(admin_client, url)
+    warm = queries(admin_client, url)
+    assert warm < cold
+    assert admin_client.get(url).context["chart_data"] == admin_client.get(url).context["chart_data"]
 
 
 def test_the_customer_page_of_a_customer_with_years_of_history_takes_a_bounded_number_of_queries(

@@ -68,3 +68,17 @@ def test_months_without_invoices_are_zero(catalogue):
     assert len(months) == 12
     assert months[0]["month"] == datetime.date(2025, 7, 1)
     assert all(row[key] == 0 for row in months for key in labels)
+
+
+def test_the_sums_kept_for_a_month_follow_a_document_issued_in_it(invoiced, django_assert_max_num_queries):
+    """The charts keep each month's sums (invoices.selectors._month_sums); a credit note issued in the month
+    changes its fingerprint, so the figures follow it at once, and the other months are not summed again."""
+    today = timezone.localdate()
+    assert revenue_by_group(months=12, today=today)[0]["CNY"][-1][PERIODS] == 1000
+    assert revenue_by_month(months=12, today=today)["CNY"][-1]["credited"] == 0
+    with django_assert_max_num_queries(3):  # the fingerprints and the catalogue: no line is summed again
+        assert revenue_by_group(months=12, today=today)[0]["CNY"][-1][PERIODS] == 1000
+    fee_line = next(line for line in invoiced.lines.all() if line.gross.amount == 1000)
+    credit_note_issue(invoice=invoiced, reason="部分退费", lines={fee_line.pk: Decimal("0.25")})
+    assert revenue_by_group(months=12, today=today)[0]["CNY"][-1][PERIODS] == 750
+    assert revenue_by_month(months=12, today=today)["CNY"][-1]["credited"] == -250
