@@ -542,7 +542,8 @@ def revenue_by_group(*, months: int, today: datetime.date) -> tuple[dict[str, li
 def overdue_sums_by_age(*, today: datetime.date) -> dict[str, dict[str, Money]]:
     """What is open on issued invoices past their due date, summed per ageing bucket (1-30, 31-60, 61-90,
     90+) and currency: invoice_balance's rule (lines' gross, less issued credit notes, less payments),
-    computed and summed by the database: one query, whatever the number of invoices (the charts' ageing)."""
+    computed and summed by the database: one query, whatever the number of invoices (the charts' ageing).
+    Kept in the cache until a payment is recorded, a document issued or the day changes."""
     issued_credit_lines = InvoiceLine.objects.filter(
         invoice__credits=OuterRef("pk"), invoice__status=InvoiceStatus.ISSUED
     )
@@ -551,6 +552,12 @@ def overdue_sums_by_age(*, today: datetime.date) -> dict[str, dict[str, Money]]:
         + _summed(issued_credit_lines, "gross", per="invoice__credits")
         - _summed(Payment.objects.filter(invoice=OuterRef("pk")), "amount", per="invoice")
     )
+    # what is open changes only with a payment or an issued document (issued ones never change) or a new day
+    paid = Payment.objects.aggregate(count=Count("pk"), last=Max("pk"), total=Sum("amount"))
+    issued = Invoice.objects.filter(status=InvoiceStatus.ISSUED).aggregate(count=Count("pk"), last=Max("pk"))
+    key = "charts:ageing:{}:{}:{}:{}:{}:{}".format(today, *paid.values(), *issued.values())
+    if (cached := cache.get(key)) is not None:
+        return cached
     limits = [(today - datetime.timedelta(days=days), label) for days, label in AGE_BUCKETS]
     bucket = Case(
         *(When(due_date__gte=day, then=Value(label)) for day, label in limits), default=Value("90+")
@@ -567,6 +574,7 @@ def overdue_sums_by_age(*, today: datetime.date) -> dict[str, dict[str, Money]]:
     sums: dict[str, dict[str, Money]] = {label: {} for _days, label in AGE_BUCKETS} | {"90+": {}}
     for row in rows:
         sums[row["bucket"]][row["currency"]] = Money(round_fen(Decimal(row["total"])), row["currency"])
+    cache.set(key, sums, CHART_CACHE_SECONDS)
     return sums
 
 

@@ -5,12 +5,20 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 from django.utils import timezone
+from djmoney.money import Money
 
 from catalog.models import ServiceItem
 from invoices.models import DataVolumeUsage, Invoice, InvoiceRun
-from invoices.selectors import OUT_OF_SCOPE, PERIODS, revenue_by_group, revenue_by_month
-from invoices.services import credit_note_issue, invoice_issue, invoice_run_execute, work_log_record
+from invoices.selectors import OUT_OF_SCOPE, PERIODS, overdue_sums_by_age, revenue_by_group, revenue_by_month
+from invoices.services import (
+    credit_note_issue,
+    invoice_issue,
+    invoice_run_execute,
+    payment_record,
+    work_log_record,
+)
 from tests.factories import CustomerFactory, ServicePeriodFactory
 
 # The factories' periods and bundles run 2025-2027: read them as of a day inside, whatever the real date.
@@ -82,3 +90,17 @@ def test_the_sums_kept_for_a_month_follow_a_document_issued_in_it(invoiced, djan
     credit_note_issue(invoice=invoiced, reason="部分退费", lines={fee_line.pk: Decimal("0.25")})
     assert revenue_by_group(months=12, today=today)[0]["CNY"][-1][PERIODS] == 750
     assert revenue_by_month(months=12, today=today)["CNY"][-1]["credited"] == -250
+
+
+def test_the_ageing_kept_follows_a_payment(invoiced):
+    """The charts' ageing is kept until a payment, an issued document or another day changes it."""
+    later = invoiced.due_date + datetime.timedelta(days=10)
+    gross = invoiced.lines.aggregate(total=Sum("gross"))["total"]
+    assert overdue_sums_by_age(today=later)["1-30"]["CNY"].amount == gross
+    payment_record(
+        invoice=invoiced, amount=Money(100, "CNY"), received_on=invoiced.issue_date, reference="B1"
+    )
+    assert overdue_sums_by_age(today=later)["1-30"]["CNY"].amount == gross - 100
+    assert (
+        overdue_sums_by_age(today=later + datetime.timedelta(days=30))["31-60"]["CNY"].amount == gross - 100
+    )
