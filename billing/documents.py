@@ -29,6 +29,12 @@ class PricedLine:
         return self.pass_through and not self.vat_rate
 
     @property
+    def on_fapiao(self) -> bool:
+        """Whether the line is part of the vendor's taxable sale, so on its fapiao (数电发票): not travel
+        outside VAT, not a line of nothing."""
+        return bool(self.gross.amount) and not self.outside_vat
+
+    @property
     def amount(self):
         return self.gross if self.tax_inclusive or self.pass_through else self.net
 

@@ -32,7 +32,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -41,9 +40,9 @@ from django.utils.translation import gettext_lazy
 from billing.errors import BillingError
 from billing.money import round_fen
 from catalog.models import validate_tax_code
-from catalog.selectors import service_by_code, vat_rate_on
+from catalog.selectors import service_by_code
 from contracts.models import FapiaoDetails, FapiaoType
-from invoices.models import ChargeSource, FapiaoBatch, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
+from invoices.models import FapiaoBatch, Invoice, InvoiceKind, InvoiceLine, InvoiceStatus
 from invoices.selectors import blue_fapiao_sql, invoice_totals
 
 TEMPLATE = Path(__file__).parent / "einvoice" / "batch-template-V260401.xlsx"
@@ -174,26 +173,15 @@ def _unit_price_text(price: Decimal, quantity: Decimal, amount: Decimal, *, limi
     return _text(candidate)
 
 
-def line_service_code(line: InvoiceLine) -> str:
-    """The catalogue service a line sells: its own, else what its charge was (a period's fee, travel: the
-    services settings name for them), for lines billed before lines carried one."""
-    if line.service_code:
-        return line.service_code
-    charge = getattr(line, "charge", None)
-    source = charge.source if charge is not None else ""
-    if line.pass_through or source == ChargeSource.TRAVEL:
-        return settings.TRAVEL_SERVICE_CODE
-    if source == ChargeSource.PERIOD_FEE:
-        return settings.PERIOD_FEE_SERVICE_CODE
-    return charge.service_code if charge is not None else ""
-
-
-def outside_fapiao(line: InvoiceLine) -> bool:
-    """A line the fapiao leaves out: travel at cost without VAT when travel is invoiced by third parties to
-    the customer (settings.TRAVEL_VAT "outside"), or a line of nothing (zero gross)."""
-    if line.gross.amount == 0:
-        return True
-    return settings.TRAVEL_VAT == "outside" and line.pass_through and line.vat.amount == 0
+def fapiao_item(line: InvoiceLine) -> tuple[str, str, str]:
+    """The service a line sells, its tax classification code and the 项目名称 to print (the service's
+    fapiao name, else the line's description): what the batch workbook and a red-letter form show. Empty
+    code and service when the line names none (a problem to report, not to guess)."""
+    code = line.service_code or (line.credits_line.service_code if line.credits_line_id else "")
+    service = service_by_code(code) if code else None
+    if service is None:
+        return code, "", line.description
+    return code, service.tax_code, service.fapiao_name or line.description
 
 
 def _inclusive_amounts(line: InvoiceLine) -> tuple[Decimal, Decimal, Decimal]:
@@ -263,7 +251,7 @@ def fapiao_request(invoice: Invoice) -> tuple[FapiaoRequest, list[BatchProblem]]
     left_out = Decimal(0)
     line_columns = columns[LINE_SHEET]
     for position, line in enumerate(lines, start=1):
-        if outside_fapiao(line):
+        if not line.on_fapiao:
             left_out += line.gross.amount
             continue
         cells, line_problems = _line_cells(line, invoice, line_columns)
@@ -305,22 +293,12 @@ def _tax_code_problem(code: str) -> str:
     return ""
 
 
-def _line_rate(line: InvoiceLine, service, invoice: Invoice) -> Decimal:
-    """The line's VAT rate; travel at cost billed without VAT, when travel is taxable: its service's."""
-    if line.vat_rate or not line.pass_through or settings.TRAVEL_VAT != "taxable" or service is None:
-        return line.vat_rate
-    return vat_rate_on(category_code=service.tax_category.code, on=invoice.issue_date)
-
-
 def _line_cells(line: InvoiceLine, invoice: Invoice, columns: dict[str, Column]) -> tuple[dict, list]:
     problems = []
-    code = line_service_code(line)
-    service = service_by_code(code) if code else None
-    if service is None:
+    code, tax_code, name = fapiao_item(line)
+    if not code or service_by_code(code) is None:
         problems.append((_("No catalogue service: the line has no tax classification code."), TAX_CODE))
-        tax_code, name = "", line.description
     else:
-        tax_code, name = service.tax_code, service.fapiao_name or line.description
         if not tax_code:
             problems.append(
                 (_("The service %(service)s has no tax classification code.") % {"service": code}, TAX_CODE)
@@ -331,11 +309,7 @@ def _line_cells(line: InvoiceLine, invoice: Invoice, columns: dict[str, Column])
     listed, discount, price = _inclusive_amounts(line)
     if line.gross.amount < 0 or discount < 0:
         problems.append((_("A fapiao line cannot be negative or have a negative discount."), "金额"))
-    try:
-        rate = _line_rate(line, service, invoice)
-    except BillingError as error:
-        problems.append((str(error), "税率"))
-        rate = line.vat_rate
+    rate = line.vat_rate
     cells = {
         SERIAL: invoice.number,
         "项目名称": name,

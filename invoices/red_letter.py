@@ -29,14 +29,13 @@ from djmoney.money import Money
 from billing.errors import BillingError
 from billing.history import history_record
 from billing.spreadsheets import formula_escaped
-from catalog.selectors import service_by_code
+from invoices.fapiao_batch import fapiao_item
 from invoices.models import (
     FAPIAO_NUMBER_DIGITS,
     Fapiao,
     FapiaoStatus,
     Invoice,
     InvoiceKind,
-    InvoiceLine,
     InvoiceStatus,
     RedLetterReason,
     RedLetterRequest,
@@ -102,23 +101,18 @@ def blue_fapiao_of(invoice: Invoice) -> Fapiao | None:
     )
 
 
-def _on_fapiao(line: InvoiceLine) -> bool:
-    """Travel passed through at cost outside VAT is not on the fapiao."""
-    return not line.pass_through
-
-
 def _reverses_fapiao_lines(credit_note: Invoice) -> bool:
-    return any(_on_fapiao(line) for line in credit_note.lines.all())
+    return any(line.on_fapiao for line in credit_note.lines.all())
 
 
 def reverses_in_full(credit_note: Invoice) -> bool:
     """Whether the credit note alone takes back every fapiao line of the invoice it credits, each for its
     whole amount: nothing credited before it (by earlier credit notes), nothing left after it. Only such a
     reversal may give reason 01 (开票有误)."""
-    blue_lines = [line for line in credit_note.credits.lines.all() if _on_fapiao(line)]
+    blue_lines = [line for line in credit_note.credits.lines.all() if line.on_fapiao]
     taken = {}
     for line in credit_note.lines.all():
-        if line.credits_line_id is not None and _on_fapiao(line):
+        if line.credits_line_id is not None and line.on_fapiao:
             taken[line.credits_line_id] = taken.get(line.credits_line_id, Decimal(0)) - line.gross.amount
     return bool(blue_lines) and all(
         taken.get(line.pk, Decimal(0)) == line.gross.amount for line in blue_lines
@@ -158,16 +152,6 @@ class RedLetterForm:
     problems: list[str] = field(default_factory=list)
 
 
-def _tax_code_and_name(line: InvoiceLine) -> tuple[str, str]:
-    """The tax classification code and 项目名称 of a credit line: those of its service (the credit line's,
-    else the blue line's, as the invoice builders fill ``service_code``); empty code when unknown."""
-    code = line.service_code or (line.credits_line.service_code if line.credits_line_id else "")
-    service = service_by_code(code) if code else None
-    if service is None:
-        return "", line.description
-    return service.tax_code, service.fapiao_name or line.description
-
-
 def _unit_price_without_vat(amount: Decimal, quantity: Decimal | None) -> Decimal | None:
     if not quantity:
         return None
@@ -180,9 +164,9 @@ def red_letter_lines(request: RedLetterRequest) -> tuple[list[RedLetterLine], li
     lines, problems = [], []
     credit_lines = request.credit_note.lines.select_related("credits_line").order_by("position", "pk")
     for line in credit_lines:
-        if not _on_fapiao(line):
+        if not line.on_fapiao:
             continue
-        tax_code, name = _tax_code_and_name(line)
+        _service, tax_code, name = fapiao_item(line)
         if not tax_code:
             problems.append(
                 str(

@@ -10,6 +10,7 @@ import openpyxl
 from djmoney.money import Money
 
 from catalog.pricing import price_agreed, price_at_cost
+from catalog.selectors import travel_vat_rate
 from contracts.models import FapiaoDetails, FapiaoType
 from invoices.models import Invoice, InvoiceLine
 from invoices.services import invoice_issue
@@ -37,7 +38,10 @@ def add_line(invoice, *, service_code="remote-maintenance", description="远程�
     """A line priced as billing prices it: ``unit_price``, ``quantity``, ``vat_rate``, ``discount``,
     ``tax_inclusive``; ``cost`` makes it travel passed through at cost."""
     if "cost" in terms:
-        priced = price_at_cost(amount=Money(Decimal(terms["cost"]), "CNY"))
+        # as travel_charge prices it: at the travel service's rate when travel is taxable (TRAVEL_VAT)
+        priced = price_at_cost(
+            amount=Money(Decimal(terms["cost"]), "CNY"), vat_rate=travel_vat_rate(on=datetime.date.today())
+        )
     else:
         priced = price_agreed(
             unit_price=Money(Decimal(terms.get("unit_price", "1000.00")), "CNY"),

@@ -78,7 +78,7 @@ def test_a_workbook_for_both_fapiao_types_with_a_discount_two_rates_and_travel(
         {"unit_price": "1000.00", "quantity": 3, "discount": "0.10"},  # 3,000.00 less 300.00
         {"service_code": software_licence, "description": "软件许可", "unit": "套", "vat_rate": "0.13",
          "unit_price": "8000.00", "quantity": 2},
-        {"service_code": "", "description": "差旅 · 上海", "unit": "", "cost": "1234.56"},
+        {"service_code": "on-site-service", "description": "差旅 · 上海", "unit": "", "cost": "1234.56"},
         {"unit_price": "333.33", "quantity": "2.5", "tax_inclusive": False},  # a price without VAT
     )  # fmt: skip
     second = issued(ordinary, {"service_code": "custom-development", "unit_price": "5000.00", "quantity": 1})
