@@ -68,7 +68,7 @@ def test_finance_issues_the_invoice_downloads_it_records_a_payment_and_credits_p
     line = invoice.lines.get()
     credit.locator(f"#id_line_{line.pk}").fill("0.5")
     credit.locator("button[type=submit]").click()
-    expect(page.locator("h1")).to_contain_text("红字发票")
+    expect(page.locator("h1")).to_contain_text("贷项通知单")
     note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
     expect(page.locator("h1")).to_contain_text(note.number)
     expect(page.locator(".invoice-total")).to_have_text("-¥6,172.80")

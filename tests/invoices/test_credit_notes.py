@@ -257,7 +257,7 @@ def test_the_credit_note_pdf_has_no_due_date_and_no_payment_footer_and_names_the
     note = credit_note_issue(invoice=invoice, reason="少做一天", lines={invoice.lines.get().pk: Decimal(1)})
     assert note.due_date is None
     text = pdf_text(note)
-    assert f"红字发票Creditnote{note.number}" in text
+    assert f"贷项通知单Creditnote{note.number}" in text
     assert f"冲红原发票Correctsinvoice{invoice.number}" in text
     assert "原发票日期Invoicedate2026-03-31" in text
     for payment_words in ("到期日", "Due", "Pleasepay", "请将款项", "开户行", "Account:"):
