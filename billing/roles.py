@@ -45,6 +45,8 @@ ROLES = {
             "contracts.add_licensedproduct",
             "contracts.add_custommodule",
             "contracts.add_serviceperiod",
+            # the customers' fapiao details, which finance keeps (contracts.fapiao_details)
+            "contracts.view_fapiaodetails",
         ],
     ),
     "finance": (
@@ -55,6 +57,9 @@ ROLES = {
             EVERY_CUSTOMER,
             "contracts.finance_approve_chargerequest",
             "contracts.change_chargerequest",
+            "contracts.view_fapiaodetails",
+            "contracts.add_fapiaodetails",
+            "contracts.change_fapiaodetails",
             "quotes.view_quote",
             "quotes.view_serviceorder",
             "invoices.view_charge",

@@ -28,6 +28,26 @@ class ProductAdmin(admin.ModelAdmin):
 class VatRateInline(admin.TabularInline):
     model = models.VatRate
     extra = 0
+    fields = ["taxpayer_kind", "rate", "valid_from"]
+
+
+@admin.register(models.VatRate)
+class VatRateAdmin(admin.ModelAdmin):
+    """The rates per tax category and kind of taxpayer: the vendor's (settings.VENDOR_TAXPAYER_KIND) apply."""
+
+    list_display = ["category", "taxpayer_kind", "rate", "valid_from"]
+    list_filter = ["taxpayer_kind", "category"]
+    list_select_related = ["category"]
+
+
+@admin.register(models.TaxCode)
+class TaxCodeAdmin(admin.ModelAdmin):
+    """The tax bureau's classification codes (商品和服务税收编码) the catalogue knows: a service may carry
+    a leaf code only; a parent is kept here so that it is refused."""
+
+    list_display = ["code", "name", "leaf"]
+    list_filter = ["leaf"]
+    search_fields = ["code", "name"]
 
 
 @admin.register(models.TaxCategory)
@@ -51,10 +71,12 @@ class ServiceItemAdmin(admin.ModelAdmin):
         "group",
         "pricing_basis",
         "alternative_basis",
+        "tax_code",
+        "fapiao_name",
         "active",
     ]
     list_filter = ["kind", "group", "pricing_basis", "active"]
-    search_fields = ["code", "name_zh", "name_en"]
+    search_fields = ["code", "name_zh", "name_en", "tax_code", "fapiao_name"]
     list_select_related = ["group"]
 
 

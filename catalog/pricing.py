@@ -200,12 +200,14 @@ def line_amounts(
     """One line: ``amount`` (unit price x quantity, or a tier total) less ``discount`` (a fraction),
     split into net and VAT at ``vat_rate``. A tax-inclusive amount is the gross and the net is derived
     from it; otherwise the amount is the net. Pass-through lines (travel and lodging at cost) are never
-    discounted or marked up and carry no VAT of ours: net = gross = the cost."""
+    discounted or marked up: the gross is the cost, VAT included at ``vat_rate`` when travel is part of
+    our taxable sale (settings.TRAVEL_VAT), none of ours otherwise (net = gross = the cost)."""
     if not ZERO <= discount <= ONE:
         raise BillingError(_("A discount is a fraction from 0 to 1."), code="invalid_discount")
     if pass_through:
         cost = round_fen(amount)
-        return LineAmounts(net=cost, vat=ZERO.quantize(FEN), gross=cost, vat_rate=ZERO)
+        net = round_fen(cost / (ONE + vat_rate))
+        return LineAmounts(net=net, vat=cost - net, gross=cost, vat_rate=vat_rate)
     discounted = Decimal(amount) * (ONE - discount)
     if tax_inclusive:
         gross = round_fen(discounted)
@@ -508,12 +510,14 @@ def price_agreed(
     )
 
 
-def price_at_cost(*, amount: Money, unit: str = "") -> Priced:
-    """Travel and lodging passed through at cost: one unit, never discounted, no VAT of ours."""
+def price_at_cost(*, amount: Money, unit: str = "", vat_rate: Decimal = ZERO) -> Priced:
+    """Travel and lodging passed through at cost: one unit, never discounted, the cost VAT included at
+    ``vat_rate`` (``travel_vat_rate``: the travel service's rate when travel is part of our taxable sale,
+    0 when it is kept outside our fapiao)."""
     return _priced(
         unit_price=amount,
         quantity=ONE,
-        vat_rate=ZERO,
+        vat_rate=vat_rate,
         tax_inclusive=True,
         pass_through=True,
         unit=unit,

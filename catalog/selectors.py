@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,32 @@ def vat_rate_on(*, category_code: str, on: datetime.date) -> Decimal:
             params={"category": category_code, "date": on},
         )
     return rate
+
+
+TRAVEL_VAT_TAXABLE = "taxable"
+TRAVEL_VAT_OUTSIDE = "outside"
+
+
+def travel_vat_rate(*, on: datetime.date) -> Decimal:
+    """The VAT rate travel and lodging charged to customers at cost carry on a date (settings.TRAVEL_VAT):
+    part of our taxable sale ("taxable"), the rate of the travel service's tax category
+    (settings.TRAVEL_SERVICE_CODE); kept outside our fapiao ("outside"), none. Quotes' travel estimates and
+    invoiced travel both ask here."""
+    treatment = settings.TRAVEL_VAT
+    if treatment == TRAVEL_VAT_OUTSIDE:
+        return Decimal(0)
+    if treatment != TRAVEL_VAT_TAXABLE:
+        raise ImproperlyConfigured(
+            f"TRAVEL_VAT is “{treatment}”: it is “{TRAVEL_VAT_TAXABLE}” or “{TRAVEL_VAT_OUTSIDE}”."
+        )
+    service = service_by_code(settings.TRAVEL_SERVICE_CODE)
+    if service is None:
+        raise BillingError(
+            _("Travel is sold under the service “%(code)s”, which the catalogue does not have."),
+            code="unknown_travel_service",
+            params={"code": settings.TRAVEL_SERVICE_CODE},
+        )
+    return vat_rate_on(category_code=service.tax_category.code, on=on)
 
 
 def published_holiday_years() -> set[int]:

@@ -4,6 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.admin import AuditHistoryAdmin, RecordedAdmin, ServiceAdmin, frozen
 from contracts import models
+from contracts.fapiao_details import (
+    FAPIAO_FIELDS,
+    FapiaoDetailsInvalid,
+    fapiao_details_check,
+    fapiao_details_save,
+)
 from contracts.ownership import ASSIGN_ACCOUNT_MANAGER, acts_for, ownership_check
 from contracts.services import charge_request_approve, charge_request_reject, period_add
 
@@ -217,3 +223,55 @@ class ChargeRequestAdmin(ServiceAdmin):
 
     def _decide(self, request, queryset, service):
         self.apply_service(request, queryset, lambda charge: service(request=charge, by=request.user))
+
+
+class FapiaoDetailsForm(forms.ModelForm):
+    """The model's validation, then the rules of fapiao_details_save (a 专票 needs the customer's USCC),
+    shown on the form's fields."""
+
+    class Meta:
+        model = models.FapiaoDetails
+        fields = ["customer", *FAPIAO_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        customer = cleaned.get("customer") or getattr(self.instance, "customer", None)
+        if customer is not None:
+            details = models.FapiaoDetails(
+                customer=customer, **{name: cleaned.get(name) or "" for name in FAPIAO_FIELDS}
+            )
+            try:
+                fapiao_details_check(customer=customer, details=details)
+            except FapiaoDetailsInvalid as error:
+                for name, texts in error.errors.items():
+                    if name in self.fields and name not in self.errors:
+                        self.add_error(name, texts)
+                    elif name not in self.fields:
+                        self.add_error(None, texts)
+        return cleaned
+
+
+@admin.register(models.FapiaoDetails)
+class FapiaoDetailsAdmin(ServiceAdmin):
+    """Customers' fapiao details (kept by finance, also on the customer's staff page), saved through
+    fapiao_details_save; the taxpayer number is the customer's USCC."""
+
+    form = FapiaoDetailsForm
+    list_display = ["customer", "title", "fapiao_type", "email", "updated_at"]
+    list_filter = ["fapiao_type"]
+    search_fields = ["customer__code", "customer__legal_name", "title"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+
+    @admin.display(description=_("taxpayer number (the customer's USCC)"))
+    def taxpayer_number(self, obj):
+        return obj.customer.uscc if obj.pk else ""
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer", "taxpayer_number"] if obj is not None else ["taxpayer_number"]
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data.get(name) for name in FAPIAO_FIELDS}
+        saved = fapiao_details_save(customer=obj.customer, data=data, by=request.user)
+        obj.pk = saved.pk
+        obj.refresh_from_db()

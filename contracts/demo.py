@@ -8,6 +8,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from catalog.models import Product, ServiceTier
+from contracts.fapiao_details import fapiao_details_save
 from contracts.models import (
     Contact,
     Contract,
@@ -82,6 +83,16 @@ def load(*, today: datetime.date | None = None) -> list[str]:
             title="IT 经理",
             email=f"it@{code.lower()}.example.com",
             is_primary=True,
+        )
+        fapiao_details_save(  # the title is the legal name, a 专票 for a customer with a USCC
+            customer=customer,
+            data={
+                "address": f"{city}市示范路 1 号",
+                "phone": "010-8888 0000",
+                "bank": "中国工商银行示范支行",
+                "bank_account": "0200 0000 0000 0000",
+                "email": f"fapiao@{code.lower()}.example.com",
+            },
         )
         first = None
         for number, kind, signed_on, product, periods in contracts:

@@ -42,13 +42,14 @@ AGE_BUCKETS = ((30, "1-30"), (60, "31-60"), (90, "61-90"))
 
 
 def invoice_totals(invoice: Invoice) -> dict:
-    """Net, VAT and gross as sums of the lines, travel at cost apart."""
+    """Net, VAT and gross as sums of the lines, travel at cost kept outside our VAT apart (taxable travel
+    is in the net and VAT)."""
     zero = Money(0, invoice.currency)
     lines = list(invoice.lines.all())
     return {
-        "net": sum((line.net for line in lines if not line.pass_through), zero),
+        "net": sum((line.net for line in lines if not line.outside_vat), zero),
         "vat": sum((line.vat for line in lines), zero),
-        "travel": sum((line.gross for line in lines if line.pass_through), zero),
+        "travel": sum((line.gross for line in lines if line.outside_vat), zero),
         "gross": sum((line.gross for line in lines), zero),
     }
 

@@ -21,7 +21,7 @@ from billing.money import quantity_text, round_fen
 from billing.reminders import remind_once_per_step
 from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import Priced, price_agreed, price_at_cost, price_service, travel_cap
-from catalog.selectors import rate_card_in_force, service_by_code, vat_rate_on
+from catalog.selectors import rate_card_in_force, service_by_code, travel_vat_rate, vat_rate_on
 from contracts.contract_years import bundle_years, contract_year_open_check
 from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
 from contracts.ownership import ownership_check
@@ -48,6 +48,7 @@ from invoices.models import (
 )
 from invoices.red_letter import red_letter_request_start
 from invoices.selectors import fapiao_numbers, invoice_balance, overdue_by_age
+from invoices.service_codes import charge_service_code
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, ServiceOrder
 from quotes.selectors import order_line_named, order_line_priced, quote_by_reference
 from quotes.services import OrderConflict, line_priced
@@ -295,6 +296,7 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
             **fields,
             order_line=line,
             description=f"{line.description} · {log.engineer} · {line.order}",
+            service_code=charge_service_code(ChargeSource.WORK_LOG, line.service.code),
         )
     service = service_by_code(log.service_code)
     drawn = min(log.days, (person_day_quota(log.customer, log.work_date) or _NO_QUOTA).left)
@@ -325,6 +327,7 @@ def _work_log_charge(log: WorkLog) -> Charge | None:
         work_log_priced(log, rest),
         **fields,
         description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
+        service_code=charge_service_code(ChargeSource.WORK_LOG, log.service_code),
     )
 
 
@@ -615,7 +618,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
             invoicing_policy=InvoicingPolicy.ORDERED, order__quote__answered_at__date__lte=up_to
         )
         .exclude(order__status=OrderStatus.CANCELLED)
-        .select_related("order__quote", "quote_line__quote")
+        .select_related("order__quote", "quote_line__quote", "service")
     )
     ordered = _uncharged(ordered, ChargeSource.QUOTE_LINE, key="quote_line_id")
     for line in ordered.annotate(customer_id=F("order__customer_id")):
@@ -629,6 +632,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
                 order_line=line,
                 description=f"{line.description} ({line.order.quote.reference})",
                 service_date=timezone.localdate(line.order.quote.answered_at),
+                service_code=charge_service_code(ChargeSource.QUOTE_LINE, line.service.code),
             )
         )
 
@@ -640,6 +644,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
             source_id=request.pk,
             description=f"{request.description[:250]} ({request.ticket_ref})",
             service_date=timezone.localdate(request.customer_answered_at),
+            service_code=charge_service_code(ChargeSource.CHARGE_REQUEST, request.service_code),
         )
 
     confirmed = ChargeRequest.objects.filter(
@@ -651,7 +656,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         approved_at__isnull=False, rejected_at__isnull=True, spent_on__lte=up_to
     )
     for expense in _uncharged(approved, ChargeSource.TRAVEL):
-        charges.append(travel_charge(expense))
+        collect(ChargeSource.TRAVEL, expense, travel_charge)
 
     def usage_charge(usage):
         service = service_by_code(usage.service_code)
@@ -667,6 +672,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
             source_id=usage.pk,
             description=f"{service.name} · {usage.quantity} {priced.unit}",
             service_date=usage.measured_on,
+            service_code=charge_service_code(ChargeSource.DATA_VOLUME, usage.service_code),
         )
 
     for usage in _uncharged(DataVolumeUsage.objects.filter(measured_on__lte=up_to), ChargeSource.DATA_VOLUME):
@@ -854,7 +860,8 @@ def _bill_customer(run: InvoiceRun, customer_id: int, *, again: bool = False) ->
 
 def invoice_line_of_charge(charge: Charge) -> InvoiceLine:
     """The unsaved invoice line (no invoice, no position yet) that bills ``charge``: its list amount less its
-    discount gives its amount again; a pass-through charge is billed at cost."""
+    discount gives its amount again; a pass-through charge is billed at cost with the charge's VAT rate
+    (travel_vat_rate when it was charged). It sells the charge's service."""
     priced = (
         price_agreed(
             unit_price=charge.unit_price,
@@ -866,10 +873,11 @@ def invoice_line_of_charge(charge: Charge) -> InvoiceLine:
             slices=charge.slices,
         )
         if not charge.pass_through
-        else price_at_cost(amount=charge.amount)
+        else price_at_cost(amount=charge.amount, vat_rate=charge.vat_rate)
     )
     return InvoiceLine(
         description=charge.description,
+        service_code=charge.service_code,
         **{**priced.line_fields(), "unit": charge.unit},
         discount=priced.discount,
         net=priced.net,
@@ -887,18 +895,22 @@ def period_fee_charge(period: ServicePeriod, *, customer_id: int, vat_rate: Deci
         source_id=period.pk,
         description=f"{period.tier.name} {period.start}–{period.end} ({period.contract.number})",
         service_date=period.start,
+        service_code=charge_service_code(ChargeSource.PERIOD_FEE),
     )
 
 
 def travel_charge(expense: TravelExpense) -> Charge:
-    """The unsaved charge of an approved travel expense: passed through at cost, up to its cap."""
+    """The unsaved charge of an approved travel expense: passed through at cost, up to its cap, VAT
+    included at the travel VAT rate of the day it was spent (travel_vat_rate: none when travel is kept
+    outside our fapiao)."""
     return charge_from_priced(
-        price_at_cost(amount=expense.billed_amount),
+        price_at_cost(amount=expense.billed_amount, vat_rate=travel_vat_rate(on=expense.spent_on)),
         customer_id=expense.customer_id,
         source=ChargeSource.TRAVEL,
         source_id=expense.pk,
         description=f"{expense.get_category_display()} · {expense.description}",
         service_date=expense.spent_on,
+        service_code=charge_service_code(ChargeSource.TRAVEL),
     )
 
 
@@ -914,6 +926,7 @@ def work_log_rate_charge(log: WorkLog, *, priced: Priced | None = None) -> Charg
         source_id=log.pk,
         service_date=log.work_date,
         description=f"{service.name} · {log.engineer} · {log.ticket_ref}",
+        service_code=charge_service_code(ChargeSource.WORK_LOG, log.service_code),
     )
 
 
@@ -1132,6 +1145,7 @@ def credit_note_issue(
             gross=Money(-gross, currency),
             credits_line=original,
             credited_quantity=quantity,
+            service_code=original.service_code,
         )
     note = invoice_issue(invoice=note, by=by)
     red_letter_request_start(credit_note=note, by=by)  # when the invoice has a fapiao: a draft red letter

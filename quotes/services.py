@@ -41,7 +41,7 @@ from catalog.pricing import (
     price_service,
     price_upgrade,
 )
-from catalog.selectors import rate_card_in_force, vat_rate_on
+from catalog.selectors import rate_card_in_force, travel_vat_rate, vat_rate_on
 from contracts.models import Contract, Customer, ServicePeriod
 from contracts.ownership import ownership_check, ownership_refusal
 from contracts.selectors import periods_renewed
@@ -256,14 +256,21 @@ def _add_upgrade_line(
 
 @transaction.atomic
 def quote_add_travel(*, quote: Quote, description: str, amount: Decimal, by=None) -> QuoteLine:
-    """An estimate of travel and lodging, passed through at cost: never discounted, no VAT of ours."""
+    """An estimate of travel and lodging, passed through at cost: never discounted, VAT included as travel
+    is invoiced (travel_vat_rate on the quote's date)."""
     _check_editable(quote, by=by)
     line = QuoteLine(
         quote=quote, position=quote.lines.count() + 1, kind=LineKind.TRAVEL, description=description
     )
-    _apply(line, price_at_cost(amount=Money(amount, quote.currency), unit=gettext("estimate")))
+    _apply(line, _travel_estimate(quote, amount, unit=gettext("estimate")))
     line.save()
     return line
+
+
+def _travel_estimate(quote: Quote, amount: Decimal, *, unit: str) -> Priced:
+    return price_at_cost(
+        amount=Money(amount, quote.currency), unit=unit, vat_rate=travel_vat_rate(on=quote.quote_date)
+    )
 
 
 def _add_period_fee(quote: Quote, fee: Money) -> QuoteLine:
@@ -307,7 +314,7 @@ def line_priced(line: QuoteLine, *, discount: Decimal | None = None) -> Priced:
     """A stored line priced again at its agreed unit price and list amount, with its own discount and the
     quote's (or ``discount``, the combined discount to apply instead): what an order line bills."""
     if line.pass_through:
-        return price_at_cost(amount=line.list_amount, unit=line.unit)
+        return price_at_cost(amount=line.list_amount, unit=line.unit, vat_rate=line.vat_rate)
     return price_agreed(
         unit_price=line.unit_price,
         quantity=line.quantity,
@@ -376,7 +383,7 @@ def quote_change_line(
         line.description = description.strip() or line.description
     if line.kind == LineKind.TRAVEL:
         if amount is not None:
-            _apply(line, price_at_cost(amount=Money(amount, quote.currency), unit=line.unit))
+            _apply(line, _travel_estimate(quote, amount, unit=line.unit))
         line.save()
         return line
     if discount is not None:
@@ -430,15 +437,16 @@ def quote_cancel(*, quote: Quote, by=None) -> Quote:
 
 
 def quote_totals(quote: Quote) -> dict:
-    """Sums of the lines: services and travel at cost apart, then together."""
+    """Sums of the lines: services (with travel that is part of our taxable sale) and travel at cost kept
+    outside our VAT apart, then together."""
     lines = list(quote.lines.all())
     zero = Money(0, quote.currency)
 
     def total(selected, field):
         return sum((getattr(line, field) for line in selected), zero)
 
-    services = [line for line in lines if not line.pass_through]
-    travel = [line for line in lines if line.pass_through]
+    services = [line for line in lines if not line.outside_vat]
+    travel = [line for line in lines if line.outside_vat]
     return {
         "net": total(services, "net"),
         "vat": total(services, "vat"),

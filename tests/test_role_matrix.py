@@ -182,6 +182,8 @@ PAGES = {
     "contracts:contact-edit": Needs(all_of=("contracts.change_contact",), and_account_manager=True),
     "contracts:contract-new": Needs(all_of=("contracts.add_contract",), and_account_manager=True),
     "contracts:period-new": Needs(all_of=("contracts.add_serviceperiod",), and_account_manager=True),
+    # a customer's fapiao details: account managers read them, finance keeps them (contracts.fapiao_details)
+    "contracts:fapiao-details": Needs(all_of=("contracts.view_fapiaodetails",), and_account_manager=True),
     "invoices:orders": needs("quotes.view_serviceorder"),
     "contracts:contracts": needs("contracts.view_contract"),
     "contracts:periods": needs("contracts.view_serviceperiod"),
@@ -266,6 +268,8 @@ ADMIN_MODELS = {
     "otp_static.staticdevice": model_admin("otp_static.staticdevice"),
     "catalog.product": model_admin("catalog.product"),
     "catalog.taxcategory": model_admin("catalog.taxcategory"),
+    "catalog.vatrate": model_admin("catalog.vatrate"),
+    "catalog.taxcode": model_admin("catalog.taxcode"),
     "catalog.servicegroup": model_admin("catalog.servicegroup"),
     "catalog.serviceitem": model_admin("catalog.serviceitem"),
     "catalog.businesscalendar": model_admin("catalog.businesscalendar", audited=True),
@@ -281,6 +285,7 @@ ADMIN_MODELS = {
     "catalog.tierbenefit": model_admin("catalog.tierbenefit", audited=True),
     "catalog.upgradeprice": model_admin("catalog.upgradeprice", audited=True),
     "contracts.customer": model_admin("contracts.customer", audited=True),
+    "contracts.fapiaodetails": model_admin("contracts.fapiaodetails", audited=True),
     "contracts.contract": model_admin("contracts.contract", audited=True),
     "contracts.serviceperiod": model_admin("contracts.serviceperiod", audited=True, delete=False),
     "contracts.consumptionentry": model_admin(
@@ -424,6 +429,7 @@ def address(name: str | None, route: str, pattern: URLPattern, walk: Walk) -> st
         "invoices:fapiao-batch-download": {"pk": walk.fapiao_batch_pk},
         "contracts:customer-import-template": {"kind": "contracts", "suffix": "xlsx"},
         "contracts:customer-edit": {"code": code},
+        "contracts:fapiao-details": {"code": code},
         "contracts:contact-new": {"code": code},
         "contracts:contact-edit": {"pk": walk.customer.contacts.first().pk},
         "contracts:contract-new": {"code": code},

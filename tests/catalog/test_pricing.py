@@ -53,11 +53,13 @@ def test_discounts_apply_before_vat_and_combine():
     assert combined_discount(D("0.1"), D("0.05")) == D("0.145")
 
 
-def test_travel_at_cost_is_never_discounted_nor_taxed_by_us():
+def test_travel_at_cost_is_never_discounted_and_includes_its_vat_in_the_cost():
     line = line_amounts(
         amount=D("1234.56"), vat_rate=D("0.06"), tax_inclusive=False, discount=D("0.5"), pass_through=True
     )
-    assert (line.net, line.vat, line.gross) == (D("1234.56"), D("0.00"), D("1234.56"))
+    assert (line.net, line.vat, line.gross) == (D("1164.68"), D("69.88"), D("1234.56"))
+    outside = line_amounts(amount=D("1234.56"), vat_rate=D(0), tax_inclusive=False, pass_through=True)
+    assert (outside.net, outside.vat, outside.gross) == (D("1234.56"), D("0.00"), D("1234.56"))
 
 
 def test_a_discount_outside_0_to_1_is_refused():

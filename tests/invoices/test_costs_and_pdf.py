@@ -57,7 +57,8 @@ def test_receipts_are_checked_by_content_and_size(customer, content, name):
         expense(customer, content, name)
 
 
-def test_approved_travel_is_invoiced_at_cost_without_vat_and_apart(customer):
+def test_approved_travel_kept_outside_our_vat_is_invoiced_at_cost_without_vat_and_apart(customer, settings):
+    settings.TRAVEL_VAT = "outside"
     pending = expense(customer)
     charges_collect(up_to=D(2026, 3, 31))
     assert not Charge.objects.filter(source=ChargeSource.TRAVEL).exists()  # not approved yet
@@ -100,7 +101,7 @@ def test_an_issued_invoice_has_a_bilingual_pdf_with_capitals_bank_and_uscc(
     assert "伍万壹仟贰佰叁拾肆元伍角" in text  # 50,000 + 1,234.50 at cost
     assert "91110000802100433B" in text
     assert "开户行Bank" in text
-    assert "代垫差旅及住宿" in text
+    assert "差旅及住宿，按实际发生额" in text  # part of the taxable sale (settings.TRAVEL_VAT), VAT included
 
 
 def test_travel_expenses_are_entered_and_approved_in_the_admin(admin_client, customer):

@@ -54,7 +54,8 @@ def test_the_builder_prices_catalogue_lines_and_travel_through_the_pricing_modul
     assert [line.kind for line in lines] == [LineKind.PERSON_DAYS, LineKind.DATA_VOLUME, LineKind.TRAVEL]
     assert lines[0].delivery_mode == "on_site"
     assert lines[2].gross.amount == Decimal("2400.00")
-    assert lines[2].vat.amount == 0
+    # travel at cost is part of the taxable sale (settings.TRAVEL_VAT "taxable"): 6% included in the cost
+    assert (lines[2].net.amount, lines[2].vat.amount) == (Decimal("2264.15"), Decimal("135.85"))
     page = client.get(reverse("quotes:builder", args=[quote.pk])).content.decode()
     assert "往返机票" in page
     assert "元" in page  # the total in Chinese capitals

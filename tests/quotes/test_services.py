@@ -57,14 +57,15 @@ def test_lines_are_priced_from_the_catalogue_pick(quote):
     assert (days.unit_price, days.quantity, days.gross) == (Money(1800, "CNY"), D(5), Money(9000, "CNY"))
     assert (days.net, days.vat) == (Money(D("8490.57"), "CNY"), Money(D("509.43"), "CNY"))  # 6% included
     assert volume.gross == Money(42500, "CNY")  # graduated: 100 x 200 + 150 x 150
+    # travel at cost is part of the taxable sale (settings.TRAVEL_VAT "taxable"): 6% included in the cost
     assert (travel.pass_through, travel.vat, travel.gross) == (
         True,
-        Money(0, "CNY"),
+        Money(D("195.67"), "CNY"),
         Money(D("3456.78"), "CNY"),
     )
     totals = quote_totals(quote)
     assert totals["gross"] == Money(D("54956.78"), "CNY")
-    assert totals["travel"] == Money(D("3456.78"), "CNY")
+    assert totals["travel"] == Money(0, "CNY")  # nothing kept outside our VAT
     assert totals["net"] + totals["vat"] + totals["travel"] == totals["gross"]
 
 
