@@ -35,6 +35,7 @@ import openpyxl
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -194,6 +195,14 @@ def outside_fapiao(line: InvoiceLine) -> bool:
     if line.gross.amount == 0:
         return True
     return settings.TRAVEL_VAT == "outside" and line.pass_through and line.vat.amount == 0
+
+
+def on_fapiao() -> Q:
+    """outside_fapiao's rule as a filter of invoice lines: the lines a fapiao holds (a line of nothing left
+    in, it adds nothing)."""
+    if settings.TRAVEL_VAT == "outside":
+        return ~Q(pass_through=True, vat=Decimal(0))
+    return Q()
 
 
 def _inclusive_amounts(line: InvoiceLine) -> tuple[Decimal, Decimal, Decimal]:

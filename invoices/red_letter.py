@@ -30,6 +30,7 @@ from billing.errors import BillingError
 from billing.history import history_record
 from billing.spreadsheets import formula_escaped
 from catalog.selectors import service_by_code
+from invoices.fapiao_batch import outside_fapiao
 from invoices.models import (
     FAPIAO_NUMBER_DIGITS,
     Fapiao,
@@ -103,8 +104,9 @@ def blue_fapiao_of(invoice: Invoice) -> Fapiao | None:
 
 
 def _on_fapiao(line: InvoiceLine) -> bool:
-    """Travel passed through at cost outside VAT is not on the fapiao."""
-    return not line.pass_through
+    """What the blue fapiao held (invoices.fapiao_batch.outside_fapiao): travel at cost is on it unless
+    settings.TRAVEL_VAT keeps it outside."""
+    return not outside_fapiao(line)
 
 
 def _reverses_fapiao_lines(credit_note: Invoice) -> bool:
