@@ -309,6 +309,7 @@ def test_one_customers_fapiao_from_the_work_to_the_red_letter_agrees_to_the_fen(
     assert note.number in page
     page = client.get(reverse("invoices:invoice", args=[note.pk]), **ENGLISH).content.decode()
     assert f'<strong class="fapiao-number">{RED}</strong>' in page
+    assert RED in render_to_string("invoices/invoice_pdf.html", invoice_context(note))
 
     # The statement: invoiced - credited - paid, to the fen; the customer holds a credit of 2,000.00.
     (cny,) = statement_of_account(customer=customer, start=D(2026, 1, 1), end=D(2026, 12, 31))
