@@ -34,6 +34,7 @@ from pathlib import Path
 import openpyxl
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -182,6 +183,12 @@ def fapiao_item(line: InvoiceLine) -> tuple[str, str, str]:
     if service is None:
         return code, "", line.description
     return code, service.tax_code, service.fapiao_name or line.description
+
+
+def on_fapiao() -> Q:
+    """PricedLine.on_fapiao as a filter of invoice lines, for sums: not travel outside VAT (passed through
+    with no VAT rate); a line of nothing is left in, it adds nothing."""
+    return ~Q(pass_through=True, vat_rate=Decimal(0))
 
 
 def _inclusive_amounts(line: InvoiceLine) -> tuple[Decimal, Decimal, Decimal]:

@@ -50,6 +50,7 @@ from billing.history import CHANGED, CREATED, history_record
 from billing.money import round_fen
 from billing.spreadsheets import check_xlsx
 from contracts.models import FapiaoType
+from invoices.fapiao_batch import on_fapiao
 from invoices.models import (
     FAPIAO_NUMBER_DIGITS,
     Fapiao,
@@ -591,7 +592,9 @@ def _invoices_numbered(numbers: set[str], *, lock: bool) -> dict[str, Invoice]:
         invoices = Invoice.objects.filter(number__in=part, status=InvoiceStatus.ISSUED)
         if lock:
             invoices = invoices.select_for_update(of=("self",))
-        for invoice in invoices.select_related("customer").annotate(gross_total=invoice_gross_sql()):
+        for invoice in invoices.select_related("customer").annotate(
+            gross_total=invoice_gross_sql(only=on_fapiao())
+        ):
             found[invoice.number] = invoice
     return found
 
@@ -602,7 +605,9 @@ def _invoices_by_pk(pks: set[int], *, lock: bool) -> dict[int, Invoice]:
         invoices = Invoice.objects.filter(pk__in=part)
         if lock:
             invoices = invoices.select_for_update(of=("self",))
-        for invoice in invoices.select_related("customer").annotate(gross_total=invoice_gross_sql()):
+        for invoice in invoices.select_related("customer").annotate(
+            gross_total=invoice_gross_sql(only=on_fapiao())
+        ):
             found[invoice.pk] = invoice
     return found
 
@@ -691,7 +696,9 @@ def _unfapiaoed_by_buyer(buyers: set[str], *, lock: bool) -> dict[tuple[str, Dec
         ).filter(~Exists(blue))
         if lock:
             invoices = invoices.select_for_update(of=("self",))
-        for invoice in invoices.select_related("customer").annotate(gross_total=invoice_gross_sql()):
+        for invoice in invoices.select_related("customer").annotate(
+            gross_total=invoice_gross_sql(only=on_fapiao())
+        ):
             found[(invoice.customer.uscc.upper(), invoice.gross_total)].append(invoice)
     return found
 
@@ -728,7 +735,7 @@ def _red_targets(blues: list[Fapiao]) -> tuple[dict[int, list[RedLetterRequest]]
             )
             .filter(~Exists(red))
             .select_related("customer")
-            .annotate(gross_total=invoice_gross_sql())
+            .annotate(gross_total=invoice_gross_sql(only=on_fapiao()))
         ):
             notes[by_invoice[note.credits_id]].append(note)
     notes_of_requests = _invoices_by_pk(

@@ -116,10 +116,13 @@ def _summed(queryset: models.QuerySet, field: str, *, per: str) -> Coalesce:
     return Coalesce(Subquery(total, output_field=amounts), Value(Decimal(0)), output_field=amounts)
 
 
-def invoice_gross_sql() -> Coalesce:
+def invoice_gross_sql(*, only: Q | None = None) -> Coalesce:
     """An invoice's gross as an annotation (invoice_totals' rule: the sum of its lines), for lists that
-    sort or filter by it."""
-    return _summed(InvoiceLine.objects.filter(invoice=OuterRef("pk")), "gross", per="invoice")
+    sort or filter by it; ``only`` sums the lines it selects (a fapiao's: invoices.fapiao_batch.on_fapiao)."""
+    lines = InvoiceLine.objects.filter(invoice=OuterRef("pk"))
+    if only is not None:
+        lines = lines.filter(only)
+    return _summed(lines, "gross", per="invoice")
 
 
 def invoice_balance_sql(*, on: datetime.date | None = None):

@@ -15,9 +15,10 @@ from billing.models import ApiKey
 from billing.roles import ROLES
 from contracts import demo
 from contracts.entitlements import decide
-from contracts.models import Customer
+from contracts.models import Customer, FapiaoType
 from invoices import demo as invoices_demo
-from invoices.models import Invoice, InvoiceRun
+from invoices.fapiao_batch import fapiao_batch_plan
+from invoices.models import Invoice, InvoiceKind, InvoiceRun, InvoiceStatus
 from quotes.models import Quote, QuoteStatus
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,20 @@ def test_the_demo_shows_an_overdue_fee_under_each_policy(catalogue):
         for code in ("DEMO-ACTIVE", "DEMO-STRATEGIC")
     ]
     assert [answer.fee_overdue for answer in others] == [None, None]  # their fee invoices are drafts
+
+
+def test_the_demos_issued_invoices_can_be_exported_for_fapiao_at_once(catalogue):
+    """Every demo customer has its fapiao details (the title its legal name, a 专票), so a newcomer exports a
+    batch from the demo's issued invoices with no problem."""
+    call_command("load_demo", stdout=StringIO())
+    customers = Customer.objects.filter(code__startswith="DEMO-").select_related("fapiao_details")
+    assert [
+        (c.code, c.fapiao_details.title, c.fapiao_details.fapiao_type) for c in customers.order_by("code")
+    ] == [(c.code, c.legal_name, FapiaoType.SPECIAL) for c in customers.order_by("code")]
+    issued = Invoice.objects.filter(
+        customer__code__startswith="DEMO-", kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED
+    ).values_list("pk", flat=True)
+    assert issued
+    requests, problems = fapiao_batch_plan(issued)
+    assert problems == []
+    assert {request.invoice.pk for request in requests} == set(issued)

@@ -499,8 +499,10 @@ def test_the_blue_is_partly_reversed_until_its_red_fapiao_take_back_all_of_it(ca
     assert -sum((red.gross for red in reds), cny(0)) == blue.gross
 
 
-def test_a_credit_of_travel_at_cost_only_needs_no_red_letter(invoice, blue):
-    """Travel passed through at cost outside VAT is not on the fapiao: crediting it alone reverses none."""
+def test_a_credit_of_travel_at_cost_only_needs_no_red_letter(invoice, blue, settings):
+    """Travel passed through at cost outside VAT, when travel is kept outside the fapiao (TRAVEL_VAT
+    "outside"), is not on the fapiao: crediting it alone reverses none."""
+    settings.TRAVEL_VAT = "outside"
     draft = Invoice.objects.create(customer=invoice.customer)
     InvoiceLine.objects.create(
         invoice=draft,
