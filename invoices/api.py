@@ -250,9 +250,9 @@ class CreditNoteView(APIView):
         ],
         parameters=[IDEMPOTENCY_KEY],
         operation_id="credit_notes_create",
-        description="Issues a credit note (贷项通知单) for an issued invoice: per line a quantity or an agreed "
-        "amount, or without lines what is left of the whole invoice. A credit of 0.00 and more than is left "
-        "are refused, and nothing is written.",
+        description="Issues a credit note (贷项通知单) for an issued invoice: per line a quantity or an "
+        "agreed amount, or without lines what is left of the whole invoice. A credit of 0.00 and more than "
+        "is left are refused, and nothing is written.",
     )
     def post(self, request, number: str):
         return idempotent(request, scope="credit-note", run=lambda: self._issue(request, number))
