@@ -78,7 +78,7 @@ def invoice_detail(request, pk: int):
         "capitals": capitals(totals["gross"]),
         "payments": invoice.payments.all(),
         "fapiaos": invoice_fapiaos(invoice),
-        "credit_notes": invoice.credit_notes.filter(status=InvoiceStatus.ISSUED),
+        "credit_notes": invoice.credit_notes.filter(status=InvoiceStatus.ISSUED).prefetch_related("fapiaos"),
     }
     if invoice.status == InvoiceStatus.ISSUED and invoice.kind == InvoiceKind.INVOICE:
         context["balance"] = invoice_balance(invoice)

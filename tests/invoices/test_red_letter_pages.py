@@ -105,7 +105,11 @@ def test_the_invoice_page_shows_a_full_reversal(client, finance, invoice):
         {"number": RED_NUMBER, "issued_on": "2026-03-10"},
     )
     assert invoice.fapiaos.get().status == FapiaoStatus.REVERSED_FULL
-    assert "已红冲-全额" in page(client, invoice)
+    shown = page(client, invoice)
+    assert "已红冲-全额" in shown
+    assert (
+        f'<strong class="red-fapiao-number">{RED_NUMBER}</strong>' in shown
+    )  # the invoice shows the red one
 
 
 def test_the_form_data_downloads_as_a_workbook(client, finance, note):
