@@ -26,7 +26,7 @@ from catalog.models import ServiceItem
 from contracts.models import Contact, FapiaoDetails, FapiaoType
 from invoices.documents import invoice_context
 from invoices.exports import invoices_dataset
-from invoices.fapiao_batch import SERIAL, TAX_CODE, fapiao_batch_create, fapiao_batch_plan, line_service_code
+from invoices.fapiao_batch import SERIAL, TAX_CODE, fapiao_batch_create, fapiao_batch_plan, fapiao_item
 from invoices.fapiao_import import fapiao_import_preview, fapiao_import_record, read_fapiao_upload
 from invoices.models import (
     Fapiao,
@@ -204,7 +204,7 @@ def test_one_customers_fapiao_from_the_work_to_the_red_letter_agrees_to_the_fen(
     for cells, line in zip(row["lines"], lines, strict=True):
         assert Decimal(cells["金额"]) - Decimal(cells.get("折扣金额", "0")) == line.gross.amount, cells
         assert cells["税率"] == "0.06"  # services, and travel taxed as part of the service's sale
-        service = ServiceItem.objects.get(code=line_service_code(line))
+        service = ServiceItem.objects.get(code=fapiao_item(line)[0])
         assert (cells[TAX_CODE], cells["项目名称"]) == (service.tax_code, service.fapiao_name)
         assert len(cells[TAX_CODE]) == 19
     discounted = [cells for cells in row["lines"] if "折扣金额" in cells]
