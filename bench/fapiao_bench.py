@@ -23,7 +23,7 @@ def _issued_invoices(count: int) -> list[int]:
     from invoices.models import Invoice, InvoiceLine, InvoiceStatus
 
     customers = Customer.objects.bulk_create(
-        Customer(code=f"FP-{n:06d}", legal_name=f"开票客户{n}有限公司", uscc="91110000802100433B")
+        Customer(code=f"FPX-{n:06d}", legal_name=f"开票客户{n}有限公司", uscc="91110000802100433B")
         for n in range(count)
     )
     FapiaoDetails.objects.bulk_create(
@@ -43,10 +43,10 @@ def _issued_invoices(count: int) -> list[int]:
     invoices = Invoice.objects.bulk_create(
         Invoice(
             customer=customer,
-            series="FPB",
+            series="FPX",
             year=2026,
             sequence=n + 1,
-            number=f"FPB2026-{n + 1:06d}",
+            number=f"FPX2026-{n + 1:06d}",
             status=InvoiceStatus.ISSUED,
             issue_date=day,
             due_date=day,
