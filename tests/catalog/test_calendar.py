@@ -363,4 +363,8 @@ def test_the_next_working_time_is_the_first_working_moment_from_then(moment):
     assert is_working_time(starts, calendar=CAL)
     assert working_time_between(moment, starts, calendar=CAL) == dt.timedelta(0)
     assert (starts == moment) is is_working_time(moment, calendar=CAL)
-    assert add_working_time(moment, MINUTE, calendar=CAL) == starts + MINUTE
+    # a minute of work from then holds a minute of working time; it ends a minute after the start unless
+    # the window closes within that minute (17:29:00.000001 on a working day ends 8:30:00.000001 next)
+    ends = add_working_time(moment, MINUTE, calendar=CAL)
+    assert working_time_between(moment, ends, calendar=CAL) == MINUTE
+    assert ends >= starts + MINUTE
