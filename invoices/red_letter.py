@@ -282,7 +282,9 @@ def red_letter_requests_due(*, now: datetime.datetime | None = None):
 
 def _locked(request: RedLetterRequest) -> RedLetterRequest:
     return (
-        RedLetterRequest.objects.select_for_update().select_related("blue", "credit_note").get(pk=request.pk)
+        RedLetterRequest.objects.select_for_update(of=("self",))
+        .select_related("blue", "credit_note")
+        .get(pk=request.pk)
     )
 
 
@@ -328,7 +330,9 @@ def red_letter_request_create(*, credit_note: Invoice, reason: str, by=None) -> 
     reason 01 only when the credit note reverses the whole invoice. One live request per credit note: asked
     again with the same reason, the live one is returned; a void one is replaced (``red_letter_request_
     replace``)."""
-    credit_note = Invoice.objects.select_for_update().select_related("credits").get(pk=credit_note.pk)
+    credit_note = (
+        Invoice.objects.select_for_update(of=("self",)).select_related("credits").get(pk=credit_note.pk)
+    )
     existing = live_request(credit_note)
     if existing is not None:
         if existing.reason == reason:
