@@ -150,60 +150,54 @@ def red_letter_form_download(request, pk: int):
     return response
 
 
-@require_POST
-@login_required
-@permission_required(CHANGE, raise_exception=True)
-def red_letter_form_record_view(request, pk: int):
+def _live_step(request, pk: int, form_class, step, done_message):
+    """A step on the credit note's live request from its page: the form checked, then ``step(request,
+    cleaned_data)`` through the service, its message on success, back to the page."""
     note = _credit_note(request, pk)
     red_letter = live_request(note)
     if red_letter is None:
         return _no_request(request, note)
-    form = RedLetterFormRecordForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         form_errors_message(request, form)
         return redirect("invoices:invoice", pk=pk)
-    done, recorded = run_service(
+    done, recorded = run_service(request, lambda: step(red_letter, form.cleaned_data))
+    if done:
+        messages.success(request, done_message(recorded))
+    return redirect("invoices:invoice", pk=pk)
+
+
+@require_POST
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+def red_letter_form_record_view(request, pk: int):
+    return _live_step(
         request,
-        lambda: red_letter_form_record(
-            request=red_letter,
-            form_number=form.cleaned_data["form_number"],
-            status=form.cleaned_data["status"],
-            by=request.user,
+        pk,
+        RedLetterFormRecordForm,
+        lambda red_letter, data: red_letter_form_record(
+            request=red_letter, form_number=data["form_number"], status=data["status"], by=request.user
+        ),
+        lambda recorded: (
+            _("Form %(form)s recorded: %(status)s.")
+            % {"form": recorded.form_number, "status": recorded.get_status_display()}
         ),
     )
-    if done:
-        messages.success(
-            request,
-            _("Form %(form)s recorded: %(status)s.")
-            % {"form": recorded.form_number, "status": recorded.get_status_display()},
-        )
-    return redirect("invoices:invoice", pk=pk)
 
 
 @require_POST
 @login_required
 @permission_required(CHANGE, raise_exception=True)
 def red_letter_red_record_view(request, pk: int):
-    note = _credit_note(request, pk)
-    red_letter = live_request(note)
-    if red_letter is None:
-        return _no_request(request, note)
-    form = RedFapiaoForm(request.POST)
-    if not form.is_valid():
-        form_errors_message(request, form)
-        return redirect("invoices:invoice", pk=pk)
-    done, recorded = run_service(
+    return _live_step(
         request,
-        lambda: red_letter_red_record(
-            request=red_letter,
-            number=form.cleaned_data["number"],
-            issued_on=form.cleaned_data["issued_on"],
-            by=request.user,
+        pk,
+        RedFapiaoForm,
+        lambda red_letter, data: red_letter_red_record(
+            request=red_letter, number=data["number"], issued_on=data["issued_on"], by=request.user
         ),
+        lambda recorded: _("Red fapiao %(number)s recorded.") % {"number": recorded.red.number},
     )
-    if done:
-        messages.success(request, _("Red fapiao %(number)s recorded.") % {"number": recorded.red.number})
-    return redirect("invoices:invoice", pk=pk)
 
 
 @require_POST
