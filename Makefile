@@ -15,7 +15,8 @@ run: setup
 	DEBUG=true $(MANAGE) migrate --noinput
 	DEBUG=true $(MANAGE) load_catalog
 	DEBUG=true $(MANAGE) load_demo
-	DEBUG=true OTP_REQUIRED=false RUNSERVER_URL=http://$(HOST) $(MANAGE) runserver $(HOST)
+	DEBUG=true OTP_REQUIRED=false WEBHOOK_ALLOWED_HOSTS=127.0.0.1,localhost RUNSERVER_URL=http://$(HOST) \
+	  $(MANAGE) runserver $(HOST)
 
 # Production: the Procfile's web (gunicorn), worker and beat (Celery) under honcho, after collectstatic and
 # migrate; needs DATABASE_URL (PostgreSQL), CELERY_BROKER_URL (Redis or RabbitMQ) and SECRET_KEY.

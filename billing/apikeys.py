@@ -41,6 +41,8 @@ SCOPES = {
     "orders:read": _("Read service orders and what is delivered and invoiced of them"),
     "orders:write": _("Close service orders"),
     "invoices:read": _("Read customers' invoices and statements of account"),
+    "events:read": _("Read the list of events (what changed, in order)"),
+    "webhooks:write": _("Manage webhook endpoints and their deliveries"),
 }
 
 KEY_TYPE = "ask"

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "quotes",
     "invoices",
     "workspace",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -352,6 +353,27 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 DISPATCH_PENDING_AFTER_SECONDS = env.int("DISPATCH_PENDING_AFTER_SECONDS", default=600)
 # ... looking back this far: an invoice issued before without its PDF gets it on its first download.
 DISPATCH_PENDING_WITHIN_SECONDS = env.int("DISPATCH_PENDING_WITHIN_SECONDS", default=2 * 24 * 3600)
+# Events and webhooks (events/). Events are kept this many days for GET /api/v1/events and replays.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=90)
+# Seconds to wait before each retry of a failed delivery (Standard Webhooks' schedule, stretched to three
+# days); each wait gets up to WEBHOOK_RETRY_JITTER of itself added at random. After the last retry fails the
+# delivery is given up, the endpoint disabled and the administrators e-mailed.
+WEBHOOK_RETRY_SCHEDULE = [
+    int(s) for s in env.list("WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000",
+                                                                    "36000", "43200", "86400", "30000"])
+]  # fmt: skip
+WEBHOOK_RETRY_JITTER = env.float("WEBHOOK_RETRY_JITTER", default=0.1)
+# A receiver gets this long to accept the connection and to answer: a slow one does not hold a worker.
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=5.0)
+# Endpoints must be https and resolve to public addresses, except on these hosts (names or addresses),
+# which may also use http: `make run` lists 127.0.0.1 so that a receiver on the same machine can be tried.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# After a secret is rotated, the previous one keeps signing beside the new one for this many hours.
+WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24)
+# How much of a receiver's answer each attempt keeps in its log.
+WEBHOOK_RESPONSE_EXCERPT_CHARS = env.int("WEBHOOK_RESPONSE_EXCERPT_CHARS", default=500)
+
 CELERY_BEAT_SCHEDULE = {
     "charge-requests-closing-rule": {
         "task": "contracts.tasks.apply_closing_rule",
@@ -392,6 +414,14 @@ CELERY_BEAT_SCHEDULE = {
     "pending-quote-pdfs-dispatch": {
         "task": "quotes.tasks.dispatch_pending_pdfs",
         "schedule": crontab(minute="5-59/10"),
+    },
+    "webhook-deliveries-due": {
+        "task": "events.tasks.send_due_deliveries",
+        "schedule": crontab(minute="*"),
+    },
+    "events-purge": {
+        "task": "events.tasks.purge_events",
+        "schedule": crontab(hour=3, minute=45),
     },
     "calendar-schedule-check": {
         "task": "catalog.tasks.warn_unpublished_calendar_years",
