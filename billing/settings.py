@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "invoices",
     "workspace",
     "events",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -72,7 +73,16 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # throttles repeated failed logins
     "django.contrib.auth.backends.ModelBackend",
+    # Contacts sign in to the customer portal with one-time links (contracts.portal_access).
+    "sesame.backends.ModelBackend",
 ]
+# A portal sign-in link works once, within this many minutes, for the portal only (its scope).
+SESAME_MAX_AGE = env.int("PORTAL_LINK_MINUTES", default=15) * 60
+SESAME_ONE_TIME = True
+# The portal's sign-in form sends at most this many links per client address and per e-mail address
+# (django-ratelimit, counted in the default cache: set CACHE_URL to Redis when several processes serve).
+PORTAL_SIGN_IN_RATE = env("PORTAL_SIGN_IN_RATE", default="5/15m")
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # The reverse proxies in front of the application (billing.client_address): how many append to
 # X-Forwarded-For, and optionally the networks they connect from. 0 (the default): no proxy, the address
 # that connects is the client's.

@@ -45,6 +45,7 @@ urlpatterns = [
     path("", include(workspace.urls)),
     path("catalogue/", include("catalog.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("portal/", include("portal.urls")),
     path("admin/", admin.site.urls),
     # One include per namespace (Django finds a namespace's first include only): the app's own pages (a
     # customer's signed links) and its staff pages from workspace/, under the names they always had.

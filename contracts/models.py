@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.models.validators import MinMoneyValidator
@@ -524,3 +525,54 @@ class RenewalReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} -{self.days_before}d"
+
+
+class PortalRole(models.TextChoices):
+    BILLING = "billing", _("billing: invoices, statement, payments, billing details")
+    TECHNICAL = "technical", _("technical: coverage, quotas, charge requests")
+    ADMIN = "admin", _("admin: everything, and the other contacts' access")
+
+
+class PortalAccess(models.Model):
+    """A contact's account in the customer portal (客户社区服务账号, terms 1.8): the contact signs in with a
+    one-time link mailed to its address (contracts.portal_access) as the user it is given here, and sees its
+    own customer's data only, as far as its roles allow. Revoked access keeps its row (and history)."""
+
+    contact = models.OneToOneField(
+        Contact, on_delete=models.CASCADE, related_name="portal_access", verbose_name=_("contact")
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_access", editable=False
+    )
+    roles = models.JSONField(_("portal roles"), default=list)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    invited_at = models.DateTimeField(_("invited at"), default=timezone.now, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    history = audit_history()
+
+    class Meta:
+        verbose_name = _("portal access")
+        verbose_name_plural = _("portal accesses")
+
+    def __str__(self) -> str:
+        return f"{self.contact} ({', '.join(self.roles)})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_role(self, role: str) -> bool:
+        """Whether the contact may see what ``role`` covers; the portal admin sees everything."""
+        return PortalRole.ADMIN in self.roles or role in self.roles

@@ -15,6 +15,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import ConsumptionEntry, Contact, Customer, CustomModule, LicensedProduct, ServicePeriod
 from contracts.quotas import person_day_quota, training_quota
@@ -25,6 +26,15 @@ class PeriodStatus:
     ACTIVE = "active"
     RENEWED = "renewed"
     LAPSED = "lapsed"
+
+
+PERIOD_STATES = [
+    (PeriodStatus.ACTIVE, pgettext_lazy("service period", "active")),
+    (PeriodStatus.UPCOMING, pgettext_lazy("service period", "upcoming")),
+    (PeriodStatus.RENEWED, pgettext_lazy("service period", "renewed")),
+    (PeriodStatus.LAPSED, pgettext_lazy("service period", "lapsed")),
+]
+PERIOD_STATUS_LABELS = dict(PERIOD_STATES)
 
 
 # Is this period renewed? The terms (服务有效期) promise service only within a period, free or paid, so a

@@ -25,7 +25,7 @@ from contracts.models import (
     PeriodKind,
     ServicePeriod,
 )
-from contracts.selectors import PeriodStatus, period_status_sql
+from contracts.selectors import PERIOD_STATES, PERIOD_STATUS_LABELS, period_status_sql
 from contracts.services import charge_request_approval_refusal, charge_request_can_approve
 from workspace.lists import (
     MoneyColumn,
@@ -244,13 +244,7 @@ class ContractList(StaffListView):
 
 # Service periods
 
-PERIOD_STATES = [
-    (PeriodStatus.ACTIVE, pgettext_lazy("service period", "active")),
-    (PeriodStatus.UPCOMING, pgettext_lazy("service period", "upcoming")),
-    (PeriodStatus.RENEWED, pgettext_lazy("service period", "renewed")),
-    (PeriodStatus.LAPSED, pgettext_lazy("service period", "lapsed")),
-]
-PERIOD_STATE_LABELS = dict(PERIOD_STATES)
+PERIOD_STATE_LABELS = PERIOD_STATUS_LABELS
 
 
 class PeriodFilter(SearchFilterSet):

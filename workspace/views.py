@@ -20,7 +20,7 @@ from billing.staff import form_errors_message, run_service
 from catalog.models import ServiceTier
 from contracts.models import ConsumptionEntry, Customer, PeriodKind, QuotaKind
 from contracts.ownership import acts_for
-from contracts.selectors import PeriodStatus, consumption_ledger, customer_coverage
+from contracts.selectors import PERIOD_STATUS_LABELS, consumption_ledger, customer_coverage
 from contracts.services import consumption_correct, consumption_may_correct
 from invoices.models import ChargeSource, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus
 from invoices.selectors import (
@@ -77,12 +77,6 @@ def run_progress(request, pk: int):
 _credited = pgettext_lazy("revenue", "credited")
 _renewal_fees = pgettext_lazy("chart", "fees of the periods ending (%(currency)s)")
 _renewal_periods = pgettext_lazy("chart", "periods ending")
-PERIOD_STATUS_LABELS = {
-    PeriodStatus.ACTIVE: pgettext_lazy("service period", "active"),
-    PeriodStatus.RENEWED: pgettext_lazy("service period", "renewed"),
-    PeriodStatus.LAPSED: pgettext_lazy("service period", "lapsed"),
-    PeriodStatus.UPCOMING: pgettext_lazy("service period", "upcoming"),
-}
 
 
 OPEN_CAN_BE = (InvoiceStatus.ISSUED, InvoiceKind.INVOICE)  # a credit note is never open itself

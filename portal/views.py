@@ -1,0 +1,123 @@
+"""The customer portal's pages (/portal/): sign-in by one-time link, then the customer's own account.
+
+Pages read through the apps' selectors and act through their services; they own no rule."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from billing.client_address import client_address
+from billing.errors import BillingError
+from contracts.entitlements import decide
+from contracts.models import PeriodKind
+from contracts.portal_access import (
+    PORTAL_SCOPE,
+    portal_access_of,
+    portal_language_set,
+    portal_sign_in_request,
+    portal_sign_out_everywhere,
+)
+from contracts.selectors import PERIOD_STATUS_LABELS, customer_coverage
+from portal.access import portal_page, private
+
+COMMUNITY_SERVICE = "site-support"  # the customer community account (客户社区服务账号) is this service
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+
+
+def _limited(request, email: str) -> bool:
+    """The sign-in form's rate limits: per client address and per e-mail address (both counted)."""
+    rate = settings.PORTAL_SIGN_IN_RATE
+    by_address = is_ratelimited(
+        request, group="portal-sign-in-ip", key=lambda _g, r: client_address(r), rate=rate, increment=True
+    )
+    by_email = is_ratelimited(
+        request, group="portal-sign-in-email", key=lambda _g, _r: email.lower(), rate=rate, increment=True
+    )
+    return by_address or by_email
+
+
+def _next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
+    return target if safe and target.startswith("/portal/") else "/portal/"
+
+
+def sign_in(request):
+    """Asks for an address and mails a link when it belongs to a contact with access; the answer is the
+    same for every address, and too many tries (per address or per client) wait."""
+    form = SignInForm(request.POST or None)
+    status, sent = 200, False
+    if request.method == "POST" and form.is_valid():
+        if _limited(request, form.cleaned_data["email"]):
+            status = 429
+        else:
+            portal_sign_in_request(email=form.cleaned_data["email"])
+            form, sent = SignInForm(), True
+    context = {"form": form, "sent": sent, "limited": status == 429, "next": _next(request)}
+    return private(render(request, "portal/sign_in.html", context, status=status))
+
+
+def enter(request):
+    """The mailed link. GET asks to confirm (mail scanners that open links do not use the one-time token);
+    POST signs in."""
+    token = request.POST.get("sesame") or request.GET.get("sesame") or ""
+    if request.method == "POST":
+        user = authenticate(request, sesame=token, scope=PORTAL_SCOPE)
+        if user is not None and portal_access_of(user) is not None:
+            login(request, user)
+            return private(redirect(_next(request)))
+        return private(render(request, "portal/link_invalid.html", status=400))
+    return private(render(request, "portal/enter.html", {"token": token, "next": _next(request)}))
+
+
+@require_POST
+def sign_out(request):
+    everywhere = "everywhere" in request.POST and portal_access_of(request.user) is not None
+    if everywhere:
+        portal_sign_out_everywhere(request.user)
+    logout(request)
+    return private(redirect("portal:sign-in"))
+
+
+@require_POST
+@portal_page()
+def language(request):
+    portal_language_set(access=request.portal, language=request.POST.get("language", ""))
+    return redirect(_next(request))
+
+
+@portal_page()
+def home(request):
+    """Each service period by contract and product, free or paid, its end and the days left, the tier in
+    force, and whether the community account is covered today (the entitlement decision's answer)."""
+    customer = request.portal.contact.customer
+    today = timezone.localdate()
+    coverage = customer_coverage(customer=customer, today=today)
+    products = {}
+    for licence in coverage["products"]:
+        products.setdefault(licence["contract"], []).append(licence)
+    for period in coverage["periods"]:
+        period["days_left"] = (period["end"] - today).days if period["end"] >= today else None
+        period["status_label"] = PERIOD_STATUS_LABELS[period["status"]]
+        period["kind_label"] = PeriodKind(period["kind"]).label
+        period["products"] = products.get(period["contract"], [])
+    try:
+        community = decide(customer=customer, service=COMMUNITY_SERVICE, at=timezone.now()).outcome
+    except BillingError:
+        community = None
+    context = {
+        "customer": customer,
+        "coverage": coverage,
+        "community_covered": community == "included",
+        "today": today,
+    }
+    return render(request, "portal/home.html", context)
