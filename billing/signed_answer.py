@@ -95,6 +95,16 @@ def answer_page(request, token: str, *, link: SignedAnswer, template: str, answe
         document = link.document(token)
     except BillingError as error:
         return render(request, template, {"error": error, "customer_page": True}, status=404)
+    return document_answer_page(
+        request, document, link=link, template=template, answer=answer, context=context, token=token
+    )
+
+
+def document_answer_page(
+    request, document, *, link: SignedAnswer, template: str, answer, context, token: str = "", extra=None
+):
+    """The page of ``document`` the customer answers, reached by its link or, for a signed-in contact, from
+    the customer portal (``extra`` names the portal's base template there)."""
     error, just_answered = None, False
     if request.method == "POST" and request.POST.get("answer") in ("accept", "decline"):
         try:
@@ -108,9 +118,15 @@ def answer_page(request, token: str, *, link: SignedAnswer, template: str, answe
             error = failure
         else:
             just_answered = True
-    page = {**context(document), "token": token, "error": error, "customer_page": True}
+    page = {
+        **context(document),
+        "token": token or link.token(document),
+        "error": error,
+        "customer_page": True,
+    }
     page["answerable"] = link.answerable(document, now=timezone.now())
     # what the customer did, said back to him: at once after his answer, and whenever he opens the link again
     page["given_answer"] = link.given_answer(document)
     page["just_answered"] = just_answered
+    page.update(extra or {})
     return render(request, template, page, status=400 if error else 200)

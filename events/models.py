@@ -22,7 +22,7 @@ class Event(models.Model):
     type = models.CharField(_("type"), max_length=64, choices=event_type_choices(), db_index=True)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, db_index=True)
-    customer_code = models.CharField(_("customer"), max_length=32, blank=True, db_index=True)
+    customer_code = models.CharField(_("customer"), max_length=40, blank=True, db_index=True)
     # The object as the API shows it (JSON), under the event's own shape (see events.types).
     data = models.JSONField(_("data"), encoder=DjangoJSONEncoder, default=dict)
     # Events recorded by a periodic check (a period that lapsed, an invoice now overdue) carry a key that
@@ -96,7 +96,7 @@ class Delivery(models.Model):
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
-    customer_code = models.CharField(_("customer"), max_length=32, blank=True)  # the event's, for ordering
+    customer_code = models.CharField(_("customer"), max_length=40, blank=True)  # the event's, for ordering
     status = models.CharField(
         _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )

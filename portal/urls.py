@@ -10,4 +10,10 @@ urlpatterns = [
     path("enter", views.enter, name="enter"),
     path("sign-out", views.sign_out, name="sign-out"),
     path("language", views.language, name="language"),
+    path("quotes/", views.quotes, name="quotes"),
+    path("quotes/<int:pk>", views.quote, name="quote"),
+    path("charge-requests/", views.charge_requests, name="charge-requests"),
+    path("charge-requests/<int:pk>", views.charge_request, name="charge-request"),
+    path("invoices/", views.invoices, name="invoices"),
+    path("invoices/<str:number>.pdf", views.invoice_pdf, name="invoice-pdf"),
 ]

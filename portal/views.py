@@ -5,7 +5,8 @@ Pages read through the apps' selectors and act through their services; they own 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +15,9 @@ from django_ratelimit.core import is_ratelimited
 
 from billing.client_address import client_address
 from billing.errors import BillingError
+from billing.signed_answer import document_answer_page
 from contracts.entitlements import decide
-from contracts.models import PeriodKind
+from contracts.models import ChargeRequest, ChargeStatus, PeriodKind, PortalRole
 from contracts.portal_access import (
     PORTAL_SCOPE,
     portal_access_of,
@@ -24,7 +26,16 @@ from contracts.portal_access import (
     portal_sign_out_everywhere,
 )
 from contracts.selectors import PERIOD_STATUS_LABELS, customer_coverage
+from contracts.services import CUSTOMER_ANSWER as CHARGE_ANSWER
+from contracts.services import charge_request_customer_answer, charge_request_price
+from invoices.documents import invoice_pdf_content
+from invoices.models import Invoice, InvoiceStatus
+from invoices.selectors import FAPIAO_PREFETCH, fapiao_numbers, invoice_balance_sql
 from portal.access import portal_page, private
+from quotes.documents import quote_context
+from quotes.models import Quote, QuoteStatus
+from quotes.services import CUSTOMER_ANSWER as QUOTE_ANSWER
+from quotes.services import quote_customer_answer
 
 COMMUNITY_SERVICE = "site-support"  # the customer community account (客户社区服务账号) is this service
 
@@ -121,3 +132,103 @@ def home(request):
         "today": today,
     }
     return render(request, "portal/home.html", context)
+
+
+PORTAL_BASE = {"base_template": "portal/base.html"}
+# What the vendor has not sent the customer yet stays out of the portal (404 like another customer's).
+NOT_SENT_QUOTES = (QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.APPROVED)
+NOT_SENT_CHARGES = (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE, ChargeStatus.REJECTED)
+
+
+def _customer(request):
+    return request.portal.contact.customer
+
+
+@portal_page()
+def quotes(request):
+    """The quotes sent to the customer (drafts stay with sales), newest first."""
+    sent = (
+        Quote.objects.filter(customer=_customer(request))
+        .exclude(status__in=NOT_SENT_QUOTES)
+        .order_by("-quote_date", "-pk")
+    )
+    return render(request, "portal/quotes.html", {"quotes": sent})
+
+
+@portal_page()
+def quote(request, pk: int):
+    """A sent quote to read, download and accept or decline (the signed link's page, in the portal)."""
+    document = get_object_or_404(
+        Quote.objects.select_related("customer").exclude(status__in=NOT_SENT_QUOTES),
+        pk=pk,
+        customer=_customer(request),
+    )
+    return document_answer_page(
+        request,
+        document,
+        link=QUOTE_ANSWER,
+        template="quotes/answer.html",
+        answer=lambda document, **answer: quote_customer_answer(quote=document, **answer),
+        context=quote_context,
+        extra=PORTAL_BASE,
+    )
+
+
+@portal_page(PortalRole.TECHNICAL)
+def charge_requests(request):
+    """Charge requests the customer is asked to confirm, then every other one it has answered or been
+    sent."""
+    shown = (
+        ChargeRequest.objects.filter(customer=_customer(request))
+        .exclude(
+            status__in=(ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE, ChargeStatus.REJECTED)
+        )
+        .order_by("-pk")
+    )
+    waiting = [request_ for request_ in shown if request_.status == ChargeStatus.AWAITING_CUSTOMER]
+    others = [request_ for request_ in shown if request_.status != ChargeStatus.AWAITING_CUSTOMER]
+    return render(request, "portal/charge_requests.html", {"waiting": waiting, "others": others})
+
+
+@portal_page(PortalRole.TECHNICAL)
+def charge_request(request, pk: int):
+    document = get_object_or_404(
+        ChargeRequest.objects.select_related("customer").exclude(status__in=NOT_SENT_CHARGES),
+        pk=pk,
+        customer=_customer(request),
+    )
+    return document_answer_page(
+        request,
+        document,
+        link=CHARGE_ANSWER,
+        template="contracts/charge_request_answer.html",
+        answer=lambda document, **answer: charge_request_customer_answer(request=document, **answer),
+        context=lambda charge: {"charge": charge, "price": charge_request_price(charge)},
+        extra=PORTAL_BASE,
+    )
+
+
+@portal_page(PortalRole.BILLING)
+def invoices(request):
+    """Issued invoices and credit notes with what is open of each, its fapiao, and what is overdue."""
+    today = timezone.localdate()
+    documents = list(
+        Invoice.objects.filter(customer=_customer(request), status=InvoiceStatus.ISSUED)
+        .annotate(open_amount=invoice_balance_sql())
+        .prefetch_related(FAPIAO_PREFETCH)
+        .order_by("-issue_date", "-pk")
+    )
+    for document in documents:
+        document.fapiao = fapiao_numbers(document)
+        document.overdue = bool(document.due_date and document.due_date < today and document.open_amount > 0)
+    return render(request, "portal/invoices.html", {"documents": documents})
+
+
+@portal_page(PortalRole.BILLING)
+def invoice_pdf(request, number: str):
+    document = get_object_or_404(
+        Invoice, number=number, customer=_customer(request), status=InvoiceStatus.ISSUED
+    )
+    response = HttpResponse(invoice_pdf_content(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
+    return response

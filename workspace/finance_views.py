@@ -15,6 +15,7 @@ from djmoney.money import Money
 
 from billing.money import capitals
 from billing.staff import form_errors_message, run_service
+from invoices.documents import invoice_pdf_content
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TravelExpense
 from invoices.selectors import (
@@ -35,7 +36,6 @@ from invoices.services import (
     payment_record,
     travel_expense_approve,
 )
-from invoices.tasks import render_invoice_pdf
 from workspace.finance_forms import CreditNoteForm, ExportForm, PaymentForm
 from workspace.red_letter_views import red_letter_context
 
@@ -187,10 +187,7 @@ def invoice_pdf(request, pk: int):
     invoice = get_object_or_404(Invoice, pk=pk)
     if invoice.status != InvoiceStatus.ISSUED:
         raise Http404
-    if not invoice.pdf_sha256:
-        render_invoice_pdf(invoice.pk)
-        invoice.refresh_from_db()
-    response = HttpResponse(invoice.pdf.read(), content_type="application/pdf")
+    response = HttpResponse(invoice_pdf_content(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
     return response
 

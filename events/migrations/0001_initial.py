@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             name='Delivery',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('customer_code', models.CharField(blank=True, max_length=32, verbose_name='customer')),
+                ('customer_code', models.CharField(blank=True, max_length=40, verbose_name='customer')),
                 ('status', models.CharField(choices=[('pending', 'pending'), ('delivered', 'delivered'), ('failed', 'failed (retries exhausted)')], default='pending', max_length=20, verbose_name='status')),
                 ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
                 ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='next attempt')),
@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('type', models.CharField(choices=[('service_period.started', 'service_period.started'), ('service_period.ending', 'service_period.ending'), ('service_period.renewed', 'service_period.renewed'), ('service_period.lapsed', 'service_period.lapsed'), ('quota.low', 'quota.low'), ('quota.exhausted', 'quota.exhausted'), ('charge_request.approved', 'charge_request.approved'), ('charge_request.rejected', 'charge_request.rejected'), ('charge_request.confirmed', 'charge_request.confirmed'), ('charge_request.declined', 'charge_request.declined'), ('charge_request.closed', 'charge_request.closed'), ('charge_request.reopened', 'charge_request.reopened'), ('quote.sent', 'quote.sent'), ('quote.accepted', 'quote.accepted'), ('quote.declined', 'quote.declined'), ('quote.expired', 'quote.expired'), ('service_order.closed', 'service_order.closed'), ('invoice.issued', 'invoice.issued'), ('invoice.paid', 'invoice.paid'), ('invoice.overdue', 'invoice.overdue'), ('credit_note.issued', 'credit_note.issued'), ('payment.recorded', 'payment.recorded')], db_index=True, max_length=64, verbose_name='type')),
                 ('version', models.PositiveSmallIntegerField(default=1, verbose_name='version')),
                 ('occurred_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='occurred at')),
-                ('customer_code', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='customer')),
+                ('customer_code', models.CharField(blank=True, db_index=True, max_length=40, verbose_name='customer')),
                 ('data', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='data')),
                 ('key', models.CharField(blank=True, max_length=200, null=True, unique=True, verbose_name='key')),
             ],
