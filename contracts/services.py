@@ -153,7 +153,7 @@ def period_renew(
     starts the day after the previous period ended, closing the gap as agreed. The previous period is the
     last one of this contract or of the contracts it continues: cover follows the product's contract, so
     another product's contract neither closes this gap nor lends its tier. Records
-    service_period.renewed, naming the previous period under ``renews``."""
+    service_period.renewed, naming the period it follows under ``renews``."""
     lineage, ancestor = [contract.pk], contract
     while ancestor.continues_id and ancestor.continues_id not in lineage:
         lineage.append(ancestor.continues_id)
@@ -176,10 +176,13 @@ def period_renew(
         trainings_per_year=previous.trainings_per_year if previous else 2,
         retroactive=retroactive,
     )
-    renews = None
     if previous is not None:
-        renews = {"id": previous.pk, "contract": previous.contract.number, "end": previous.end.isoformat()}
-    period_event_record("service_period.renewed", period, today=timezone.localdate(), renews=renews)
+        period_event_record(
+            "service_period.renewed",
+            period,
+            today=timezone.localdate(),
+            renews={"id": previous.pk, "contract": previous.contract.number, "end": previous.end.isoformat()},
+        )
     return period
 
 

@@ -29,6 +29,7 @@ from contracts.services import (
 )
 from contracts.tasks import mark_lapsed_periods
 from events.models import Delivery, Event, WebhookEndpoint
+from quotes.services import quote_customer_answer, quote_send, quotes_draft_renewals
 from tests.contracts.conftest import at
 from tests.factories import (
     ContractFactory,
@@ -216,6 +217,15 @@ def test_a_renewal_records_renewed_naming_the_period_it_follows(ending):
     assert event.data["object"]["status"] == "upcoming"
     assert event.data["renews"] == {"id": ending.pk, "contract": ending.contract.number, "end": "2026-12-31"}
     assert not recorded("service_period.started")  # it starts next year
+
+
+@pytest.mark.today("2026-12-01")
+def test_an_accepted_renewal_quote_records_renewed_through_the_contract_service(ending):
+    quote = quotes_draft_renewals(today=D(2026, 12, 1))[0]
+    quote_customer_answer(quote=quote_send(quote=quote), accept=True, name="王芳", ip=None)
+    [event] = recorded("service_period.renewed")
+    assert event.data["object"]["start"] == "2027-01-01"
+    assert event.data["renews"]["id"] == ending.pk
 
 
 @pytest.mark.today("2026-12-01")
