@@ -65,3 +65,12 @@ def person_day_quota(customer: Customer, day: datetime.date) -> Quota | None:
         min(b.valid_from for b in bundles),
         max(b.valid_until for b in bundles),
     )
+
+
+# A quota is low (quota.low) when what is left is down to one unit (a training, a person-day) or to a fifth
+# of the allowance, whichever is more. Quotas carry no threshold of their own.
+LOW_SHARE = Decimal("0.2")
+
+
+def quota_low_threshold(quota: Quota) -> Decimal:
+    return max(Decimal(1), (quota.allowance * LOW_SHARE).quantize(THOUSANDTH))

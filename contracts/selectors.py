@@ -17,7 +17,16 @@ from django.db.models import (
 )
 from django.utils.translation import pgettext_lazy
 
-from contracts.models import ConsumptionEntry, Contact, Customer, CustomModule, LicensedProduct, ServicePeriod
+from catalog.versions import Version
+from contracts.models import (
+    ConsumptionEntry,
+    Contact,
+    Contract,
+    Customer,
+    CustomModule,
+    LicensedProduct,
+    ServicePeriod,
+)
 from contracts.quotas import person_day_quota, training_quota
 
 
@@ -111,6 +120,50 @@ def period_status_sql(*, today: datetime.date) -> Case:
         default=Value(PeriodStatus.LAPSED),
         output_field=CharField(),
     )
+
+
+def periods_shown(periods: QuerySet, *, today: datetime.date) -> list[ServicePeriod]:
+    """``periods`` as their events show them (contracts.serializers.ServicePeriodEventSerializer): with
+    contract, customer, tier and calendar, their ``status`` on ``today`` (period_status_sql) and
+    ``products_covered``: the licences of their contract and of the contracts it continues (at any depth;
+    every licence of the customer for a contract covering all products), the highest version of each
+    product. Two queries however many periods."""
+    shown = list(
+        periods.select_related("contract__customer", "tier", "calendar").annotate(
+            status=period_status_sql(today=today)
+        )
+    )
+    contracts: dict[int, tuple[int | None, bool]] = {}
+    licences: dict[int, list[tuple[str, str]]] = {}
+    customer_licences: dict[int, list[tuple[str, str]]] = {}
+    rows = Contract.objects.filter(customer_id__in={p.contract.customer_id for p in shown}).values_list(
+        "pk",
+        "customer_id",
+        "continues_id",
+        "covers_all_products",
+        "products__product__code",
+        "products__version",
+    )
+    for pk, customer_id, continued, covers_all, code, version in rows:
+        contracts[pk] = (continued, covers_all)
+        if code:
+            licences.setdefault(pk, []).append((code, version))
+            customer_licences.setdefault(customer_id, []).append((code, version))
+    for period in shown:
+        if contracts[period.contract_id][1]:
+            covered = customer_licences.get(period.contract.customer_id, [])
+        else:
+            covered, lineage, contract = [], set(), period.contract_id
+            while contract is not None and contract not in lineage:
+                lineage.add(contract)
+                covered += licences.get(contract, [])
+                contract = contracts[contract][0]
+        highest: dict[str, str] = {}
+        for code, version in covered:
+            if code not in highest or Version.parse(version) > Version.parse(highest[code]):
+                highest[code] = version
+        period.products_covered = [{"product": code, "version": highest[code]} for code in sorted(highest)]
+    return shown
 
 
 def customer_coverage(*, customer: Customer, today: datetime.date) -> dict:

@@ -112,6 +112,42 @@ class QuotaSerializer(serializers.Serializer):
     valid_until = serializers.DateField()
 
 
+class CoveredProductSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    version = serializers.CharField()
+
+
+class ServicePeriodEventSerializer(PeriodSerializer):
+    """A service period as its events show it (contracts.outbox): loaded by
+    contracts.selectors.periods_shown, which adds its status and the products it covers."""
+
+    customer = serializers.CharField(source="contract.customer.code")
+    products = CoveredProductSerializer(
+        source="products_covered",
+        many=True,
+        help_text=_(
+            "The products the period covers: those its contract and the contracts it continues license "
+            "(every product of the customer for a contract covering all), highest version each."
+        ),
+    )
+    fee = MoneySerializer()
+    trainings_per_year = serializers.IntegerField()
+    retroactive = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=["upcoming", "active", "renewed", "lapsed"])
+    lapsed_at = serializers.DateTimeField(allow_null=True)
+
+
+class QuotaEventSerializer(QuotaSerializer):
+    """A quota as its events show it (contracts.outbox): for trainings the contract year of one period
+    (``valid_from`` to ``valid_until``), for person-days the prepaid bundles valid on the day together."""
+
+    customer = serializers.CharField(help_text=_("Customer code."))
+    unit = serializers.ChoiceField(choices=["training", "person_day"])
+    period = serializers.IntegerField(allow_null=True, help_text=_("The service period of trainings."))
+    bundles = serializers.ListField(child=serializers.IntegerField(), help_text=_("Person-day bundles."))
+    contracts = serializers.ListField(child=serializers.CharField(), help_text=_("Contract numbers."))
+
+
 class TierSerializer(serializers.Serializer):
     up_to = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
     unit_price = MoneySerializer()

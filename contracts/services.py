@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -58,9 +59,18 @@ from contracts.models import (
     ServicePeriod,
     overlapping_periods,
 )
+from contracts.outbox import (
+    charge_request_event_record,
+    keys_recorded,
+    period_event_record,
+    period_shown,
+    period_started_key,
+    quota_events_record,
+)
 from contracts.ownership import acts_for, ownership_refusal
-from contracts.quotas import THOUSANDTH, bundles_with_use
+from contracts.quotas import THOUSANDTH, bundles_with_use, person_day_quota, training_quota
 from contracts.selectors import consumption_left, periods_renewed
+from events.services import event_record
 
 CUSTOMER_LINK_SALT = "contracts.charge-request.customer"
 # The terms' closing rule: unanswered for a month, closed; not reopened within a further month, final.
@@ -94,7 +104,9 @@ def period_add(
 ) -> ServicePeriod:
     """Adds a service period to a contract; a period overlapping another of the same contract is refused.
     The contract row is locked so two concurrent additions cannot both pass the check. The history names
-    ``by`` when a staff user adds it outside a request (an import, a test), else the request's user."""
+    ``by`` when a staff user adds it outside a request (an import, a test), else the request's user. A
+    period added already running records service_period.started (one that starts later is announced by
+    ``periods_announce_started``)."""
     Contract.objects.select_for_update().filter(pk=contract.pk).first()
     if end < start:
         raise BillingError(_("A period ends on or after its start."), code="period_dates")
@@ -121,9 +133,13 @@ def period_add(
     if isinstance(by, AbstractBaseUser):
         period._history_user = by
     period.save()
+    today = timezone.localdate()
+    if period.covers(today):
+        period_event_record("service_period.started", period, today=today, key=period_started_key(period))
     return period
 
 
+@transaction.atomic
 def period_renew(
     *,
     contract: Contract,
@@ -136,17 +152,20 @@ def period_renew(
     """A paid renewal period. A late renewal covers from its own ``start`` only; with ``retroactive`` it
     starts the day after the previous period ended, closing the gap as agreed. The previous period is the
     last one of this contract or of the contracts it continues: cover follows the product's contract, so
-    another product's contract neither closes this gap nor lends its tier."""
+    another product's contract neither closes this gap nor lends its tier. Records
+    service_period.renewed, naming the period it follows under ``renews``."""
     lineage, ancestor = [contract.pk], contract
     while ancestor.continues_id and ancestor.continues_id not in lineage:
         lineage.append(ancestor.continues_id)
         ancestor = ancestor.continues
-    previous = ServicePeriod.objects.filter(contract__in=lineage).order_by("-end").first()
+    previous = (
+        ServicePeriod.objects.filter(contract__in=lineage).select_related("contract").order_by("-end").first()
+    )
     if retroactive:
         if previous is None:
             raise BillingError(_("There is no earlier period to continue."), code="nothing_to_continue")
         start = previous.end + datetime.timedelta(days=1)
-    return period_add(
+    period = period_add(
         contract=contract,
         kind=PeriodKind.PAID,
         start=start,
@@ -157,6 +176,14 @@ def period_renew(
         trainings_per_year=previous.trainings_per_year if previous else 2,
         retroactive=retroactive,
     )
+    if previous is not None:
+        period_event_record(
+            "service_period.renewed",
+            period,
+            today=timezone.localdate(),
+            renews={"id": previous.pk, "contract": previous.contract.number, "end": previous.end.isoformat()},
+        )
+    return period
 
 
 @transaction.atomic
@@ -209,8 +236,37 @@ def periods_mark_lapsed(*, today: datetime.date) -> int:
                 history_record(
                     ServicePeriod.objects.filter(pk=period.pk), reason=gettext("lapsed: not renewed")
                 )
+                period_event_record(
+                    "service_period.lapsed", period, today=today, key=f"service_period.lapsed:{period.pk}"
+                )
                 marked += 1
     return marked
+
+
+# A period added before it starts is announced on its first day, or on a later one within this margin when
+# the daily task did not run (well within EVENTS_RETENTION_DAYS, so a purged event is not recorded again).
+STARTED_CATCH_UP = datetime.timedelta(days=7)
+
+
+def periods_announce_started(*, today: datetime.date) -> int:
+    """Records service_period.started for the periods added before their start that start on ``today``
+    (or started within STARTED_CATCH_UP and were not announced), once each (its key). A period added
+    already running was announced by ``period_add``."""
+    starting = list(
+        ServicePeriod.objects.filter(
+            start__range=(today - STARTED_CATCH_UP, today), end__gte=today, created_at__date__lt=F("start")
+        )
+    )
+    recorded = keys_recorded([period_started_key(period) for period in starting])
+    announced = 0
+    for period in starting:
+        if period_started_key(period) not in recorded:
+            with transaction.atomic():
+                period_event_record(
+                    "service_period.started", period, today=today, key=period_started_key(period)
+                )
+            announced += 1
+    return announced
 
 
 def renewal_reminders_send(*, today: datetime.date) -> list[RenewalReminder]:
@@ -219,19 +275,42 @@ def renewal_reminders_send(*, today: datetime.date) -> list[RenewalReminder]:
     steps = sorted(settings.RENEWAL_REMINDER_DAYS, reverse=True)
     sent = []
     due = ServicePeriod.objects.filter(end__gte=today, end__lte=today + datetime.timedelta(days=steps[0]))
-    for period in periods_renewed(due, renewed=False).select_related(
-        "contract__customer__account_manager", "tier"
+    for period in (
+        periods_renewed(due, renewed=False)
+        .select_related("contract__customer__account_manager", "tier")
+        .prefetch_related("reminders")
     ):
         days_left = (period.end - today).days
+        steps_due = [step for step in steps if days_left <= step]
+        _ending_record(period, steps_due, today=today)
         sent += remind_once_per_step(
             model=RenewalReminder,
             document_field="period",
             step_field="days_before",
             document=period,
-            steps_due=[step for step in steps if days_left <= step],
+            steps_due=steps_due,
             send=lambda _new, period=period, days_left=days_left: _mail_renewal_due(period, days_left),
         )
     return sent
+
+
+def _ending_record(period: ServicePeriod, steps_due: list[int], *, today: datetime.date) -> None:
+    """service_period.ending for each step due that no reminder marks done yet, once (its key): recorded
+    before the reminder, so a run stopped between the two records it once and loses none."""
+    reminded = {reminder.days_before for reminder in period.reminders.all()}
+    keys = {step: f"service_period.ending:{period.pk}:{step}" for step in steps_due if step not in reminded}
+    recorded = keys_recorded(list(keys.values())) if keys else set()
+    new = [step for step, key in keys.items() if key not in recorded]
+    if not new:
+        return
+    customer_code, shown = period_shown(period, today=today)
+    for step in new:
+        event_record(
+            "service_period.ending",
+            customer_code=customer_code,
+            data={"object": shown, "reminder_days": step, "ends_on": period.end.isoformat()},
+            key=keys[step],
+        )
 
 
 def _mail_renewal_due(period: ServicePeriod, days_left: int) -> None:
@@ -295,15 +374,19 @@ def consume(
     try:
         with transaction.atomic():
             if service.code == TRAINING:
-                return [
-                    _consume_training(
-                        customer, service, quantity, ticket_ref, idempotency_key, at, day, recorded_by, today
-                    )
-                ]
+                entry = _consume_training(
+                    customer, service, quantity, ticket_ref, idempotency_key, at, day, recorded_by, today
+                )
+                quota = training_quota(entry.period, day)
+                quota_events_record(customer=customer, quota=quota, period=entry.period, drawn=quantity)
+                return [entry]
             if service.pricing_basis == PricingBasis.PER_PERSON_DAY:
-                return _consume_person_days(
+                entries = _consume_person_days(
                     customer, service, quantity, ticket_ref, idempotency_key, day, recorded_by, today, bundle
                 )
+                quota = person_day_quota(customer, day)
+                quota_events_record(customer=customer, quota=quota, day=day, drawn=quantity)
+                return entries
     except IntegrityError:
         existing = _entries(idempotency_key)  # a concurrent retry with the same key won the race
         if existing:
@@ -661,6 +744,9 @@ def charge_request_approve(*, request: ChargeRequest, by, note: str = "") -> Cha
     request.save()
     _event(request, by.get_username(), note)
     if request.status == ChargeStatus.AWAITING_CUSTOMER:
+        charge_request_event_record(
+            "charge_request.approved", request, finance_approved=request.finance_approved_by_id is not None
+        )
         transaction.on_commit(lambda: _mail_customer(request))
     return request
 
@@ -674,6 +760,7 @@ def charge_request_reject(*, request: ChargeRequest, by, note: str = "") -> Char
     request.status = ChargeStatus.REJECTED
     request.save(update_fields=["status"])
     _event(request, by.get_username(), note)
+    charge_request_event_record("charge_request.rejected", request)
     return request
 
 
@@ -712,7 +799,12 @@ def charge_request_customer_answer(
     request, before = CUSTOMER_ANSWER.record(request, accept=accept, name=name, ip=ip)
     if before == ChargeStatus.CLOSED:
         _event(request, name, gettext("reopened by the customer"), status=before)
+        charge_request_event_record("charge_request.reopened", request)
     _event(request, f"{name.strip()[:100]} ({ip or '-'})")
+    charge_request_event_record(
+        "charge_request.confirmed" if request.status == ChargeStatus.CONFIRMED else "charge_request.declined",
+        request,
+    )
     return request
 
 
@@ -727,6 +819,7 @@ def charge_requests_apply_closing_rule(*, now: datetime.datetime | None = None) 
 
     def closed(request: ChargeRequest) -> None:
         _event(request, "system", gettext("closed: no answer within a month"))
+        charge_request_event_record("charge_request.closed", request, closed_by="closing_rule")
         transaction.on_commit(lambda: _mail_customer(request, closed=True))
 
     return apply_closing_rule(

@@ -3,7 +3,12 @@
 from celery import shared_task
 from django.utils import timezone
 
-from contracts.services import charge_requests_apply_closing_rule, periods_mark_lapsed, renewal_reminders_send
+from contracts.services import (
+    charge_requests_apply_closing_rule,
+    periods_announce_started,
+    periods_mark_lapsed,
+    renewal_reminders_send,
+)
 
 
 @shared_task
@@ -14,7 +19,11 @@ def apply_closing_rule() -> dict:
 
 @shared_task
 def mark_lapsed_periods() -> int:
-    return periods_mark_lapsed(today=timezone.localdate())
+    """The daily look at period dates: periods that start today are announced, those that ended unrenewed
+    marked lapsed (how many, the result)."""
+    today = timezone.localdate()
+    periods_announce_started(today=today)
+    return periods_mark_lapsed(today=today)
 
 
 @shared_task
