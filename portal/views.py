@@ -16,8 +16,10 @@ from django_ratelimit.core import is_ratelimited
 from billing.client_address import client_address
 from billing.errors import BillingError
 from billing.signed_answer import document_answer_page
+from catalog.models import ChannelHours, EmergencyCoverWindow, HolidayScheduleDay, ProductVersion, ServiceTier
+from catalog.versions import UpgradeKind, upgrade_kind
 from contracts.entitlements import decide
-from contracts.models import ChargeRequest, ChargeStatus, PeriodKind, PortalRole
+from contracts.models import ChargeRequest, ChargeStatus, PeriodKind, PortalRole, QuotaKind
 from contracts.portal_access import (
     PORTAL_SCOPE,
     portal_access_of,
@@ -25,7 +27,7 @@ from contracts.portal_access import (
     portal_sign_in_request,
     portal_sign_out_everywhere,
 )
-from contracts.selectors import PERIOD_STATUS_LABELS, customer_coverage
+from contracts.selectors import PERIOD_STATUS_LABELS, consumption_ledger, customer_coverage
 from contracts.services import CUSTOMER_ANSWER as CHARGE_ANSWER
 from contracts.services import charge_request_customer_answer, charge_request_price
 from invoices.documents import invoice_pdf_content
@@ -232,3 +234,55 @@ def invoice_pdf(request, number: str):
     response = HttpResponse(invoice_pdf_content(document), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
     return response
+
+
+@portal_page(PortalRole.TECHNICAL)
+def coverage(request):
+    """What the customer's cover means: its licensed products and what each known version would be as an
+    upgrade (minor and medium included, major a paid upgrade contract: catalog.versions), the response levels
+    of the tier in force with their working-hour targets, the channels' hours and the holiday emergency
+    line."""
+    customer = _customer(request)
+    today = timezone.localdate()
+    cover = customer_coverage(customer=customer, today=today)
+    versions = {}
+    for version in ProductVersion.objects.select_related("product").order_by("major", "medium", "minor"):
+        versions.setdefault(version.product.code, []).append(version)
+    for licence in cover["products"]:
+        licence["upgrades"] = []
+        for version in versions.get(licence["product"], []):
+            kind = upgrade_kind(licence["version"], version.version)
+            if kind in (UpgradeKind.NONE, UpgradeKind.DOWNGRADE):
+                continue
+            licence["upgrades"].append(
+                {
+                    "version": version.version,
+                    "kind": kind.label,
+                    "included": kind.included_in_standard_service,
+                }
+            )
+    tier = (
+        ServiceTier.objects.prefetch_related("response_targets", "arrival_commitments")
+        .select_related("calendar", "emergency_calendar")
+        .filter(code=cover["tier"])
+        .first()
+    )
+    context = {
+        "cover": cover,
+        "tier": tier,
+        "channels": ChannelHours.objects.select_related("calendar").prefetch_related("calendar__windows"),
+        "holidays": HolidayScheduleDay.objects.filter(date__gte=today, date__year=today.year, kind="holiday"),
+        "emergency_windows": EmergencyCoverWindow.objects.filter(date__gte=today),
+    }
+    return render(request, "portal/coverage.html", context)
+
+
+@portal_page(PortalRole.TECHNICAL)
+def quotas(request):
+    """Free trainings and prepaid person-days: the allowance of the contract year, used and left, and each
+    use with its ticket."""
+    customer = _customer(request)
+    cover = customer_coverage(customer=customer, today=timezone.localdate())
+    shown = [{"quota": quota, "label": QuotaKind(quota.kind).label} for quota in cover["quotas"]]
+    context = {"quotas": shown, "consumption": consumption_ledger(customer=customer, limit=200)}
+    return render(request, "portal/quotas.html", context)
