@@ -576,3 +576,38 @@ class PortalAccess(models.Model):
     def has_role(self, role: str) -> bool:
         """Whether the contact may see what ``role`` covers; the portal admin sees everything."""
         return PortalRole.ADMIN in self.roles or role in self.roles
+
+
+class PortalAction(models.TextChoices):
+    INVITED = "invited", _("was given portal access")
+    ROLES_CHANGED = "roles_changed", _("had its portal roles changed")
+    REVOKED = "revoked", _("lost its portal access")
+    SIGNED_IN = "signed_in", _("signed in")
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", _("signed out everywhere")
+    QUOTE_ACCEPTED = "quote_accepted", _("accepted a quote")
+    QUOTE_DECLINED = "quote_declined", _("declined a quote")
+    QUOTE_REQUESTED = "quote_requested", _("asked for a quote")
+    CHARGE_CONFIRMED = "charge_confirmed", _("confirmed a charge request")
+    CHARGE_DECLINED = "charge_declined", _("declined a charge request")
+    BILLING_DETAILS_CHANGED = "billing_details_changed", _("changed the billing details")
+
+
+class PortalActivity(models.Model):
+    """What a contact did in the customer portal, or what was done to its access, for the staff's timeline
+    on the customer page (contracts.portal_access.portal_activity_record)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="portal_activity")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", verbose_name=_("contact"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=30, choices=PortalAction.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)  # the document's number, roles...
+    by = models.CharField(_("by"), max_length=150, blank=True)  # who acted, when not the contact itself
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["customer", "-at"], name="portal_activity_latest")]
+        verbose_name = _("portal activity")
+        verbose_name_plural = _("portal activity")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.contact}: {self.get_action_display()} {self.subject}"

@@ -17,7 +17,7 @@ from sesame.utils import get_query_string
 
 from billing.errors import BillingError
 from billing.mail import absolute_url, mail_contacts
-from contracts.models import Contact, Customer, PortalAccess, PortalRole
+from contracts.models import Contact, Customer, PortalAccess, PortalAction, PortalActivity, PortalRole
 from contracts.ownership import acts_for
 
 PORTAL_SCOPE = "portal"  # sesame tokens for the portal are good for nothing else
@@ -96,8 +96,27 @@ def portal_invite(*, contact: Contact, roles, by, language: str | None = None) -
     if language:
         access.language = language
     access.save()
+    portal_activity_record(access=access, action=PortalAction.INVITED, subject=", ".join(roles), by=by)
     transaction.on_commit(lambda: portal_link_send(access=access, invitation=True))
     return access
+
+
+def portal_activity_record(
+    *, access: PortalAccess, action: str, subject: str = "", by=None
+) -> PortalActivity:
+    """One line of the customer page's portal timeline: what the contact did (``by`` None) or what was done
+    to its access by someone else (a staff user, or the customer's portal admin)."""
+    actor = ""
+    if by is not None and getattr(by, "pk", None) != access.user_id:
+        other = portal_access_of(by)
+        actor = other.contact.name if other is not None else by.get_username()
+    return PortalActivity.objects.create(
+        customer_id=access.contact.customer_id,
+        contact=access.contact,
+        action=action,
+        subject=subject[:200],
+        by=actor,
+    )
 
 
 def _staff_or_none(by):
@@ -109,6 +128,9 @@ def portal_roles_set(*, access: PortalAccess, roles, by) -> PortalAccess:
     _check_may_manage(by, access.contact.customer)
     access.roles = _clean_roles(roles)
     access.save(update_fields=["roles"])
+    portal_activity_record(
+        access=access, action=PortalAction.ROLES_CHANGED, subject=", ".join(access.roles), by=by
+    )
     return access
 
 
@@ -121,6 +143,7 @@ def portal_revoke(*, access: PortalAccess, by) -> PortalAccess:
     access.save(update_fields=["revoked_at"])
     access.user.is_active = False
     access.user.save(update_fields=["is_active"])
+    portal_activity_record(access=access, action=PortalAction.REVOKED, by=by)
     return access
 
 
@@ -174,9 +197,34 @@ def portal_sign_out_everywhere(user) -> None:
     the hash that sessions and sesame tokens are bound to."""
     user.set_unusable_password()
     user.save(update_fields=["password"])
+    if (access := portal_access_of(user)) is not None:
+        portal_activity_record(access=access, action=PortalAction.SIGNED_OUT_EVERYWHERE)
 
 
 def portal_language_set(*, access: PortalAccess, language: str) -> None:
     if language in dict(PortalAccess._meta.get_field("language").choices) and language != access.language:
         access.language = language
         access.save(update_fields=["language"])
+
+
+def portal_signed_in(access: PortalAccess) -> None:
+    portal_activity_record(access=access, action=PortalAction.SIGNED_IN)
+
+
+@transaction.atomic
+def portal_billing_details_save(*, access: PortalAccess, uscc: str, data: dict):
+    """The customer's billing contact keeps its billing details: the USCC (validated as everywhere:
+    contracts.setup.customer_update) and the fapiao details (contracts.fapiao_details_save's checks). Both
+    are kept in the audit history under the contact's user, and the change is on the staff's timeline, so
+    finance sees it before the next invoice."""
+    from contracts.fapiao_details import fapiao_details_save
+    from contracts.setup import customer_update
+
+    if not access.has_role(PortalRole.BILLING):
+        raise BillingError(_("Your portal roles do not include the billing details."), code="portal_role")
+    customer = access.contact.customer
+    if uscc.strip() != customer.uscc:
+        customer = customer_update(customer=customer, by=None, uscc=uscc.strip())
+    details = fapiao_details_save(customer=customer, data=data, by=None)
+    portal_activity_record(access=access, action=PortalAction.BILLING_DETAILS_CHANGED, subject=details.title)
+    return details

@@ -8,7 +8,8 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +31,7 @@ from catalog.models import (
     Product,
     Role,
     ServiceItem,
+    ServiceKind,
     ServiceTier,
     TaxCategory,
 )
@@ -888,3 +890,35 @@ def _mail_customer(quote: Quote, *, closed: bool = False) -> None:
             "link": link,
         }
     mail_contacts(quote.customer.contacts.all(), subject, body)
+
+
+def quote_requestable_services() -> models.QuerySet:
+    """What a customer may ask a quote for: the catalogue's active value-added and on-site services, but the
+    upgrade contract, which sales quote for a product and version themselves."""
+    return (
+        ServiceItem.objects.filter(active=True, kind__in=(ServiceKind.VALUE_ADDED, ServiceKind.ON_SITE))
+        .exclude(code=UPGRADE_CONTRACT)
+        .order_by("group__position", "position", "code")
+    )
+
+
+@transaction.atomic
+def quote_request(
+    *, customer: Customer, service: ServiceItem, quantity: Decimal, note: str, requested_by: str
+) -> Quote:
+    """A customer's request for a quote (from its portal): a draft priced from the rate card in force, for
+    sales to review, change and send; its account manager is told by e-mail once it commits."""
+    if not quote_requestable_services().filter(pk=service.pk).exists():
+        raise BillingError(_("A quote cannot be asked for this service."), code="not_requestable")
+    notes = gettext("Asked for in the customer portal by %(who)s.") % {"who": requested_by}
+    quote = quote_create(customer=customer, notes=f"{notes}\n{note.strip()}".strip())
+    quote_add_line(quote=quote, service=service, quantity=quantity)
+    manager = customer.account_manager
+    if manager is not None and manager.email:
+        subject = gettext("%(customer)s asks for a quote: %(service)s") % {
+            "customer": customer.legal_name,
+            "service": service.name,
+        }
+        body = f"{subject}\n\n{quote.notes}\n\n{absolute_url(reverse('quotes:builder', args=[quote.pk]))}"
+        transaction.on_commit(lambda: EmailMessage(subject, body, None, [manager.email]).send())
+    return quote
