@@ -51,6 +51,8 @@ class CreditNoteOutput(serializers.Serializer):
     issue_date = serializers.DateField()
     currency = serializers.CharField()
     reason = serializers.CharField(source="note")
+    net = MoneySerializer(source="totals.net")
+    vat = MoneySerializer(source="totals.vat")
     gross = MoneySerializer(source="totals.gross")
     lines = CreditNoteLineOutput(many=True, source="lines.all")
     red_letter = serializers.SerializerMethodField(

@@ -166,6 +166,11 @@ def test_credit_notes_are_recorded_and_crediting_what_is_left_pays_the_invoice_o
         invoice.number,
     )
     assert issued.data["object"]["gross"] == money("-100.01")
+    note_totals = invoice_totals(note)
+    assert (issued.data["object"]["net"], issued.data["object"]["vat"]) == (
+        money(note_totals["net"].amount),
+        money(note_totals["vat"].amount),
+    )
     assert issued.data["invoice"]["balance"] == money(
         invoice_totals(invoice)["gross"].amount - Decimal("100.01")
     )
@@ -176,6 +181,22 @@ def test_credit_notes_are_recorded_and_crediting_what_is_left_pays_the_invoice_o
     [paid] = events("invoice.paid")
     assert paid.data["object"]["balance"] == money("0")
     assert paid.data["settled_by"] == {"kind": "credit_note", "number": last.number}
+
+
+def test_a_payment_costs_the_same_queries_whatever_the_lines(customer):
+    def queries(invoice, reference: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            payment_record(
+                invoice=invoice,
+                amount=invoice_balance(invoice),
+                received_on=D(2026, 3, 9),
+                reference=reference,
+            )
+        return len(captured)
+
+    one_line = invoice_issue(invoice=draft(customer, "100.00"))
+    six_lines = invoice_issue(invoice=draft(customer, *["100.00"] * 6))
+    assert queries(one_line, "B1") == queries(six_lines, "B2")
 
 
 def test_refused_payments_and_credits_record_nothing(invoice):
