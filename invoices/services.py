@@ -1270,7 +1270,7 @@ def _overdue_announce(overdue: dict[str, list[tuple[Invoice, Money, int]]]) -> N
         for bucket in overdue.values()
         for invoice, _open, days in bucket
     }
-    announced = set(Event.objects.filter(key__in=rows).values_list("key", flat=True))
+    announced = set(Event.objects.filter(key__in=list(rows)).values_list("key", flat=True))
     for key, (invoice, days) in rows.items():
         if key not in announced:
             _invoice_event("invoice.overdue", invoice, key=key, days_overdue=days)
