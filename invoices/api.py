@@ -17,10 +17,8 @@ from billing.idempotency import idempotent
 from catalog.models import Role
 from contracts.api import CUSTOMER_CODE, IDEMPOTENCY_KEY, ledger_key
 from contracts.models import Customer, PersonDayBundle
-from contracts.serializers import MoneySerializer
 from invoices import problems  # noqa: F401  (registers the problem types this API answers)
 from invoices.models import Invoice, InvoiceKind, InvoiceStatus
-from invoices.red_letter import current_request, red_letter_status
 from invoices.selectors import (
     AGEING_LABELS,
     StatementKind,
@@ -29,6 +27,7 @@ from invoices.selectors import (
     statement_of_account,
     statement_period,
 )
+from invoices.serializers import CreditNoteOutput
 from invoices.services import LineCredit, credit_note_issue, order_cancel, work_log_record
 from quotes.models import InvoicingPolicy, ServiceOrder
 from quotes.selectors import order_line_named
@@ -185,54 +184,6 @@ class CreditNoteInput(serializers.Serializer):
         if len(set(positions)) != len(positions):
             raise serializers.ValidationError(_("Each line is credited once per credit note."))
         return lines
-
-
-class CreditNoteLineOutput(serializers.Serializer):
-    position = serializers.IntegerField()
-    credits_position = serializers.IntegerField(source="credits_line.position")
-    description = serializers.CharField()
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=2)
-    unit = serializers.CharField()
-    unit_price = MoneySerializer()
-    net = MoneySerializer()
-    vat = MoneySerializer()
-    gross = MoneySerializer()
-    credited_quantity = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        allow_null=True,
-        help_text="How much of the credited line's quantity this takes back; null for an agreed amount.",
-    )
-
-
-class RedLetterOutput(serializers.Serializer):
-    status = serializers.SerializerMethodField()
-    reason = serializers.CharField()
-    form_number = serializers.CharField()
-    red_fapiao = serializers.CharField(source="red.number", allow_null=True, default=None)
-
-    def get_status(self, request) -> str:
-        return red_letter_status(request)
-
-
-class CreditNoteOutput(serializers.Serializer):
-    number = serializers.CharField()
-    credits = serializers.CharField(source="credits.number", help_text="The invoice it corrects.")
-    customer = serializers.CharField(source="customer.code")
-    issue_date = serializers.DateField()
-    currency = serializers.CharField()
-    reason = serializers.CharField(source="note")
-    gross = MoneySerializer(source="totals.gross")
-    lines = CreditNoteLineOutput(many=True, source="lines.all")
-    red_letter = serializers.SerializerMethodField(
-        help_text="The red-letter request (红字) when the invoice has a fapiao: its status (draft, waiting, "
-        "confirmed, void, issued), reason code, confirmation form number and red fapiao number; else null."
-    )
-
-    @extend_schema_field(RedLetterOutput(allow_null=True))
-    def get_red_letter(self, note):
-        request = current_request(note)
-        return None if request is None else RedLetterOutput(request).data
 
 
 class CreditNoteView(APIView):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +27,8 @@ from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, 
 from contracts.ownership import ownership_check
 from contracts.quotas import Quota, bundles_with_use, person_day_quota
 from contracts.services import charge_request_create, charge_request_price, consume
+from events.models import Event
+from events.services import event_record
 from invoices.models import (
     HOURS_PER_DAY,
     RECEIPT_MAX_BYTES,
@@ -47,7 +49,14 @@ from invoices.models import (
     WorkLogReview,
 )
 from invoices.red_letter import red_letter_request_start
-from invoices.selectors import fapiao_numbers, invoice_balance, overdue_by_age
+from invoices.selectors import fapiao_numbers, invoice_balance, invoice_totals, overdue_by_age
+from invoices.serializers import (
+    INVOICE_PREFETCH,
+    INVOICE_RELATED,
+    CreditNoteOutput,
+    PaymentOutput,
+    invoice_object,
+)
 from invoices.service_codes import charge_service_code
 from quotes.models import InvoicingPolicy, LineKind, OrderLine, OrderStatus, ServiceOrder
 from quotes.selectors import order_line_named, order_line_priced, quote_by_reference
@@ -951,6 +960,8 @@ def invoice_issue(*, invoice: Invoice, by=None, issue_date: datetime.date | None
         invoice.due_date = issue_date + datetime.timedelta(days=PAYMENT_TERMS_DAYS)
     invoice.issued_at, invoice.issued_by = timezone.now(), by
     invoice.save()
+    if invoice.kind == InvoiceKind.INVOICE:  # a credit note is announced by credit_note_issue, whole
+        _invoice_event("invoice.issued", _invoice_shown(invoice.pk))
     from invoices.tasks import render_invoice_pdf  # tasks call services; imported here to keep one direction
 
     send_task_on_commit(render_invoice_pdf, invoice.pk)
@@ -1149,6 +1160,7 @@ def credit_note_issue(
         )
     note = invoice_issue(invoice=note, by=by)
     red_letter_request_start(credit_note=note, by=by)  # when the invoice has a fapiao: a draft red letter
+    _credit_note_issued(note)
     return note
 
 
@@ -1174,9 +1186,62 @@ def payment_record(*, invoice: Invoice, amount: Money, received_on: datetime.dat
             code="overpayment",
             params={"open": invoice_balance(invoice)},
         )
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         invoice=invoice, amount=amount, received_on=received_on, reference=reference
     )
+    _payment_recorded(payment)
+    return payment
+
+
+def _invoice_shown(pk: int) -> Invoice:
+    """An invoice fetched with what invoice_object reads."""
+    return Invoice.objects.select_related(*INVOICE_RELATED).prefetch_related(*INVOICE_PREFETCH).get(pk=pk)
+
+
+def _invoice_event(event_type: str, invoice: Invoice, *, key: str | None = None, **extras) -> None:
+    event_record(
+        event_type,
+        customer_code=invoice.customer.code,
+        data={"object": invoice_object(invoice), **extras},
+        key=key,
+    )
+
+
+def _invoice_paid(invoice: Invoice, *, settled_by: dict) -> None:
+    """invoice.paid, once per invoice, when a payment or a credit note leaves nothing open
+    (invoice_balance's rule)."""
+    if invoice_balance(invoice).amount <= 0:
+        _invoice_event("invoice.paid", invoice, key=f"invoice.paid:{invoice.pk}", settled_by=settled_by)
+
+
+def _credit_note_issued(note: Invoice) -> None:
+    """credit_note.issued, with the invoice it credits as it is now; invoice.paid when that leaves nothing
+    open."""
+    lines = InvoiceLine.objects.select_related("credits_line")
+    note = (
+        Invoice.objects.select_related("customer", "credits")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .get(pk=note.pk)
+    )
+    note.totals = invoice_totals(note)
+    invoice = _invoice_shown(note.credits_id)
+    event_record(
+        "credit_note.issued",
+        customer_code=note.customer.code,
+        data={"object": CreditNoteOutput(note).data, "invoice": invoice_object(invoice)},
+    )
+    _invoice_paid(invoice, settled_by={"kind": "credit_note", "number": note.number})
+
+
+def _payment_recorded(payment: Payment) -> None:
+    """payment.recorded, with the invoice it pays as it is now; invoice.paid when nothing is left open."""
+    invoice = payment.invoice = _invoice_shown(payment.invoice_id)
+    event_record(
+        "payment.recorded",
+        customer_code=invoice.customer.code,
+        data={"object": PaymentOutput(payment).data, "invoice": invoice_object(invoice)},
+    )
+    _invoice_paid(invoice, settled_by={"kind": "payment", "id": payment.pk, "reference": payment.reference})
 
 
 REMINDER_STEPS = (1, 30, 60, 90)
@@ -1186,13 +1251,29 @@ def overdue_reminders_send(*, today: datetime.date) -> list[InvoiceReminder]:
     """The daily task: every invoice past due with money open, reminded at each step it reached (1, 30,
     60 and 90 days overdue) by ``overdue_reminder_send``."""
     sent = []
-    for bucket in overdue_by_age(today=today).values():
+    overdue = overdue_by_age(today=today)
+    _overdue_announce(overdue)
+    for bucket in overdue.values():
         for invoice, open_amount, days in bucket:
             try:
                 sent += _overdue_remind(invoice, today=today, open_amount=open_amount, days=days)
             except BillingError:
                 continue  # nobody to write to: the overdue page shows it, and a step is not used up
     return sent
+
+
+def _overdue_announce(overdue: dict[str, list[tuple[Invoice, Money, int]]]) -> None:
+    """invoice.overdue once per invoice: the first day the daily task finds it past due with money open
+    (each in its own transaction; the invoices announced before are skipped with one query)."""
+    rows = {
+        f"invoice.overdue:{invoice.pk}": (invoice, days)
+        for bucket in overdue.values()
+        for invoice, _open, days in bucket
+    }
+    announced = set(Event.objects.filter(key__in=list(rows)).values_list("key", flat=True))
+    for key, (invoice, days) in rows.items():
+        if key not in announced:
+            _invoice_event("invoice.overdue", invoice, key=key, days_overdue=days)
 
 
 def overdue_reminder_send(

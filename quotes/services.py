@@ -48,6 +48,7 @@ from contracts.models import Contract, Customer, ServicePeriod
 from contracts.ownership import ownership_check, ownership_refusal
 from contracts.selectors import periods_renewed
 from contracts.services import contract_customer_check, period_renew, upgrade_contract_record
+from events.services import event_record
 from quotes.models import (
     InvoicingPolicy,
     LineKind,
@@ -58,6 +59,14 @@ from quotes.models import (
     QuoteLine,
     QuoteStatus,
     ServiceOrder,
+)
+from quotes.serializers import (
+    ORDER_PREFETCH,
+    ORDER_RELATED,
+    QUOTE_PREFETCH,
+    QUOTE_RELATED,
+    QuoteOutput,
+    ServiceOrderOutput,
 )
 
 CUSTOMER_LINK_SALT = "quotes.customer"
@@ -558,6 +567,7 @@ def quote_send(*, quote: Quote, by=None) -> Quote:
         raise _locked_error(quote)
     quote.status, quote.sent_at = QuoteStatus.SENT, timezone.now()
     quote.save(update_fields=["status", "sent_at"])
+    _quote_event("quote.sent", quote)
     send_task_on_commit(render_quote_pdf, quote.pk)
     transaction.on_commit(lambda: _mail_customer(quote))
     return quote
@@ -639,7 +649,8 @@ def quote_answerable(quote: Quote, *, now: datetime.datetime) -> bool:
 def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | None) -> Quote:
     """The customer accepts or declines through the signed link (billing.signed_answer). An accepted
     services quote becomes a service order; an accepted renewal quote a new paid period."""
-    quote, _before = CUSTOMER_ANSWER.record(quote, accept=accept, name=name, ip=ip)
+    quote, before = CUSTOMER_ANSWER.record(quote, accept=accept, name=name, ip=ip)
+    order = None
     if accept and quote.kind == QuoteKind.RENEWAL:
         first = Quote.objects.get(number=quote.number, revision=1)
         renewed = first.renewal_of
@@ -651,9 +662,25 @@ def quote_customer_answer(*, quote: Quote, accept: bool, name: str, ip: str | No
             tier=quote.renewal_tier,
         )
     elif accept:
-        order_create(quote=quote)
+        order = order_create(quote=quote)
         _record_upgrade_contracts(quote)
+    extras = {"previous_status": before}
+    if accept:
+        extras["order"] = order.pk if order else None  # a renewal quote makes a period, not an order
+    _quote_event("quote.accepted" if accept else "quote.declined", quote, **extras)
     return quote
+
+
+def _quote_event(event_type: str, quote: Quote, **extras) -> None:
+    """Records ``event_type`` about ``quote`` as it is now, in the caller's transaction: a fixed number of
+    queries, whatever its lines."""
+    quote = Quote.objects.select_related(*QUOTE_RELATED).prefetch_related(*QUOTE_PREFETCH).get(pk=quote.pk)
+    quote.totals = quote_totals(quote)
+    event_record(
+        event_type,
+        customer_code=quote.customer.code,
+        data={"object": QuoteOutput(quote).data, **extras},
+    )
 
 
 def _record_upgrade_contracts(quote: Quote) -> None:
@@ -742,7 +769,18 @@ def order_close(*, order: ServiceOrder, by=None, reason: str = "") -> ServiceOrd
     order.status, order.closed_at, order.closed_by = OrderStatus.CLOSED, timezone.now(), by
     order.close_reason = reason.strip()
     order.save()
+    _order_event("service_order.closed", order)
     return order
+
+
+def _order_event(event_type: str, order: ServiceOrder) -> None:
+    """Records ``event_type`` about ``order`` as it is now, in the caller's transaction."""
+    order = (
+        ServiceOrder.objects.select_related(*ORDER_RELATED).prefetch_related(*ORDER_PREFETCH).get(pk=order.pk)
+    )
+    event_record(
+        event_type, customer_code=order.customer.code, data={"object": ServiceOrderOutput(order).data}
+    )
 
 
 def quotes_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[int, int]:
@@ -755,8 +793,15 @@ def quotes_apply_closing_rule(*, now: datetime.datetime | None = None) -> tuple[
         closed=QuoteStatus.CLOSED,
         final=QuoteStatus.FINAL,
         now=now or timezone.now(),
-        on_closed=lambda quote: transaction.on_commit(lambda: _mail_customer(quote, closed=True)),
+        on_closed=_quote_expired,
     )
+
+
+def _quote_expired(quote: Quote) -> None:
+    """A sent quote closed unanswered by the closing rule, in the step's transaction: the customer is told
+    once it commits; the event is recorded with it."""
+    _quote_event("quote.expired", quote)
+    transaction.on_commit(lambda: _mail_customer(quote, closed=True))
 
 
 def quotes_draft_renewals(*, today: datetime.date) -> list[Quote]:
