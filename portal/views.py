@@ -2,13 +2,17 @@
 
 Pages read through the apps' selectors and act through their services; they own no rule."""
 
+from decimal import Decimal
+
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
@@ -19,17 +23,30 @@ from billing.signed_answer import document_answer_page
 from catalog.models import ChannelHours, EmergencyCoverWindow, HolidayScheduleDay, ProductVersion, ServiceTier
 from catalog.versions import UpgradeKind, upgrade_kind
 from contracts.entitlements import decide
-from contracts.models import ChargeRequest, ChargeStatus, PeriodKind, PortalRole, QuotaKind
+from contracts.fapiao_details import FAPIAO_FIELDS, FapiaoDetailsInvalid, fapiao_details_of
+from contracts.models import (
+    ChargeRequest,
+    ChargeStatus,
+    FapiaoDetails,
+    PeriodKind,
+    PortalAction,
+    PortalRole,
+    QuotaKind,
+)
 from contracts.portal_access import (
     PORTAL_SCOPE,
     portal_access_of,
+    portal_activity_record,
+    portal_billing_details_save,
     portal_language_set,
     portal_sign_in_request,
     portal_sign_out_everywhere,
+    portal_signed_in,
 )
 from contracts.selectors import PERIOD_STATUS_LABELS, consumption_ledger, customer_coverage
 from contracts.services import CUSTOMER_ANSWER as CHARGE_ANSWER
 from contracts.services import charge_request_customer_answer, charge_request_price
+from contracts.setup import SetupInvalid
 from invoices.documents import invoice_pdf_content
 from invoices.models import Invoice, InvoiceStatus
 from invoices.selectors import FAPIAO_PREFETCH, fapiao_numbers, invoice_balance_sql
@@ -37,7 +54,7 @@ from portal.access import portal_page, private
 from quotes.documents import quote_context
 from quotes.models import Quote, QuoteStatus
 from quotes.services import CUSTOMER_ANSWER as QUOTE_ANSWER
-from quotes.services import quote_customer_answer
+from quotes.services import quote_customer_answer, quote_request, quote_requestable_services
 
 COMMUNITY_SERVICE = "site-support"  # the customer community account (客户社区服务账号) is this service
 
@@ -87,6 +104,7 @@ def enter(request):
         user = authenticate(request, sesame=token, scope=PORTAL_SCOPE)
         if user is not None and portal_access_of(user) is not None:
             login(request, user)
+            portal_signed_in(portal_access_of(user))
             return private(redirect(_next(request)))
         return private(render(request, "portal/link_invalid.html", status=400))
     return private(render(request, "portal/enter.html", {"token": token, "next": _next(request)}))
@@ -137,6 +155,15 @@ def home(request):
 
 
 PORTAL_BASE = {"base_template": "portal/base.html"}
+
+
+def _recorded(request, document, subject: str, *, accepted: str, actions: tuple[str, str]):
+    """The customer's answer given in the portal, on the staff's timeline too."""
+    action = actions[0] if document.status == accepted else actions[1]
+    portal_activity_record(access=request.portal, action=action, subject=subject)
+    return document
+
+
 # What the vendor has not sent the customer yet stays out of the portal (404 like another customer's).
 NOT_SENT_QUOTES = (QuoteStatus.DRAFT, QuoteStatus.PENDING_APPROVAL, QuoteStatus.APPROVED)
 NOT_SENT_CHARGES = (ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE, ChargeStatus.REJECTED)
@@ -170,7 +197,13 @@ def quote(request, pk: int):
         document,
         link=QUOTE_ANSWER,
         template="quotes/answer.html",
-        answer=lambda document, **answer: quote_customer_answer(quote=document, **answer),
+        answer=lambda document, **answer: _recorded(
+            request,
+            quote_customer_answer(quote=document, **answer),
+            document.reference,
+            accepted=QuoteStatus.ACCEPTED,
+            actions=(PortalAction.QUOTE_ACCEPTED, PortalAction.QUOTE_DECLINED),
+        ),
         context=quote_context,
         extra=PORTAL_BASE,
     )
@@ -204,7 +237,13 @@ def charge_request(request, pk: int):
         document,
         link=CHARGE_ANSWER,
         template="contracts/charge_request_answer.html",
-        answer=lambda document, **answer: charge_request_customer_answer(request=document, **answer),
+        answer=lambda document, **answer: _recorded(
+            request,
+            charge_request_customer_answer(request=document, **answer),
+            document.ticket_ref,
+            accepted=ChargeStatus.CONFIRMED,
+            actions=(PortalAction.CHARGE_CONFIRMED, PortalAction.CHARGE_DECLINED),
+        ),
         context=lambda charge: {"charge": charge, "price": charge_request_price(charge)},
         extra=PORTAL_BASE,
     )
@@ -286,3 +325,71 @@ def quotas(request):
     shown = [{"quota": quota, "label": QuotaKind(quota.kind).label} for quota in cover["quotas"]]
     context = {"quotas": shown, "consumption": consumption_ledger(customer=customer, limit=200)}
     return render(request, "portal/quotas.html", context)
+
+
+class BillingDetailsForm(forms.ModelForm):
+    uscc = forms.CharField(label=_("Unified social credit code (USCC)"), max_length=30, required=False)
+
+    class Meta:
+        model = FapiaoDetails
+        fields = list(FAPIAO_FIELDS)
+
+
+@portal_page(PortalRole.BILLING)
+def billing_details(request):
+    """The invoice title (发票抬头), USCC, address, bank and billing e-mail the customer keeps; finance sees
+    a change on the customer page's timeline before the next invoice."""
+    customer = _customer(request)
+    details = fapiao_details_of(customer)
+    form = BillingDetailsForm(request.POST or None, instance=details, initial={"uscc": customer.uscc})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in FAPIAO_FIELDS}
+        try:
+            portal_billing_details_save(access=request.portal, uscc=form.cleaned_data["uscc"], data=data)
+        except (FapiaoDetailsInvalid, SetupInvalid) as error:
+            for name, texts in error.errors.items():
+                form.add_error(name if name in form.fields else None, texts)
+        except BillingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, gettext("Your billing details are saved. Thank you."))
+            return redirect("portal:billing-details")
+    return render(request, "portal/billing_details.html", {"form": form})
+
+
+class QuoteRequestForm(forms.Form):
+    service = forms.ModelChoiceField(label=_("Service"), queryset=quote_requestable_services())
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.5"), max_digits=8, decimal_places=2
+    )
+    note = forms.CharField(
+        label=_("What do you need?"), widget=forms.Textarea, max_length=2000, required=False
+    )
+
+
+@portal_page()
+def quote_request_page(request):
+    """A request for a quote for any value-added service of the catalogue: it lands with sales as a draft."""
+    form = QuoteRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            quote = quote_request(
+                customer=_customer(request),
+                service=form.cleaned_data["service"],
+                quantity=form.cleaned_data["quantity"],
+                note=form.cleaned_data["note"],
+                requested_by=request.portal.contact.name,
+            )
+        except BillingError as error:
+            form.add_error(None, str(error))
+        else:
+            portal_activity_record(
+                access=request.portal, action=PortalAction.QUOTE_REQUESTED, subject=quote.reference
+            )
+            messages.success(
+                request,
+                gettext("Your request %(reference)s is with our sales team: they will send you the quote.")
+                % {"reference": quote.reference},
+            )
+            return redirect("portal:quotes")
+    return render(request, "portal/quote_request.html", {"form": form})

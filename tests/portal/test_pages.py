@@ -49,3 +49,58 @@ def test_quotas_show_each_use_with_its_ticket(two_customers):
     page = technical_client(two_customers).get("/portal/quotas")
     assert page.status_code == 200
     assert "TK-TRAIN-7" in page.text
+
+
+def billing_client(two_customers) -> Client:
+    from django.core import mail
+
+    client = Client()
+    client.post("/portal/sign-in", {"email": "wang@acme.example.com"})
+    sign_in_with(client, link_in(mail.outbox[-1]))
+    return client
+
+
+BILLING_DETAILS = {
+    "title": "Acme Ltd 发票抬头",
+    "address": "上海市浦东新区 1 号",
+    "phone": "021-12345678",
+    "bank": "招商银行上海分行",
+    "bank_account": "6225880212345678",
+    "email": "ap@acme.example.com",
+    "fapiao_type": "special",
+}
+
+
+def test_the_billing_contact_keeps_the_billing_details(two_customers):
+    from contracts.models import FapiaoDetails, PortalActivity
+
+    client = billing_client(two_customers)
+    bad = client.post("/portal/billing-details", {**BILLING_DETAILS, "uscc": "91310000MA1FL0000X"})
+    assert bad.status_code == 200  # the form again, the USCC refused
+    assert not FapiaoDetails.objects.filter(customer=two_customers["acme"]).exists()
+    good = client.post("/portal/billing-details", {**BILLING_DETAILS, "uscc": "91350100M000100Y43"})
+    assert good.status_code == 302
+    details = FapiaoDetails.objects.get(customer=two_customers["acme"])
+    assert details.title == "Acme Ltd 发票抬头"
+    two_customers["acme"].refresh_from_db()
+    assert two_customers["acme"].uscc == "91350100M000100Y43"
+    assert details.history.first().history_user == two_customers["billing"].user
+    activity = PortalActivity.objects.filter(customer=two_customers["acme"]).first()
+    assert activity.action == "billing_details_changed"
+    assert technical_client(two_customers).get("/portal/billing-details").status_code == 403
+
+
+def test_a_quote_request_lands_with_sales_as_a_draft(two_customers):
+    from quotes.models import Quote
+
+    client = technical_client(two_customers)
+    service = ServiceItem.objects.get(code="custom-development")
+    answer = client.post("/portal/quotes/request", {"service": service.pk, "quantity": "3", "note": "报表"})
+    assert answer.status_code == 302
+    quote = Quote.objects.get(customer=two_customers["acme"])
+    assert quote.status == "draft"
+    assert "Li Lei" in quote.notes
+    line = quote.lines.get()
+    assert line.quantity * line.unit_price.amount == line.list_amount.amount
+    # a draft is not the customer's to see yet
+    assert client.get(f"/portal/quotes/{quote.pk}").status_code == 404
