@@ -62,6 +62,10 @@ def _address_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> b
 
 
 def _resolved_addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass  # a name
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
 
