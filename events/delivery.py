@@ -24,7 +24,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Exists, OuterRef
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
@@ -291,6 +292,15 @@ def _retry_wait(attempts: int) -> datetime.timedelta | None:
     return datetime.timedelta(seconds=schedule[attempts - 1] * jitter)
 
 
+def _in_every_language(render, separator: str) -> str:
+    """``render()`` in each of the site's languages: administrators read either."""
+    texts = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts.append(render())
+    return separator.join(dict.fromkeys(texts))
+
+
 def _endpoint_give_up(endpoint: WebhookEndpoint, delivery: Delivery, answer: _Answer) -> None:
     """The last retry failed: the delivery is given up, the endpoint disabled (its later deliveries wait
     until it is enabled again) and the administrators told."""
@@ -303,13 +313,19 @@ def _endpoint_give_up(endpoint: WebhookEndpoint, delivery: Delivery, answer: _An
     endpoint.enabled = False
     endpoint.disabled_reason = reason[:300]
     endpoint.save(update_fields=["enabled", "disabled_reason"])
-    subject = _("Webhook endpoint %(url)s disabled") % {"url": endpoint.url}
-    message = _(
-        "Deliveries to the webhook endpoint %(url)s failed until the retry schedule ran out, so it was "
-        "disabled.\n\n%(reason)s\n\nIts later events wait; enable the endpoint again once the receiver "
-        "works, and resend the failed delivery."
-    ) % {"url": endpoint.url, "reason": reason}
-    transaction.on_commit(lambda: mail_admins(subject, message, fail_silently=True))
+    subject = _in_every_language(
+        lambda: _("Webhook endpoint %(url)s disabled") % {"url": endpoint.url}, " / "
+    )
+
+    def message() -> str:
+        return _(
+            "Deliveries to the webhook endpoint %(url)s failed until the retry schedule ran out, so it was "
+            "disabled.\n\n%(reason)s\n\nIts later events wait; enable the endpoint again once the receiver "
+            "works, and resend the failed delivery."
+        ) % {"url": endpoint.url, "reason": reason}
+
+    body = _in_every_language(message, "\n\n----\n\n")
+    transaction.on_commit(lambda: mail_admins(subject, body, fail_silently=True))
 
 
 def _send_head(endpoint_id: int, customer_code: str) -> bool:
@@ -363,22 +379,30 @@ def _send_head(endpoint_id: int, customer_code: str) -> bool:
         return answer.succeeded
 
 
-def deliveries_send(*, endpoint_id: int, customer_code: str) -> int:
+def deliveries_send(*, endpoint_id: int, customer_code: str, limit: int | None = None) -> int:
     """Sends the due pending deliveries of one endpoint and customer, in event order, each in its own
-    transaction; stops at the first that fails (it holds the later ones back until its retry). Returns how
-    many were delivered. Safe to run twice and side by side: each delivery is sent under its row lock."""
+    transaction; stops at the first that fails (it holds the later ones back until its retry), or after
+    ``limit``. Returns how many were delivered. Safe to run twice and side by side: each delivery is sent
+    under its row lock."""
     delivered = 0
-    while _send_head(endpoint_id, customer_code):
+    while (limit is None or delivered < limit) and _send_head(endpoint_id, customer_code):
         delivered += 1
     return delivered
 
 
 def deliveries_due() -> list[tuple[int, str]]:
-    """The (endpoint, customer) queues of enabled endpoints with a pending delivery due now."""
+    """The (endpoint, customer) queues of enabled endpoints whose first pending delivery is due now."""
+    earlier = Delivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        customer_code=OuterRef("customer_code"),
+        status=DeliveryStatus.PENDING,
+        event_id__lt=OuterRef("event_id"),
+    )
     return list(
         Delivery.objects.filter(
             status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now(), endpoint__enabled=True
         )
+        .exclude(Exists(earlier))
         .order_by()
         .values_list("endpoint_id", "customer_code")
         .distinct()
