@@ -8,6 +8,7 @@ holds back the later ones, until it is delivered or given up (the endpoint is th
 """
 
 import base64
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -15,11 +16,14 @@ import logging
 import random
 import secrets
 import socket
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
 
 import requests
+import requests.adapters
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
@@ -236,13 +240,53 @@ def webhook_request(endpoint: WebhookEndpoint, event: Event, at: datetime.dateti
     return body.encode(), headers
 
 
+class _DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """Cuts the connection at ``deadline`` whatever the receiver does: the timeouts of requests bound each
+    read, so a receiver trickling its status line or headers a byte at a time would hold the worker."""
+
+    def __init__(self, deadline: float):
+        super().__init__(max_retries=0)
+        self.deadline = deadline
+
+    def get_connection_with_tls_context(self, *args, **kwargs):
+        pool = super().get_connection_with_tls_context(*args, **kwargs)
+        if not getattr(pool.ConnectionCls, "_cut_at_deadline", False):
+            pool.ConnectionCls = _deadline_connection(pool.ConnectionCls, self.deadline)
+        return pool
+
+
+def _deadline_connection(base: type, deadline: float) -> type:
+    class DeadlineConnection(base):
+        _cut_at_deadline = True
+
+        def connect(self):
+            super().connect()
+            self._watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), self._cut)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+
+        def _cut(self):
+            with contextlib.suppress(OSError, AttributeError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+        def close(self):
+            if watchdog := getattr(self, "_watchdog", None):
+                watchdog.cancel()
+            super().close()
+
+    return DeadlineConnection
+
+
 def _excerpt(response: requests.Response, deadline: float) -> str:
     """The start of the receiver's answer, read no longer than until ``deadline``: a receiver that trickles
     its answer does not hold the worker."""
     limit = settings.WEBHOOK_RESPONSE_EXCERPT_CHARS * 4  # bytes enough for that many UTF-8 characters
     read = b""
     while len(read) < limit and time.monotonic() < deadline:
-        chunk = response.raw.read1(limit - len(read))
+        try:
+            chunk = response.raw.read1(limit - len(read))
+        except (urllib3.exceptions.HTTPError, OSError):  # cut at the deadline, or the receiver hung up
+            break
         if not chunk:
             break
         read += chunk
@@ -264,14 +308,19 @@ def _post(endpoint: WebhookEndpoint, event: Event) -> _Answer:
     timeouts = (settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT)
     deadline = started + _ATTEMPT_DEADLINE_FACTOR * sum(timeouts)
     try:
-        with requests.post(
-            endpoint.url, data=body, headers=headers, timeout=timeouts, allow_redirects=False, stream=True
-        ) as response:
-            excerpt = _excerpt(response, deadline)
-            status = response.status_code
-    except requests.Timeout:
-        return _Answer(None, "", _("The receiver did not answer in time."), elapsed())
+        with requests.Session() as session:
+            session.mount("https://", _DeadlineAdapter(deadline))
+            session.mount("http://", _DeadlineAdapter(deadline))
+            with session.post(
+                endpoint.url, data=body, headers=headers, timeout=timeouts, allow_redirects=False, stream=True
+            ) as response:
+                if time.monotonic() >= deadline:  # cut in the middle of its headers: no answer
+                    raise requests.Timeout
+                excerpt = _excerpt(response, deadline)
+                status = response.status_code
     except requests.RequestException as error:
+        if isinstance(error, requests.Timeout) or time.monotonic() >= deadline:
+            return _Answer(None, "", _("The receiver did not answer in time."), elapsed())
         reason = _("The receiver could not be reached: %(error)s") % {"error": error}
         return _Answer(None, "", reason[:300], elapsed())
     if 300 <= status < 400:

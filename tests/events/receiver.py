@@ -21,13 +21,15 @@ class Received:
 
 class Receiver:
     """``status`` is what it answers (503 while "down"); ``delay`` seconds it waits first; ``trickle``
-    seconds between the bytes of a long answer; ``hold`` an Event it waits on before answering."""
+    seconds between the bytes of a long answer (``trickle_headers``: of its headers); ``hold`` an Event it
+    waits on before answering."""
 
     def __init__(self):
         self.received: list[Received] = []
         self.status = 200
         self.delay = 0.0
         self.trickle = 0.0
+        self.trickle_headers = 0.0
         self.location = ""
         self.hold: threading.Event | None = None
         self.got_request = threading.Event()
@@ -44,6 +46,13 @@ class Receiver:
                 if receiver.hold is not None:
                     receiver.hold.wait(60)
                 time.sleep(receiver.delay)
+                if receiver.trickle_headers:  # a header line a byte at a time, never ending
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for _ in range(400):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(receiver.trickle_headers)
+                    return
                 self.send_response(receiver.status)
                 if receiver.location:
                     self.send_header("location", receiver.location)

@@ -200,6 +200,18 @@ def test_a_trickling_answer_is_cut_at_the_deadline(receiver, endpoint, committed
     assert 0 < len(attempt.response_excerpt) < 1000
 
 
+def test_a_receiver_trickling_its_headers_is_cut_at_the_deadline(receiver, endpoint, committed, settings):
+    settings.WEBHOOK_CONNECT_TIMEOUT = 0.1
+    settings.WEBHOOK_READ_TIMEOUT = 0.2
+    receiver.trickle_headers = 0.05  # a byte every 50 ms: no read ever times out, 20 s in all
+    (event,) = record(committed, "ACME")
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.status_code is None
+    assert not attempt.succeeded
+    assert "in time" in attempt.error
+    assert Delivery.objects.get(event=event).status == DeliveryStatus.PENDING
+
+
 def test_an_exhausted_schedule_disables_the_endpoint_and_tells_the_administrators(
     receiver, endpoint, committed, clock, settings
 ):
