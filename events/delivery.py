@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import requests
 import requests.adapters
+import requests.utils
 import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -80,6 +81,12 @@ def webhook_url_check(url: str) -> None:
     host listed in WEBHOOK_ALLOWED_HOSTS), no user or password in it, and every address its host resolves
     to public, unless the host (name or literal address) is listed. Checked when an endpoint is saved and
     again before each attempt, since what a name resolves to may change."""
+    _approved_address(url)
+
+
+def _approved_address(url: str) -> str | None:
+    """Checks ``url`` (webhook_url_check) and returns the address an attempt connects to: the one checked,
+    not what the name resolves to a moment later (DNS rebinding). None for a listed host."""
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
@@ -99,7 +106,7 @@ def webhook_url_check(url: str) -> None:
             code="webhook_url_scheme",
         )
     if listed:
-        return
+        return None
     try:
         addresses = _resolved_addresses(host, port or (443 if parts.scheme == "https" else 80))
     except (OSError, UnicodeError, ValueError):
@@ -118,6 +125,7 @@ def webhook_url_check(url: str) -> None:
             code="webhook_url_private",
             params={"host": host, "address": ", ".join(str(a) for a in refused) or "-"},
         )
+    return str(addresses[0])
 
 
 # -- Signing secrets -----------------------------------------------------------------------------------------
@@ -240,24 +248,38 @@ def webhook_request(endpoint: WebhookEndpoint, event: Event, at: datetime.dateti
     return body.encode(), headers
 
 
-class _DeadlineAdapter(requests.adapters.HTTPAdapter):
-    """Cuts the connection at ``deadline`` whatever the receiver does: the timeouts of requests bound each
-    read, so a receiver trickling its status line or headers a byte at a time would hold the worker."""
+class _AttemptAdapter(requests.adapters.HTTPAdapter):
+    """Cuts the connection at ``deadline`` whatever the receiver does (the timeouts of requests bound each
+    read, so a receiver trickling its status line or headers a byte at a time would hold the worker), and
+    connects to ``address`` when given: the address webhook_url_check approved (the name is still the one
+    sent, checked against the certificate and given to TLS)."""
 
-    def __init__(self, deadline: float):
+    def __init__(self, deadline: float, address: str | None = None):
         super().__init__(max_retries=0)
-        self.deadline = deadline
+        self.deadline, self.address = deadline, address
 
-    def get_connection_with_tls_context(self, *args, **kwargs):
-        pool = super().get_connection_with_tls_context(*args, **kwargs)
-        if not getattr(pool.ConnectionCls, "_cut_at_deadline", False):
-            pool.ConnectionCls = _deadline_connection(pool.ConnectionCls, self.deadline)
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        pool = super().get_connection_with_tls_context(request, verify, proxies=proxies, cert=cert)
+        if not getattr(pool.ConnectionCls, "_attempt", False):
+            # Through a proxy, the proxy connects (the name was checked); otherwise the approved address.
+            proxy = requests.utils.select_proxy(request.url, proxies)
+            address = None if proxy else self.address
+            pool.ConnectionCls = _attempt_connection(pool.ConnectionCls, self.deadline, address)
         return pool
 
 
-def _deadline_connection(base: type, deadline: float) -> type:
-    class DeadlineConnection(base):
-        _cut_at_deadline = True
+def _attempt_connection(base: type, deadline: float, address: str | None) -> type:
+    class AttemptConnection(base):
+        _attempt = True
+
+        def _new_conn(self):
+            if address is None:
+                return super()._new_conn()
+            name, self._dns_host = self._dns_host, address
+            try:
+                return super()._new_conn()
+            finally:
+                self._dns_host = name
 
         def connect(self):
             super().connect()
@@ -274,7 +296,7 @@ def _deadline_connection(base: type, deadline: float) -> type:
                 watchdog.cancel()
             super().close()
 
-    return DeadlineConnection
+    return AttemptConnection
 
 
 def _excerpt(response: requests.Response, deadline: float) -> str:
@@ -301,7 +323,7 @@ def _post(endpoint: WebhookEndpoint, event: Event) -> _Answer:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        webhook_url_check(endpoint.url)
+        address = _approved_address(endpoint.url)
     except ValidationError as refusal:
         return _Answer(None, "", " ".join(refusal.messages)[:300], elapsed())
     body, headers = webhook_request(endpoint, event, timezone.now())
@@ -309,8 +331,8 @@ def _post(endpoint: WebhookEndpoint, event: Event) -> _Answer:
     deadline = started + _ATTEMPT_DEADLINE_FACTOR * sum(timeouts)
     try:
         with requests.Session() as session:
-            session.mount("https://", _DeadlineAdapter(deadline))
-            session.mount("http://", _DeadlineAdapter(deadline))
+            session.mount("https://", _AttemptAdapter(deadline, address))
+            session.mount("http://", _AttemptAdapter(deadline, address))
             with session.post(
                 endpoint.url, data=body, headers=headers, timeout=timeouts, allow_redirects=False, stream=True
             ) as response:

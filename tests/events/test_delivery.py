@@ -5,14 +5,23 @@ endpoint."""
 
 import datetime
 import json
+import socket
+import time
 
 import pytest
+import requests
 import time_machine
 from django.core import mail
 from django.db import transaction
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from events.delivery import delivery_resend, events_replay, webhook_secret_new, webhook_secret_rotate
+from events.delivery import (
+    _AttemptAdapter,
+    delivery_resend,
+    events_replay,
+    webhook_secret_new,
+    webhook_secret_rotate,
+)
 from events.models import Delivery, DeliveryAttempt, DeliveryStatus, Event, WebhookEndpoint
 from events.services import event_record
 from events.tasks import purge_events, send_deliveries, send_due_deliveries
@@ -251,6 +260,29 @@ def test_an_address_that_turned_private_is_refused_before_sending(receiver, comm
     assert "10.1.2.3" in attempt.error
     assert attempt.status_code is None
     assert Delivery.objects.get(event=event).status == DeliveryStatus.PENDING
+
+
+def test_an_attempt_connects_to_the_address_it_checked_not_to_a_new_resolution(receiver, monkeypatch):
+    resolve = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):  # the name resolves nowhere now (or, as well, somewhere private)
+        if host == "hooks.test":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = f"http://hooks.test:{receiver.server.server_address[1]}/hooks"
+
+    def post(address):
+        with requests.Session() as session:
+            session.trust_env = False
+            session.mount("http://", _AttemptAdapter(time.monotonic() + 5, address))
+            return session.post(url, data=b"{}", timeout=(1, 2))
+
+    assert post("127.0.0.1").status_code == 200
+    assert receiver.received[0].headers["host"] == url.split("/")[2]
+    with pytest.raises(requests.ConnectionError):
+        post(None)  # resolving the name again
 
 
 def test_resend_and_replay_keep_the_webhook_id(receiver, committed):
