@@ -482,8 +482,13 @@ def deliveries_due() -> list[tuple[int, str]]:
 
 def events_purge(*, before: datetime.datetime) -> int:
     """Deletes the events that occurred before ``before`` and have no delivery left to send (with their
-    deliveries and attempts); returns how many."""
+    deliveries and attempts); returns how many. Events with a key stay (their deliveries go): the key is
+    what keeps a periodic check from announcing an invoice overdue or a period lapsed a second time, and
+    there is one such event per invoice or period at most. The event list shows none of them past the
+    retention (events.api)."""
     stale = Event.objects.filter(occurred_at__lt=before).exclude(deliveries__status=DeliveryStatus.PENDING)
+    Delivery.objects.filter(event__in=stale.filter(key__isnull=False)).delete()
+    stale = stale.filter(key__isnull=True)
     purged = 0
     while ids := list(stale.values_list("id", flat=True)[:1000]):
         purged += Event.objects.filter(id__in=ids).delete()[1].get(Event._meta.label, 0)

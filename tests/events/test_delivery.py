@@ -336,3 +336,16 @@ def test_purge_forgets_old_events_whose_deliveries_are_done(receiver, endpoint, 
     assert purge_events() == 1
     assert list(Event.objects.values_list("id", flat=True)) == [waiting.id, recent.id]
     assert not DeliveryAttempt.objects.filter(delivery__event_id=delivered.id).exists()
+
+
+def test_purge_keeps_the_events_with_a_key_so_they_are_never_announced_twice(
+    receiver, endpoint, committed, clock, settings
+):
+    settings.EVENTS_RETENTION_DAYS = 90
+    with committed():
+        overdue = event_record("invoice.overdue", customer_code="ACME", data={}, key="invoice.overdue:1")
+    clock.shift(datetime.timedelta(days=91))
+    assert purge_events() == 0
+    assert not Delivery.objects.filter(event=overdue).exists()
+    with committed():
+        assert event_record("invoice.overdue", customer_code="ACME", data={}, key="invoice.overdue:1") is None
