@@ -597,7 +597,9 @@ class PortalActivity(models.Model):
     on the customer page (contracts.portal_access.portal_activity_record)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="portal_activity")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", verbose_name=_("contact"))
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="+", verbose_name=_("contact")
+    )
     at = models.DateTimeField(_("at"), default=timezone.now)
     action = models.CharField(_("action"), max_length=30, choices=PortalAction.choices)
     subject = models.CharField(_("subject"), max_length=200, blank=True)  # the document's number, roles...

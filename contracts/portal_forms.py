@@ -15,14 +15,19 @@ class PortalAccessForm(forms.Form):
     action = forms.ChoiceField(choices=[("invite", "invite"), ("roles", "roles"), ("revoke", "revoke")])
     contact = forms.IntegerField(widget=forms.HiddenInput)
     roles = forms.MultipleChoiceField(
-        label=_("Portal roles"), choices=PortalRole.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Portal roles"),
+        choices=PortalRole.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
 
 def contacts_with_access(customer: Customer) -> list[Contact]:
     """The customer's contacts, each with ``access`` (its portal access or None): two queries."""
     contacts = list(customer.contacts.all())
-    accesses = {access.contact_id: access for access in PortalAccess.objects.filter(contact__customer=customer)}
+    accesses = {
+        access.contact_id: access for access in PortalAccess.objects.filter(contact__customer=customer)
+    }
     for contact in contacts:
         contact.access = accesses.get(contact.pk)
     return contacts
@@ -39,7 +44,9 @@ def portal_access_post(request, customer: Customer) -> tuple[bool, str]:
     try:
         if action == "invite":
             portal_invite(contact=contact, roles=roles, by=request.user)
-            return True, gettext("%(contact)s is invited: a sign-in link is on its way.") % {"contact": contact.name}
+            return True, gettext("%(contact)s is invited: a sign-in link is on its way.") % {
+                "contact": contact.name
+            }
         access = get_object_or_404(PortalAccess, contact=contact)
         if action == "roles":
             portal_roles_set(access=access, roles=roles, by=request.user)

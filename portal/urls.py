@@ -15,6 +15,7 @@ urlpatterns = [
     path("quotes/", views.quotes, name="quotes"),
     path("quotes/request", views.quote_request_page, name="quote-request"),
     path("billing-details", views.billing_details, name="billing-details"),
+    path("contacts", views.contacts, name="contacts"),
     path("quotes/<int:pk>", views.quote, name="quote"),
     path("charge-requests/", views.charge_requests, name="charge-requests"),
     path("charge-requests/<int:pk>", views.charge_request, name="charge-request"),

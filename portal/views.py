@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from billing.client_address import client_address
@@ -43,6 +43,7 @@ from contracts.portal_access import (
     portal_sign_out_everywhere,
     portal_signed_in,
 )
+from contracts.portal_forms import contacts_with_access, portal_access_post
 from contracts.selectors import PERIOD_STATUS_LABELS, consumption_ledger, customer_coverage
 from contracts.services import CUSTOMER_ANSWER as CHARGE_ANSWER
 from contracts.services import charge_request_customer_answer, charge_request_price
@@ -393,3 +394,20 @@ def quote_request_page(request):
             )
             return redirect("portal:quotes")
     return render(request, "portal/quote_request.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page(PortalRole.ADMIN)
+def contacts(request):
+    """The customer's portal admin gives its other contacts access and roles (the staff's form and rules)."""
+    customer = _customer(request)
+    if request.method == "POST":
+        done, message = portal_access_post(request, customer)
+        (messages.success if done else messages.error)(request, message)
+        return redirect("portal:contacts")
+    context = {
+        "contacts": contacts_with_access(customer),
+        "role_choices": PortalRole.choices,
+        "activity": customer.portal_activity.select_related("contact")[:50],
+    }
+    return render(request, "portal/contacts.html", context)

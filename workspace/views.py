@@ -126,6 +126,7 @@ def customer_page(request, code: str):
             .order_by("-order__created_at", "quote_line__position")[:100]
         ),
         "may_see_statement": sees_invoices,
+        "activity": customer.portal_activity.select_related("contact")[:10],
     }
     return render(request, "invoices/customer.html", context)
 
