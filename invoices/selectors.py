@@ -25,6 +25,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from djmoney.money import Money
@@ -307,6 +308,19 @@ class Statement:
 
 AGEING_LABELS = (CURRENT, *(label for _days, label in AGE_BUCKETS), "90+")
 _KIND_ORDER = {StatementKind.INVOICE: 0, StatementKind.CREDIT_NOTE: 1, StatementKind.PAYMENT: 2}
+
+
+def statement_period_asked(params) -> tuple[datetime.date, datetime.date, str]:
+    """The ``from`` and ``to`` of a statement page's query or form: this year until today when neither is
+    given; this year and the error why, when they are wrong."""
+    today = timezone.localdate()
+    this_year = (today.replace(month=1, day=1), today)
+    if not params.get("from") and not params.get("to"):
+        return *this_year, ""
+    try:
+        return *statement_period(params.get("from"), params.get("to")), ""
+    except BillingError as error:
+        return *this_year, str(error)
 
 
 def statement_of_account(*, customer: Customer, start: datetime.date, end: datetime.date) -> list[Statement]:

@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -50,7 +50,14 @@ from contracts.services import charge_request_customer_answer, charge_request_pr
 from contracts.setup import SetupInvalid
 from invoices.documents import invoice_pdf_content
 from invoices.models import Invoice, InvoiceStatus
-from invoices.selectors import FAPIAO_PREFETCH, fapiao_numbers, invoice_balance_sql
+from invoices.selectors import (
+    FAPIAO_PREFETCH,
+    fapiao_numbers,
+    invoice_balance_sql,
+    statement_of_account,
+    statement_period_asked,
+)
+from invoices.statements import statement_file_name, statement_pdf
 from portal.access import portal_page, private
 from quotes.documents import quote_context
 from quotes.models import Quote, QuoteStatus
@@ -411,3 +418,36 @@ def contacts(request):
         "activity": customer.portal_activity.select_related("contact")[:50],
     }
     return render(request, "portal/contacts.html", context)
+
+
+@portal_page(PortalRole.BILLING)
+def statement(request):
+    """The statement of account (the staff's page and PDF, for the contact's own customer)."""
+    customer = _customer(request)
+    start, end, error = statement_period_asked(request.GET)
+    context = {
+        "customer": customer,
+        "start": start,
+        "end": end,
+        "error": error,
+        "statements": [],
+        **PORTAL_BASE,
+    }
+    if not error:
+        context["statements"] = statement_of_account(customer=customer, start=start, end=end)
+        context["query"] = urlencode({"from": start.isoformat(), "to": end.isoformat()})
+    return render(request, "invoices/statement.html", context, status=400 if error else 200)
+
+
+@portal_page(PortalRole.BILLING)
+def statement_pdf_view(request):
+    customer = _customer(request)
+    start, end, error = statement_period_asked(request.GET)
+    if error:
+        return statement(request)
+    response = HttpResponse(
+        statement_pdf(customer=customer, start=start, end=end), content_type="application/pdf"
+    )
+    name = statement_file_name(customer=customer, start=start, end=end)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

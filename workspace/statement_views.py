@@ -10,16 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from billing.errors import BillingError
 from billing.staff import run_service
 from contracts.models import Customer
 from contracts.selectors import billing_contacts
-from invoices.selectors import statement_of_account, statement_period
+from invoices.selectors import statement_of_account, statement_period_asked
 from invoices.statements import statement_file_name, statement_pdf, statement_send
 
 
@@ -30,23 +28,13 @@ def may_see_statement(user, customer: Customer) -> bool:
     )
 
 
-def _default_period() -> tuple[datetime.date, datetime.date]:
-    today = timezone.localdate()
-    return today.replace(month=1, day=1), today
-
-
 def _customer_and_period(request, code: str, params) -> tuple[Customer, datetime.date, datetime.date, str]:
     """The customer, refused unless the user may see its statement, and the ``from`` and ``to`` of the
     query or form (this year until today when neither is given), or this year with the error why not."""
     customer = get_object_or_404(Customer, code=code)
     if not may_see_statement(request.user, customer):
         raise PermissionDenied
-    if not params.get("from") and not params.get("to"):
-        return customer, *_default_period(), ""
-    try:
-        return customer, *statement_period(params.get("from"), params.get("to")), ""
-    except BillingError as error:
-        return customer, *_default_period(), str(error)
+    return customer, *statement_period_asked(params)
 
 
 def _statement_page(view):

@@ -85,7 +85,14 @@ def test_every_view_answers_404_for_another_customers_object(two_customers, obje
         assert foreign.content == absent.content
         assert client.post(theirs, {"answer": "accept", "name": "X"}).status_code in (404, 405)
     # nothing of BETA's on ACME's lists
-    for page in ("/portal/", "/portal/quotes/", "/portal/charge-requests/", "/portal/invoices/"):
+    pages = (
+        "/portal/",
+        "/portal/quotes/",
+        "/portal/charge-requests/",
+        "/portal/invoices/",
+        "/portal/statement",
+    )
+    for page in (*pages, "/portal/coverage", "/portal/quotas", "/portal/contacts", "/portal/billing-details"):
         text = client.get(page).text
         assert objects["beta"]["quote"].reference not in text
         assert "TK-beta" not in text
@@ -147,3 +154,14 @@ def _link(client, email):
 
     client.post("/portal/sign-in", {"email": email})
     return mail.outbox[-1]
+
+
+def test_the_statement_shows_the_customers_own_invoices_and_downloads(two_customers, objects):
+    client = admin_of_acme(two_customers)
+    page = client.get("/portal/statement")
+    assert page.status_code == 200
+    assert objects["acme"]["invoice"].number in page.text
+    pdf = client.get("/portal/statement.pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    assert client.get("/portal/statement?from=2026-13-01&to=x").status_code == 400
