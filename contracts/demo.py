@@ -18,7 +18,9 @@ from contracts.models import (
     LicensedProduct,
     PeriodKind,
     PersonDayBundle,
+    PortalRole,
 )
+from contracts.portal_access import portal_invite
 from contracts.services import period_add
 
 D = datetime.date
@@ -77,13 +79,15 @@ def load(*, today: datetime.date | None = None) -> list[str]:
         if not is_new:
             continue
         created.append(code)
-        Contact.objects.create(
+        contact = Contact.objects.create(
             customer=customer,
             name="张伟",
             title="IT 经理",
             email=f"it@{code.lower()}.example.com",
             is_primary=True,
         )
+        # the customer portal: the primary contact is the customer's portal admin (README)
+        portal_invite(contact=contact, roles=[PortalRole.ADMIN], by=None, notify=False)
         fapiao_details_save(  # the title is the legal name, a 专票 for a customer with a USCC
             customer=customer,
             data={

@@ -33,7 +33,10 @@ def portal_access_of(user) -> PortalAccess | None:
 
 def portal_may_manage(*, by, customer: Customer) -> bool:
     """Whether ``by`` may give or take portal access for ``customer``'s contacts: a staff user who may
-    change contacts and acts for the customer, or the customer's own portal admin."""
+    change contacts and acts for the customer, or the customer's own portal admin; a system step (no user:
+    the demo, an import) may."""
+    if by is None:
+        return True
     access = portal_access_of(by)
     if access is not None:
         return access.contact.customer_id == customer.pk and access.has_role(PortalRole.ADMIN)
@@ -60,9 +63,12 @@ def _clean_roles(roles) -> list[str]:
 
 
 @transaction.atomic
-def portal_invite(*, contact: Contact, roles, by, language: str | None = None) -> PortalAccess:
+def portal_invite(
+    *, contact: Contact, roles, by, language: str | None = None, notify: bool = True
+) -> PortalAccess:
     """Gives ``contact`` portal access with ``roles`` (again, if it was revoked) and mails it a sign-in
-    link. A contact needs an e-mail address, and an address opens one customer's portal only."""
+    link (unless not ``notify``). A contact needs an e-mail address, and an address opens one customer's
+    portal only."""
     _check_may_manage(by, contact.customer)
     roles = _clean_roles(roles)
     email = (contact.email or "").strip()
@@ -97,7 +103,8 @@ def portal_invite(*, contact: Contact, roles, by, language: str | None = None) -
         access.language = language
     access.save()
     portal_activity_record(access=access, action=PortalAction.INVITED, subject=", ".join(roles), by=by)
-    transaction.on_commit(lambda: portal_link_send(access=access, invitation=True))
+    if notify:
+        transaction.on_commit(lambda: portal_link_send(access=access, invitation=True))
     return access
 
 

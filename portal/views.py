@@ -60,7 +60,7 @@ from invoices.selectors import (
 from invoices.statements import statement_file_name, statement_pdf
 from portal.access import portal_page, private
 from quotes.documents import quote_context
-from quotes.models import Quote, QuoteStatus
+from quotes.models import Quote, QuoteKind, QuoteStatus
 from quotes.services import CUSTOMER_ANSWER as QUOTE_ANSWER
 from quotes.services import quote_customer_answer, quote_request, quote_requestable_services
 
@@ -158,6 +158,10 @@ def home(request):
         "coverage": coverage,
         "community_covered": community == "included",
         "today": today,
+        # a renewal offer sales have sent, to accept in place (the quote's own page)
+        "renewal_offers": Quote.objects.filter(
+            customer=customer, kind=QuoteKind.RENEWAL, status=QuoteStatus.SENT, valid_until__gte=today
+        ),
     }
     return render(request, "portal/home.html", context)
 

@@ -90,6 +90,10 @@ class Command(BaseCommand):
 
         created = contracts_demo.load()
         self.stdout.write(f"Demo customers created: {', '.join(created) or 'none (already there)'}")
+        self.stdout.write(
+            "Customer portal: open /portal/sign-in and enter it@demo-active.example.com; the one-time "
+            "sign-in link appears in this console (the e-mail backend prints mails)."
+        )
         work = invoices_demo.load_work()
         self.stdout.write(f"Demo work created: {', '.join(work) or 'none (already there)'}")
 
