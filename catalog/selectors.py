@@ -25,6 +25,7 @@ from catalog.models import (
     ServiceTier,
     TierBenefit,
     VatRate,
+    Weekday,
 )
 from catalog.versions import Version
 
@@ -205,3 +206,33 @@ def emergency_cover_window_at(moment: datetime.datetime) -> EmergencyCoverWindow
         ),
         None,
     )
+
+
+def opening_hours(calendar: BusinessCalendar) -> list[str]:
+    """A calendar's working windows as people read them: weekdays with the same hours run together
+    ("Monday–Friday 09:00–12:00, 13:00–18:00"; "every day, all day" for 7x24). Reads ``calendar.windows``
+    (prefetch it for a list)."""
+    by_day: dict[int, list[str]] = {day: [] for day in Weekday.values}
+    for window in calendar.windows.all():
+        if window.start == MIDNIGHT and window.end == MIDNIGHT:
+            by_day[window.weekday].append(str(_("all day")))
+        else:
+            by_day[window.weekday].append(f"{window.start:%H:%M}–{window.end:%H:%M}")
+    runs: list[tuple[int, int, list[str]]] = []
+    for day in Weekday.values:
+        if runs and runs[-1][2] == by_day[day] and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day, by_day[day])
+        else:
+            runs.append((day, day, by_day[day]))
+    lines = []
+    for first, last, windows in runs:
+        if not windows:
+            continue
+        if (first, last) == (Weekday.MONDAY, Weekday.SUNDAY):
+            days = str(_("every day"))
+        elif first == last:
+            days = str(Weekday(first).label)
+        else:
+            days = f"{Weekday(first).label}–{Weekday(last).label}"
+        lines.append(f"{days} {', '.join(windows)}")
+    return lines

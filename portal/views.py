@@ -21,6 +21,7 @@ from billing.client_address import client_address
 from billing.errors import BillingError
 from billing.signed_answer import document_answer_page
 from catalog.models import ChannelHours, EmergencyCoverWindow, HolidayScheduleDay, ProductVersion, ServiceTier
+from catalog.selectors import opening_hours
 from catalog.versions import UpgradeKind, upgrade_kind
 from contracts.entitlements import decide
 from contracts.fapiao_details import FAPIAO_FIELDS, FapiaoDetailsInvalid, fapiao_details_of
@@ -321,7 +322,10 @@ def coverage(request):
     context = {
         "cover": cover,
         "tier": tier,
-        "channels": ChannelHours.objects.select_related("calendar").prefetch_related("calendar__windows"),
+        "channels": [
+            (hours.get_channel_display(), opening_hours(hours.calendar))
+            for hours in ChannelHours.objects.select_related("calendar").prefetch_related("calendar__windows")
+        ],
         "holidays": HolidayScheduleDay.objects.filter(date__gte=today, date__year=today.year, kind="holiday"),
         "emergency_windows": EmergencyCoverWindow.objects.filter(date__gte=today),
     }

@@ -104,3 +104,16 @@ def test_a_quote_request_lands_with_sales_as_a_draft(two_customers):
     assert line.quantity * line.unit_price.amount == line.list_amount.amount
     # a draft is not the customer's to see yet
     assert client.get(f"/portal/quotes/{quote.pk}").status_code == 404
+
+
+def test_opening_hours_run_weekdays_together(catalogue):
+    from catalog.models import ChannelHours
+    from catalog.selectors import opening_hours
+
+    hotline = ChannelHours.objects.get(channel="hotline").calendar
+    community = ChannelHours.objects.get(channel="community").calendar
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert opening_hours(hotline) == ["Monday–Friday 09:00–12:00, 13:00–18:00"]
+        assert opening_hours(community) == ["every day all day"]
