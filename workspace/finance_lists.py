@@ -33,11 +33,12 @@ from invoices.selectors import (
     FAPIAO_PREFETCH,
     age_bounds,
     age_label,
+    billable_not_collected,
     fapiao_numbers,
     invoice_balance_sql,
     invoice_gross_sql,
 )
-from invoices.services import charges_collect, travel_expense_approval_check
+from invoices.services import travel_expense_approval_check
 from workspace.lists import (
     MoneyColumn,
     SearchFilterSet,
@@ -241,10 +242,10 @@ class ChargeTable(StaffTable):
 
 
 class ChargeList(StaffListView):
-    """Charges no invoice holds yet; the next invoice run bills them. What is billable now (period fees,
-    accepted orders, approved travel, delivered work...) is collected first (idempotent, as every run does
-    it), so the list and its total never leave out what waits to be collected; what cannot be priced is
-    listed apart with its reason."""
+    """Charges no invoice holds yet; the next invoice run bills them. The page only reads: what is billable
+    but not collected yet (invoices.selectors.billable_not_collected) is counted above the list, and
+    collecting it is a service run by the invoice run, the dispatch task every ten minutes and the "collect"
+    button, which also says what could not be priced and why."""
 
     permission_required = "invoices.view_charge"
     filterset_class = ChargeFilter
@@ -253,11 +254,6 @@ class ChargeList(StaffListView):
     title = _("Unbilled charges")
     section = "charges"
     export_name = "unbilled-charges"
-
-    def get(self, request, *args, **kwargs):
-        self.set_aside = []
-        charges_collect(up_to=timezone.localdate(), set_aside=self.set_aside)
-        return super().get(request, *args, **kwargs)
 
     def queryset(self):
         return (
@@ -270,11 +266,12 @@ class ChargeList(StaffListView):
         unbilled = Charge.objects.filter(invoice_line__isnull=True)
         by_currency = unbilled.values("amount_currency").annotate(count=Count("pk"), total=Sum("gross"))
         totals = sums_by_currency(Money(row["total"], row["amount_currency"]) for row in by_currency)
+        waiting = billable_not_collected(up_to=timezone.localdate())
         return {
             "total": " · ".join(str(amount) for amount in totals.values()) or str(Money(0, "CNY")),
             "count": sum(row["count"] for row in by_currency),
             "customers": unbilled.values("customer").distinct().count(),
-            "set_aside": self.set_aside,
+            "not_collected": sum(rows.count() for rows in waiting.values()),
         }
 
 
@@ -317,7 +314,8 @@ class OverdueTable(IssuedTable):
 
 class OverdueList(StaffListView):
     """Issued invoices past their due date with money open (invoice_balance's rule, in SQL), oldest first;
-    reminders for the selected ones."""
+    reminders for the selected ones. Settled invoices are left out by their mark first (an index), so the
+    balances summed are only those of the few invoices still open."""
 
     permission_required = "invoices.view_invoice"
     filterset_class = OverdueFilter
@@ -332,9 +330,13 @@ class OverdueList(StaffListView):
     def queryset(self):
         return (
             Invoice.objects.filter(
-                kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, due_date__lt=timezone.localdate()
+                kind=InvoiceKind.INVOICE,
+                status=InvoiceStatus.ISSUED,
+                settled=False,
+                due_date__lt=timezone.localdate(),
             )
             .select_related("customer", "credits")
+            .prefetch_related(FAPIAO_PREFETCH)
             .annotate(gross_total=invoice_gross_sql(), open_total=invoice_balance_sql())
             .filter(open_total__gt=0)
             .order_by("due_date", "pk")
