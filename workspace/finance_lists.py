@@ -5,10 +5,12 @@ from invoices.selectors, so they sort and filter in the database and a page cost
 queries whatever the data."""
 
 import datetime
+from decimal import Decimal
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Count, Sum
+from django.db.models import Count, DecimalField, Sum, Value
+from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -52,6 +54,7 @@ from workspace.lists import (
 )
 
 CUSTOMER_SEARCH = ("customer__code", "customer__legal_name")
+AMOUNT = DecimalField(max_digits=14, decimal_places=2)
 
 
 # Invoices
@@ -327,25 +330,31 @@ class OverdueList(StaffListView):
     bulk_url = "invoices:bulk-remind"
     bulk_actions = (("remind", _("Send a reminder")),)
 
+    def overdue(self):
+        """Issued invoices past their due date not marked settled, with their total and what is open."""
+        return Invoice.objects.filter(
+            kind=InvoiceKind.INVOICE,
+            status=InvoiceStatus.ISSUED,
+            settled=False,
+            due_date__lt=timezone.localdate(),
+        ).annotate(gross_total=invoice_gross_sql(), open_total=invoice_balance_sql())
+
     def queryset(self):
         return (
-            Invoice.objects.filter(
-                kind=InvoiceKind.INVOICE,
-                status=InvoiceStatus.ISSUED,
-                settled=False,
-                due_date__lt=timezone.localdate(),
-            )
+            self.overdue()
             .select_related("customer", "credits")
             .prefetch_related(FAPIAO_PREFETCH)
-            .annotate(gross_total=invoice_gross_sql(), open_total=invoice_balance_sql())
             .filter(open_total__gt=0)
             .order_by("due_date", "pk")
         )
 
     def extra_context(self):
-        rows = self.filterset_class(self.request.GET or None, queryset=self.queryset()).qs
-        sums = rows.values("currency").annotate(open=Sum("open_total")).order_by("currency")
-        return {"open_sums": [Money(row["open"], row["currency"]) for row in sums]}
+        rows = self.filterset_class(self.request.GET or None, queryset=self.overdue()).qs
+        # the sum of what is open over the open invoices is the sum of max(open, 0) over them all: each
+        # balance is computed once, not once to filter and again to add up
+        open_part = Greatest("open_total", Value(Decimal(0)), output_field=AMOUNT)
+        sums = rows.values("currency").annotate(open=Sum(open_part)).order_by("currency")
+        return {"open_sums": [Money(row["open"], row["currency"]) for row in sums if row["open"] > 0]}
 
 
 # Travel expenses
