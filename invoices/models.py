@@ -167,7 +167,11 @@ class WorkLog(models.Model):
         ordering = ["-work_date", "pk"]
         verbose_name = _("work log")
         verbose_name_plural = _("work logs")
-        indexes = [models.Index(fields=["processed_at", "work_date"])]
+        indexes = [
+            models.Index(fields=["processed_at", "work_date"]),
+            # the work-log list's sort (latest first): a page reads fifty rows, not the whole table sorted
+            models.Index(fields=["work_date", "id"], name="worklog_by_work_date"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(order_line__isnull=True) | Q(bundle__isnull=True), name="work_log_delivers_one"
