@@ -167,7 +167,11 @@ class WorkLog(models.Model):
         ordering = ["-work_date", "pk"]
         verbose_name = _("work log")
         verbose_name_plural = _("work logs")
-        indexes = [models.Index(fields=["processed_at", "work_date"])]
+        indexes = [
+            models.Index(fields=["processed_at", "work_date"]),
+            # the work-log list's sort (latest first): a page reads fifty rows, not the whole table sorted
+            models.Index(fields=["work_date", "id"], name="worklog_by_work_date"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(order_line__isnull=True) | Q(bundle__isnull=True), name="work_log_delivers_one"
@@ -334,6 +338,11 @@ class Invoice(models.Model):
     )
     pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/", blank=True)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
+    # invoice_balance's answer kept on the row (invoices.services.invoices_settled_mark, wherever a balance
+    # changes), so that lists of open invoices read an index instead of summing every invoice's rows.
+    settled = models.BooleanField(
+        _("settled"), default=False, help_text=_("Issued, and nothing is left to pay on it.")
+    )
 
     history = audit_history()
 
@@ -341,6 +350,13 @@ class Invoice(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
+        indexes = [  # the overdue list and ageing: issued invoices not settled, by due date
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, settled=False),
+                name="invoice_open_by_due_date",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["series", "year", "sequence"],

@@ -402,14 +402,18 @@ def _invoice(charges, customers, *, monthly: set, rng: random.Random, today: dat
     counts["invoices"] += len(invoices)
     counts["invoice lines"] += len(all_lines)
 
-    payments = []
+    payments, settled = [], []
     for invoice, (_issued_on, _customer_id, _billed, lines) in zip(invoices, drafts, strict=True):
         gross = sum((line.gross.amount for line in lines), Decimal(0))
         received = invoice.issue_date + datetime.timedelta(days=rng.randrange(3, 45))
         luck = rng.random()
+        if gross <= 0:
+            settled.append(invoice.pk)
         if received > today or luck < 0.08:
             continue  # open: overdue once its due date has passed
         amount = gross if luck > 0.16 else round_fen(gross / 2)
+        if amount == gross > 0:
+            settled.append(invoice.pk)  # paid in full: invoices_settled_mark's answer, without its queries
         if amount > 0:
             payments.append(
                 Payment(
@@ -420,6 +424,8 @@ def _invoice(charges, customers, *, monthly: set, rng: random.Random, today: dat
                 )
             )
     Payment.objects.bulk_create(payments, batch_size=2000)
+    for start in range(0, len(settled), 2000):
+        Invoice.objects.filter(pk__in=settled[start : start + 2000]).update(settled=True)
     counts["payments"] += len(payments)
     _through_services(customers, invoices, paid={p.invoice_id for p in payments}, rng=rng, counts=counts)
 

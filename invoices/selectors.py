@@ -35,7 +35,7 @@ from billing.money import round_fen
 from billing.prepared import PreparedValues
 from catalog.models import ServiceGroup, ServiceItem
 from contracts.fees import OverdueInvoice
-from contracts.models import ChargeRequest, Customer, ServicePeriod
+from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, ServicePeriod
 from invoices.models import (
     Charge,
     ChargeSource,
@@ -48,6 +48,7 @@ from invoices.models import (
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    TravelExpense,
     WorkLog,
     WorkLogReview,
 )
@@ -144,6 +145,52 @@ def invoice_balance_sql(*, on: datetime.date | None = None):
     )
 
 
+def uncharged(queryset: models.QuerySet, source: str, *, key: str = "pk") -> models.QuerySet:
+    """The rows of ``queryset`` no charge of ``source`` bills yet (keyed by ``key``): collecting reads only
+    what is new, not the whole history (the unique (source, source id) still guards a race)."""
+    return queryset.exclude(Exists(Charge.objects.filter(source=source, source_id=OuterRef(key))))
+
+
+def billable_not_collected(*, up_to: datetime.date) -> dict[str, models.QuerySet]:
+    """By source, what invoices.services.charges_collect brings into the ledger up to ``up_to`` and has not
+    yet: paid period fees (from the period start), order lines billed when ordered (from the day the quote
+    was accepted), confirmed charge requests, approved travel, data-volume usage, and work logs not
+    processed yet (a log may bill nothing: drawn from prepaid days, or against a line billed when
+    ordered). Rejected travel and work logs are never charged. The unbilled list counts them, as it only
+    reads; collecting is a service (its button, the invoice run, the dispatch task)."""
+    return {
+        ChargeSource.PERIOD_FEE: uncharged(
+            ServicePeriod.objects.filter(kind=PeriodKind.PAID, start__lte=up_to, fee__gt=0),
+            ChargeSource.PERIOD_FEE,
+        ),
+        ChargeSource.QUOTE_LINE: uncharged(
+            OrderLine.objects.filter(
+                invoicing_policy=InvoicingPolicy.ORDERED, order__quote__answered_at__date__lte=up_to
+            ).exclude(order__status=OrderStatus.CANCELLED),
+            ChargeSource.QUOTE_LINE,
+            key="quote_line_id",  # keyed by the quote line, as before order lines existed
+        ),
+        ChargeSource.CHARGE_REQUEST: uncharged(
+            ChargeRequest.objects.filter(
+                status=ChargeStatus.CONFIRMED, customer_answered_at__date__lte=up_to
+            ),
+            ChargeSource.CHARGE_REQUEST,
+        ),
+        ChargeSource.TRAVEL: uncharged(
+            TravelExpense.objects.filter(
+                approved_at__isnull=False, rejected_at__isnull=True, spent_on__lte=up_to
+            ),
+            ChargeSource.TRAVEL,
+        ),
+        ChargeSource.DATA_VOLUME: uncharged(
+            DataVolumeUsage.objects.filter(measured_on__lte=up_to), ChargeSource.DATA_VOLUME
+        ),
+        ChargeSource.WORK_LOG: WorkLog.objects.filter(
+            processed_at__isnull=True, work_date__lte=up_to
+        ).exclude(review=WorkLogReview.REJECTED),
+    }
+
+
 def _fee_invoices(period_id: int, on: datetime.date, due_before: datetime.date) -> models.QuerySet:
     """The issued invoices billing a period's fee that fell due before ``due_before`` with money open at
     the end of ``on`` (invoice_balance's rule), the earliest due first."""
@@ -211,7 +258,7 @@ def overdue_by_age(*, today: datetime.date) -> dict[str, list[tuple[Invoice, Mon
     """Issued invoices past their due date with money open, by days overdue: 1-30, 31-60, 61-90, 90+."""
     buckets: dict[str, list] = {label: [] for _days, label in AGE_BUCKETS} | {"90+": []}
     overdue = Invoice.objects.filter(
-        kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, due_date__lt=today
+        kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, settled=False, due_date__lt=today
     ).select_related("customer")
     for invoice in overdue.prefetch_related(*BALANCE_PREFETCH, FAPIAO_PREFETCH):
         open_amount = invoice_balance(invoice)
@@ -581,7 +628,9 @@ def overdue_sums_by_age(*, today: datetime.date) -> dict[str, dict[str, Money]]:
         *(When(due_date__gte=day, then=Value(label)) for day, label in limits), default=Value("90+")
     )
     rows = (
-        Invoice.objects.filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, due_date__lt=today)
+        Invoice.objects.filter(
+            kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, settled=False, due_date__lt=today
+        )
         .annotate(open_amount=open_amount)
         .filter(open_amount__gt=0)
         .annotate(bucket=bucket)

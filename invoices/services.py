@@ -23,7 +23,7 @@ from catalog.models import PricingBasis, Role, TaxCategory
 from catalog.pricing import Priced, price_agreed, price_at_cost, price_service, travel_cap
 from catalog.selectors import rate_card_in_force, service_by_code, travel_vat_rate, vat_rate_on
 from contracts.contract_years import bundle_years, contract_year_open_check
-from contracts.models import ChargeRequest, ChargeStatus, Customer, PeriodKind, PersonDayBundle, ServicePeriod
+from contracts.models import Customer, PersonDayBundle, ServicePeriod
 from contracts.ownership import ownership_check
 from contracts.quotas import Quota, bundles_with_use, person_day_quota
 from contracts.services import charge_request_create, charge_request_price, consume
@@ -49,7 +49,14 @@ from invoices.models import (
     WorkLogReview,
 )
 from invoices.red_letter import red_letter_request_start
-from invoices.selectors import fapiao_numbers, invoice_balance, invoice_totals, overdue_by_age
+from invoices.selectors import (
+    BALANCE_PREFETCH,
+    billable_not_collected,
+    fapiao_numbers,
+    invoice_balance,
+    invoice_totals,
+    overdue_by_age,
+)
 from invoices.serializers import (
     INVOICE_PREFETCH,
     INVOICE_RELATED,
@@ -251,19 +258,14 @@ def work_log_priced(
     )
 
 
-def _charge_work_logs(up_to: datetime.date, set_aside: list) -> None:
+def _charge_work_logs(logs, set_aside: list) -> None:
     """Each unprocessed work log, oldest first, becomes at most one charge, under its own lock: against a
     line billed when ordered, nothing; against a line billed as delivered, its days up to what the line has
     left, at the line's agreed price; days beyond the line's quantity become a charge request. Otherwise
     prepaid person-days (the named bundle's, or any) are drawn first and the rest is billed at the rate of
     its work date. A log that cannot be billed is set aside with its reason; the next run tries it again.
     A log finance rejected is never charged (billing does not wait for an approval)."""
-    logs = (
-        WorkLog.objects.filter(processed_at__isnull=True, work_date__lte=up_to)
-        .exclude(review=WorkLogReview.REJECTED)
-        .order_by("work_date", "pk")
-    )
-    for log_id, customer_id in logs.values_list("pk", "customer_id"):
+    for log_id, customer_id in logs.order_by("work_date", "pk").values_list("pk", "customer_id"):
         try:
             with transaction.atomic():
                 log = WorkLog.objects.select_for_update().select_related("customer").get(pk=log_id)
@@ -609,12 +611,9 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
                 _set_aside(source=source, source_id=item.pk, customer_id=item.customer_id, error=error)
             )
 
-    periods = ServicePeriod.objects.filter(kind=PeriodKind.PAID, start__lte=up_to, fee__gt=0).select_related(
-        "contract", "tier"
-    )
-    for period in _uncharged(periods, ChargeSource.PERIOD_FEE).annotate(
-        customer_id=F("contract__customer_id")
-    ):
+    waiting = billable_not_collected(up_to=up_to)
+    periods = waiting[ChargeSource.PERIOD_FEE].select_related("contract", "tier")
+    for period in periods.annotate(customer_id=F("contract__customer_id")):
         collect(
             ChargeSource.PERIOD_FEE,
             period,
@@ -622,14 +621,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
                 period, customer_id=period.customer_id, vat_rate=vat(period.start)
             ),
         )
-    ordered = (
-        OrderLine.objects.filter(
-            invoicing_policy=InvoicingPolicy.ORDERED, order__quote__answered_at__date__lte=up_to
-        )
-        .exclude(order__status=OrderStatus.CANCELLED)
-        .select_related("order__quote", "quote_line__quote", "service")
-    )
-    ordered = _uncharged(ordered, ChargeSource.QUOTE_LINE, key="quote_line_id")
+    ordered = waiting[ChargeSource.QUOTE_LINE].select_related("order__quote", "quote_line__quote", "service")
     for line in ordered.annotate(customer_id=F("order__customer_id")):
         # keyed by the quote line, as before order lines existed, so that no order is billed twice
         charges.append(
@@ -656,15 +648,9 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
             service_code=charge_service_code(ChargeSource.CHARGE_REQUEST, request.service_code),
         )
 
-    confirmed = ChargeRequest.objects.filter(
-        status=ChargeStatus.CONFIRMED, customer_answered_at__date__lte=up_to
-    )
-    for request in _uncharged(confirmed, ChargeSource.CHARGE_REQUEST):
+    for request in waiting[ChargeSource.CHARGE_REQUEST]:
         collect(ChargeSource.CHARGE_REQUEST, request, request_charge)
-    approved = TravelExpense.objects.filter(
-        approved_at__isnull=False, rejected_at__isnull=True, spent_on__lte=up_to
-    )
-    for expense in _uncharged(approved, ChargeSource.TRAVEL):
+    for expense in waiting[ChargeSource.TRAVEL]:
         collect(ChargeSource.TRAVEL, expense, travel_charge)
 
     def usage_charge(usage):
@@ -684,7 +670,7 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
             service_code=charge_service_code(ChargeSource.DATA_VOLUME, usage.service_code),
         )
 
-    for usage in _uncharged(DataVolumeUsage.objects.filter(measured_on__lte=up_to), ChargeSource.DATA_VOLUME):
+    for usage in waiting[ChargeSource.DATA_VOLUME]:
         collect(ChargeSource.DATA_VOLUME, usage, usage_charge)
     before, started = Charge.objects.count(), timezone.now()
     Charge.objects.bulk_create(charges, ignore_conflicts=True)
@@ -696,14 +682,8 @@ def charges_collect(*, up_to: datetime.date, set_aside: list | None = None) -> i
         ),
         history_type=CREATED,
     )
-    _charge_work_logs(up_to, set_aside)
+    _charge_work_logs(waiting[ChargeSource.WORK_LOG], set_aside)
     return Charge.objects.count() - before
-
-
-def _uncharged(queryset, source: str, *, key: str = "pk"):
-    """The rows of ``queryset`` no charge of ``source`` bills yet (keyed by ``key``): collecting reads only
-    what is new, not the whole history (the unique (source, source id) still guards a race)."""
-    return queryset.exclude(Exists(Charge.objects.filter(source=source, source_id=OuterRef(key))))
 
 
 def charges_set_aside(*, run: InvoiceRun, set_aside: list) -> None:
@@ -960,6 +940,7 @@ def invoice_issue(*, invoice: Invoice, by=None, issue_date: datetime.date | None
         invoice.due_date = issue_date + datetime.timedelta(days=PAYMENT_TERMS_DAYS)
     invoice.issued_at, invoice.issued_by = timezone.now(), by
     invoice.save()
+    invoices_settled_mark(invoice_ids=[invoice.pk, invoice.credits_id])  # a credit note: what it credits too
     if invoice.kind == InvoiceKind.INVOICE:  # a credit note is announced by credit_note_issue, whole
         _invoice_event("invoice.issued", _invoice_shown(invoice.pk))
     from invoices.tasks import render_invoice_pdf  # tasks call services; imported here to keep one direction
@@ -1189,6 +1170,7 @@ def payment_record(*, invoice: Invoice, amount: Money, received_on: datetime.dat
     payment = Payment.objects.create(
         invoice=invoice, amount=amount, received_on=received_on, reference=reference
     )
+    invoices_settled_mark(invoice_ids=[invoice.pk])
     _payment_recorded(payment)
     return payment
 
@@ -1242,6 +1224,18 @@ def _payment_recorded(payment: Payment) -> None:
         data={"object": PaymentOutput(payment).data, "invoice": invoice_object(invoice)},
     )
     _invoice_paid(invoice, settled_by={"kind": "payment", "id": payment.pk, "reference": payment.reference})
+
+
+def invoices_settled_mark(*, invoice_ids: list[int | None]) -> None:
+    """Marks each of these invoices settled when it is issued and nothing is left to pay on it
+    (invoice_balance's rule), not settled otherwise. The one place the mark is written: every service that
+    changes a balance calls it in its transaction (issuing an invoice or a credit note, recording a
+    payment), so that lists of open invoices can skip the settled ones by an index. None is skipped."""
+    invoices = Invoice.objects.filter(pk__in=[pk for pk in invoice_ids if pk is not None])
+    for invoice in invoices.prefetch_related(*BALANCE_PREFETCH):
+        settled = invoice.status == InvoiceStatus.ISSUED and invoice_balance(invoice).amount <= 0
+        if settled != invoice.settled:
+            Invoice.objects.filter(pk=invoice.pk).update(settled=settled)
 
 
 REMINDER_STEPS = (1, 30, 60, 90)

@@ -16,6 +16,7 @@ from invoices.models import Invoice, InvoiceRun, RunStatus
 from invoices.red_letter import red_letter_requests_expire
 from invoices.services import (
     INVOICE_RUN_CHUNK,
+    charges_collect,
     invoice_run_bill,
     invoice_run_fail,
     invoice_run_prepare,
@@ -84,7 +85,10 @@ def send_overdue_reminders() -> int:
 
 @shared_task
 def dispatch_pending_work(older_than_seconds: int | None = None) -> dict[str, int]:
-    """Beat: sends again the runs and invoice PDFs whose task never reached the broker."""
+    """Beat (every ten minutes): collects what became billable, so that the unbilled list, which only
+    reads, is never more than ten minutes behind; then sends again the runs and invoice PDFs whose task
+    never reached the broker."""
+    charges_collect(up_to=timezone.localdate())
     if older_than_seconds is None:
         older_than_seconds = settings.DISPATCH_PENDING_AFTER_SECONDS
     return pending_work_dispatch(older_than=datetime.timedelta(seconds=older_than_seconds))

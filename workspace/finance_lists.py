@@ -5,10 +5,12 @@ from invoices.selectors, so they sort and filter in the database and a page cost
 queries whatever the data."""
 
 import datetime
+from decimal import Decimal
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Count, Sum
+from django.db.models import Count, DecimalField, Sum, Value
+from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -33,11 +35,12 @@ from invoices.selectors import (
     FAPIAO_PREFETCH,
     age_bounds,
     age_label,
+    billable_not_collected,
     fapiao_numbers,
     invoice_balance_sql,
     invoice_gross_sql,
 )
-from invoices.services import charges_collect, travel_expense_approval_check
+from invoices.services import travel_expense_approval_check
 from workspace.lists import (
     MoneyColumn,
     SearchFilterSet,
@@ -51,6 +54,7 @@ from workspace.lists import (
 )
 
 CUSTOMER_SEARCH = ("customer__code", "customer__legal_name")
+AMOUNT = DecimalField(max_digits=14, decimal_places=2)
 
 
 # Invoices
@@ -241,10 +245,10 @@ class ChargeTable(StaffTable):
 
 
 class ChargeList(StaffListView):
-    """Charges no invoice holds yet; the next invoice run bills them. What is billable now (period fees,
-    accepted orders, approved travel, delivered work...) is collected first (idempotent, as every run does
-    it), so the list and its total never leave out what waits to be collected; what cannot be priced is
-    listed apart with its reason."""
+    """Charges no invoice holds yet; the next invoice run bills them. The page only reads: what is billable
+    but not collected yet (invoices.selectors.billable_not_collected) is counted above the list, and
+    collecting it is a service run by the invoice run, the dispatch task every ten minutes and the "collect"
+    button, which also says what could not be priced and why."""
 
     permission_required = "invoices.view_charge"
     filterset_class = ChargeFilter
@@ -253,11 +257,6 @@ class ChargeList(StaffListView):
     title = _("Unbilled charges")
     section = "charges"
     export_name = "unbilled-charges"
-
-    def get(self, request, *args, **kwargs):
-        self.set_aside = []
-        charges_collect(up_to=timezone.localdate(), set_aside=self.set_aside)
-        return super().get(request, *args, **kwargs)
 
     def queryset(self):
         return (
@@ -270,11 +269,12 @@ class ChargeList(StaffListView):
         unbilled = Charge.objects.filter(invoice_line__isnull=True)
         by_currency = unbilled.values("amount_currency").annotate(count=Count("pk"), total=Sum("gross"))
         totals = sums_by_currency(Money(row["total"], row["amount_currency"]) for row in by_currency)
+        waiting = billable_not_collected(up_to=timezone.localdate())
         return {
             "total": " · ".join(str(amount) for amount in totals.values()) or str(Money(0, "CNY")),
             "count": sum(row["count"] for row in by_currency),
             "customers": unbilled.values("customer").distinct().count(),
-            "set_aside": self.set_aside,
+            "not_collected": sum(rows.count() for rows in waiting.values()),
         }
 
 
@@ -317,7 +317,8 @@ class OverdueTable(IssuedTable):
 
 class OverdueList(StaffListView):
     """Issued invoices past their due date with money open (invoice_balance's rule, in SQL), oldest first;
-    reminders for the selected ones."""
+    reminders for the selected ones. Settled invoices are left out by their mark first (an index), so the
+    balances summed are only those of the few invoices still open."""
 
     permission_required = "invoices.view_invoice"
     filterset_class = OverdueFilter
@@ -329,21 +330,31 @@ class OverdueList(StaffListView):
     bulk_url = "invoices:bulk-remind"
     bulk_actions = (("remind", _("Send a reminder")),)
 
+    def overdue(self):
+        """Issued invoices past their due date not marked settled, with their total and what is open."""
+        return Invoice.objects.filter(
+            kind=InvoiceKind.INVOICE,
+            status=InvoiceStatus.ISSUED,
+            settled=False,
+            due_date__lt=timezone.localdate(),
+        ).annotate(gross_total=invoice_gross_sql(), open_total=invoice_balance_sql())
+
     def queryset(self):
         return (
-            Invoice.objects.filter(
-                kind=InvoiceKind.INVOICE, status=InvoiceStatus.ISSUED, due_date__lt=timezone.localdate()
-            )
+            self.overdue()
             .select_related("customer", "credits")
-            .annotate(gross_total=invoice_gross_sql(), open_total=invoice_balance_sql())
+            .prefetch_related(FAPIAO_PREFETCH)
             .filter(open_total__gt=0)
             .order_by("due_date", "pk")
         )
 
     def extra_context(self):
-        rows = self.filterset_class(self.request.GET or None, queryset=self.queryset()).qs
-        sums = rows.values("currency").annotate(open=Sum("open_total")).order_by("currency")
-        return {"open_sums": [Money(row["open"], row["currency"]) for row in sums]}
+        rows = self.filterset_class(self.request.GET or None, queryset=self.overdue()).qs
+        # the sum of what is open over the open invoices is the sum of max(open, 0) over them all: each
+        # balance is computed once, not once to filter and again to add up
+        open_part = Greatest("open_total", Value(Decimal(0)), output_field=AMOUNT)
+        sums = rows.values("currency").annotate(open=Sum(open_part)).order_by("currency")
+        return {"open_sums": [Money(row["open"], row["currency"]) for row in sums if row["open"] > 0]}
 
 
 # Travel expenses

@@ -51,11 +51,20 @@ TABS = {
 @permission_required("invoices.add_invoicerun", raise_exception=True)
 def charges_collect_view(request):
     """Brings into the ledger what is billable up to today (period fees, accepted quotes, confirmed charge
-    requests, delivered person-days); idempotent, as every invoice run does it first."""
-    added = charges_collect(up_to=timezone.localdate())
+    requests, delivered person-days); idempotent, as every invoice run does it first. What cannot be priced
+    is said with its reason (the unbilled list only reads, so this is where it shows)."""
+    set_aside = []
+    added = charges_collect(up_to=timezone.localdate(), set_aside=set_aside)
     messages.success(
         request, ngettext("%(count)s new charge.", "%(count)s new charges.", added) % {"count": added}
     )
+    for row in set_aside:
+        where = _("Set aside: %(source)s #%(id)s of %(customer)s") % {
+            "source": row.get_source_display(),
+            "id": row.source_id,
+            "customer": row.customer.code,
+        }
+        messages.warning(request, f"{where}: {row.reason}")
     return redirect("invoices:charges")
 
 

@@ -11,8 +11,15 @@ from djmoney.money import Money
 
 from billing.roles import sync_roles
 from catalog.models import PersonDayRate
-from invoices.models import Charge, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus, Payment
-from invoices.services import invoice_issue, invoice_run_execute, payment_record, work_log_record
+from invoices.models import Charge, Invoice, InvoiceKind, InvoiceRun, InvoiceStatus, Payment, WorkLog
+from invoices.services import (
+    charges_collect,
+    invoice_issue,
+    invoice_run_execute,
+    payment_record,
+    work_log_record,
+)
+from invoices.tasks import dispatch_pending_work
 from tests.factories import CustomerFactory, ServicePeriodFactory, user_with
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +49,41 @@ def draft(catalogue):
     return Invoice.objects.get()
 
 
-def test_the_unbilled_list_is_not_zero_while_a_period_fee_waits_to_be_collected(client, finance, catalogue):
+def test_the_unbilled_list_only_reads_and_says_what_waits_to_be_collected(client, finance, catalogue):
     customer = CustomerFactory(code="ACME")
     ServicePeriodFactory(contract__customer=customer, start=datetime.date(2026, 1, 1), fee=1000)
     client.force_login(finance)
-    page = client.get(reverse("invoices:charges")).content.decode()
-    assert "ACME" in page  # the fee is collected before the list is read: no "Collect" click needed
-    assert "1,000.00" in page
+    page = client.get(reverse("invoices:charges"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert not Charge.objects.exists()  # a page view writes nothing
+    assert "1 billable record is not collected yet" in page  # never a silent zero
     client.post(reverse("invoices:collect-charges"))
-    client.get(reverse("invoices:charges"))
+    page = client.get(reverse("invoices:charges"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "ACME" in page
+    assert "1,000.00" in page
+    assert "not collected yet" not in page
+    client.post(reverse("invoices:collect-charges"))
     assert Charge.objects.count() == 1  # collecting is idempotent
+
+
+def test_collecting_says_what_could_not_be_priced_and_why(client, finance, catalogue):
+    customer = CustomerFactory(code="NORATE")
+    unpriced = WorkLog.objects.create(  # recorded before recording checked prices (or by hand)
+        customer=customer,
+        engineer="x",
+        work_date=datetime.date(2024, 6, 1),
+        days=1,
+        ticket_ref="T",
+        idempotency_key="old",
+    )
+    client.force_login(finance)
+    page = client.post(reverse("invoices:collect-charges"), follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert f"Set aside: delivered person-days #{unpriced.pk} of NORATE" in page.content.decode()
+
+
+def test_the_dispatch_task_collects_what_became_billable(catalogue):
+    ServicePeriodFactory(contract__customer=CustomerFactory(code="BEAT"), start=datetime.date(2026, 1, 1))
+    dispatch_pending_work()
+    assert Charge.objects.get().customer.code == "BEAT"
 
 
 def test_drafts_issued_and_credit_notes_each_have_their_tab(client, finance, draft):
@@ -244,6 +276,7 @@ def test_the_unbilled_total_is_with_vat_whatever_the_price_terms(catalogue, clie
         idempotency_key="net-1",
         days=Decimal(1),
     )
+    charges_collect(up_to=timezone.localdate())
     client.force_login(user_with(django_user_model, "finance-net", "view_charge"))
     page = client.get(reverse("invoices:charges")).content.decode()
     assert "1,060.00" in page  # 1,000.00 and 6% VAT

@@ -208,6 +208,35 @@ def test_overdue_invoices_are_filtered_by_age_and_show_what_is_open(client, fina
     assert old.number not in listed(client, "invoices:overdue", age="1-30")
 
 
+def test_the_overdue_page_costs_the_same_queries_for_three_and_thirty_invoices(
+    client, finance, catalogue, django_assert_max_num_queries
+):
+    client.force_login(finance)
+    issued_invoices(3, issued_on=datetime.date(2025, 1, 1))
+    with django_assert_max_num_queries(14) as few:
+        page = listed(client, "invoices:overdue")
+    assert "C002" in page
+    issued_invoices(27, start=3, issued_on=datetime.date(2025, 1, 1))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert "C029" in listed(client, "invoices:overdue")
+
+
+def test_the_overdue_total_adds_up_what_is_open_on_the_open_invoices_only(client, finance, catalogue):
+    _untouched, part_paid, paid = issued_invoices(3, issued_on=datetime.date(2025, 1, 1))
+    for invoice, amount in ((part_paid, "1.00"), (paid, "1002.00")):
+        payment_record(
+            invoice=invoice,
+            amount=Money(Decimal(amount), "CNY"),
+            received_on=datetime.date(2025, 1, 2),
+            reference=invoice.number,
+        )
+    Invoice.objects.filter(pk=paid.pk).update(settled=False)  # as if written outside the services: read
+    client.force_login(finance)
+    response = client.get(reverse("invoices:overdue"), **ENGLISH)
+    assert response.context["open_sums"] == [Money(Decimal("2000.00"), "CNY")]  # 1,000 + 1,001 - 1
+    assert client.get(reverse("invoices:overdue"), {"q": "C002"}, **ENGLISH).context["open_sums"] == []
+
+
 def test_payments_are_found_by_reference_and_filtered_by_date(client, finance, catalogue):
     first, second = issued_invoices(2)
     payment_record(
