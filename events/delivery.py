@@ -10,19 +10,26 @@ holds back the later ones, until it is delivered or given up (the endpoint is th
 import base64
 import datetime
 import ipaddress
+import json
 import logging
+import random
 import secrets
 import socket
+import time
 import urllib.parse
+from dataclasses import dataclass
 
+import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from standardwebhooks.webhooks import Webhook
 
 from billing.dispatch import send_task_on_commit
-from events.models import Delivery, DeliveryStatus, Event, WebhookEndpoint
+from events.models import Delivery, DeliveryAttempt, DeliveryStatus, Event, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -188,3 +195,197 @@ def events_replay(endpoint: WebhookEndpoint, *, after_id: int, until_id: int | N
         )
         _dispatch_on_commit(endpoint.pk, [code for _i, code in chosen])
     return len(chosen)
+
+
+# -- Sending -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status_code: int | None
+    excerpt: str
+    error: str
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.error and self.status_code is not None and 200 <= self.status_code < 300
+
+
+def webhook_request(endpoint: WebhookEndpoint, event: Event, at: datetime.datetime) -> tuple[bytes, dict]:
+    """The body and headers of ``event`` sent to ``endpoint`` at ``at``, signed with every secret in force
+    (Standard Webhooks: ``v1,<signature>`` per secret, space-separated)."""
+    body = json.dumps(event.envelope(), separators=(",", ":"))
+    at = at.astimezone(datetime.UTC)  # the library reads the timestamp as UTC whatever its zone
+    signatures = " ".join(
+        Webhook(secret).sign(msg_id=event.webhook_id, timestamp=at, data=body)
+        for secret in signing_secrets(endpoint, at)
+    )
+    headers = {
+        "webhook-id": event.webhook_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signatures,
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+    }
+    return body.encode(), headers
+
+
+def _excerpt(response: requests.Response, deadline: float) -> str:
+    """The start of the receiver's answer, read no longer than until ``deadline``: a receiver that trickles
+    its answer does not hold the worker."""
+    limit = settings.WEBHOOK_RESPONSE_EXCERPT_CHARS * 4  # bytes enough for that many UTF-8 characters
+    read = b""
+    while len(read) < limit and time.monotonic() < deadline:
+        chunk = response.raw.read1(limit - len(read))
+        if not chunk:
+            break
+        read += chunk
+    return read.decode("utf-8", "replace")[: settings.WEBHOOK_RESPONSE_EXCERPT_CHARS]
+
+
+def _post(endpoint: WebhookEndpoint, event: Event) -> _Answer:
+    """One attempt: checks again where the URL points (its name may resolve elsewhere now), then posts."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        webhook_url_check(endpoint.url)
+    except ValidationError as refusal:
+        return _Answer(None, "", " ".join(refusal.messages)[:300], elapsed())
+    body, headers = webhook_request(endpoint, event, timezone.now())
+    timeouts = (settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT)
+    deadline = started + _ATTEMPT_DEADLINE_FACTOR * sum(timeouts)
+    try:
+        with requests.post(
+            endpoint.url, data=body, headers=headers, timeout=timeouts, allow_redirects=False, stream=True
+        ) as response:
+            excerpt = _excerpt(response, deadline)
+            status = response.status_code
+    except requests.Timeout:
+        return _Answer(None, "", _("The receiver did not answer in time."), elapsed())
+    except requests.RequestException as error:
+        reason = _("The receiver could not be reached: %(error)s") % {"error": error}
+        return _Answer(None, "", reason[:300], elapsed())
+    if 300 <= status < 400:
+        error = _("The receiver answered with a redirect (HTTP %(status)s), which is not followed.")
+    elif not 200 <= status < 300:
+        error = _("The receiver answered HTTP %(status)s.")
+    else:
+        error = ""
+    return _Answer(status, excerpt, error % {"status": status} if error else "", elapsed())
+
+
+def _retry_wait(attempts: int) -> datetime.timedelta | None:
+    """How long to wait after the ``attempts``-th failed attempt; None once the schedule is spent."""
+    schedule = settings.WEBHOOK_RETRY_SCHEDULE
+    if attempts > len(schedule):
+        return None
+    jitter = 1 + random.uniform(0, settings.WEBHOOK_RETRY_JITTER)
+    return datetime.timedelta(seconds=schedule[attempts - 1] * jitter)
+
+
+def _endpoint_give_up(endpoint: WebhookEndpoint, delivery: Delivery, answer: _Answer) -> None:
+    """The last retry failed: the delivery is given up, the endpoint disabled (its later deliveries wait
+    until it is enabled again) and the administrators told."""
+    reason = _("Disabled after event %(event)s failed %(attempts)s times: %(error)s") % {
+        "event": delivery.event.webhook_id,
+        "attempts": delivery.attempts,
+        "error": answer.error,
+    }
+    logger.warning("Webhook endpoint %s disabled: %s", endpoint.pk, reason)
+    endpoint.enabled = False
+    endpoint.disabled_reason = reason[:300]
+    endpoint.save(update_fields=["enabled", "disabled_reason"])
+    subject = _("Webhook endpoint %(url)s disabled") % {"url": endpoint.url}
+    message = _(
+        "Deliveries to the webhook endpoint %(url)s failed until the retry schedule ran out, so it was "
+        "disabled.\n\n%(reason)s\n\nIts later events wait; enable the endpoint again once the receiver "
+        "works, and resend the failed delivery."
+    ) % {"url": endpoint.url, "reason": reason}
+    transaction.on_commit(lambda: mail_admins(subject, message, fail_silently=True))
+
+
+def _send_head(endpoint_id: int, customer_code: str) -> bool:
+    """Sends the oldest pending delivery of the endpoint and customer, under a row lock held until its
+    outcome is recorded: a worker killed meanwhile leaves it pending (sent again, same ``webhook-id``) and a
+    second worker skips it. True when it was delivered and the next one may follow."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, enabled=True).first()
+        if endpoint is None:
+            return False
+        queue = Delivery.objects.filter(
+            endpoint_id=endpoint_id, customer_code=customer_code, status=DeliveryStatus.PENDING
+        )
+        head_id = queue.order_by("event_id").values_list("id", flat=True).first()
+        if head_id is None:
+            return False
+        # Only the head is locked: skipping a locked head for the next one would send out of order.
+        # SQLite has no row locks; its write lock serialises the writers.
+        head = (
+            queue.filter(pk=head_id)
+            .select_related("event")
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if head is None:  # another worker is sending it, and will send the ones after it
+            return False
+        now = timezone.now()
+        if head.next_attempt_at > now:  # waiting for its retry: the later ones wait with it
+            return False
+        answer = _post(endpoint, head.event)
+        DeliveryAttempt.objects.create(
+            delivery=head,
+            started_at=now,
+            duration_ms=answer.duration_ms,
+            status_code=answer.status_code,
+            succeeded=answer.succeeded,
+            response_excerpt=answer.excerpt,
+            error=answer.error[:300],
+        )
+        head.attempts += 1
+        head.last_attempt_at = now
+        if answer.succeeded:
+            head.status = DeliveryStatus.DELIVERED
+            head.delivered_at = timezone.now()
+        elif (wait := _retry_wait(head.attempts)) is not None:
+            head.next_attempt_at = now + wait
+        else:
+            head.status = DeliveryStatus.FAILED
+            _endpoint_give_up(endpoint, head, answer)
+        head.save(update_fields=["status", "attempts", "last_attempt_at", "next_attempt_at", "delivered_at"])
+        return answer.succeeded
+
+
+def deliveries_send(*, endpoint_id: int, customer_code: str) -> int:
+    """Sends the due pending deliveries of one endpoint and customer, in event order, each in its own
+    transaction; stops at the first that fails (it holds the later ones back until its retry). Returns how
+    many were delivered. Safe to run twice and side by side: each delivery is sent under its row lock."""
+    delivered = 0
+    while _send_head(endpoint_id, customer_code):
+        delivered += 1
+    return delivered
+
+
+def deliveries_due() -> list[tuple[int, str]]:
+    """The (endpoint, customer) queues of enabled endpoints with a pending delivery due now."""
+    return list(
+        Delivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now(), endpoint__enabled=True
+        )
+        .order_by()
+        .values_list("endpoint_id", "customer_code")
+        .distinct()
+    )
+
+
+def events_purge(*, before: datetime.datetime) -> int:
+    """Deletes the events that occurred before ``before`` and have no delivery left to send (with their
+    deliveries and attempts); returns how many."""
+    stale = Event.objects.filter(occurred_at__lt=before).exclude(deliveries__status=DeliveryStatus.PENDING)
+    purged = 0
+    while ids := list(stale.values_list("id", flat=True)[:1000]):
+        purged += Event.objects.filter(id__in=ids).delete()[1].get(Event._meta.label, 0)
+    return purged

@@ -6,7 +6,9 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from billing.dispatch import send_task_on_commit
 from events.models import Delivery, Event, WebhookEndpoint
+from events.tasks import send_deliveries
 from events.types import EVENT_TYPES
 
 
@@ -21,7 +23,8 @@ def event_record(
     """Records ``event_type`` about ``data`` (the object as the API shows it) for ``customer_code``, and a
     pending delivery for each enabled endpoint listening to it: three queries whatever the change (four
     with a ``key``). With ``key``, an event already recorded under it is not recorded again (returns None):
-    periodic checks use this to announce a lapse or an overdue invoice once."""
+    periodic checks use this to announce a lapse or an overdue invoice once. Each endpoint's deliveries
+    are sent by a task once the caller's transaction commits."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r} (events.types.EVENT_TYPES)")
     with transaction.atomic():
@@ -41,4 +44,6 @@ def event_record(
                 Delivery(endpoint=endpoint, event=event, customer_code=event.customer_code)
                 for endpoint in endpoints
             )
+            for endpoint in endpoints:  # sent once the change commits; nothing if it rolls back
+                send_task_on_commit(send_deliveries, endpoint.pk, event.customer_code)
     return event
