@@ -103,6 +103,7 @@ PARTS = (
     "pages",
     "run-workers",
     "fapiao",
+    "events",
 )
 
 
@@ -150,6 +151,10 @@ def main() -> None:
         add(invoice_bench.invoice_run_workers(customers, database_url))
     if "fapiao" in wanted:  # the batch workbook export (BENCH_FAPIAO_INVOICES, several workbooks)
         add(fapiao_bench.export(int(os.environ.get("BENCH_FAPIAO_INVOICES", "5000"))))
+    if "events" in wanted:  # outbox queries; a burst of BENCH_EVENTS delivered over HTTP
+        from bench import events_bench
+
+        add(events_bench.run())
     _key, raw_key = create_api_key(name="bench", scopes=["entitlements:read"])
     if "queries" in wanted:  # also puts 100k contracts in the database for the HTTP runs
         add(http_check.query_counts())

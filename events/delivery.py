@@ -8,6 +8,7 @@ holds back the later ones, until it is delivered or given up (the endpoint is th
 """
 
 import base64
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -15,16 +16,21 @@ import logging
 import random
 import secrets
 import socket
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
 
 import requests
+import requests.adapters
+import requests.utils
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Exists, OuterRef
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
@@ -62,6 +68,10 @@ def _address_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> b
 
 
 def _resolved_addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass  # a name
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
 
@@ -71,6 +81,12 @@ def webhook_url_check(url: str) -> None:
     host listed in WEBHOOK_ALLOWED_HOSTS), no user or password in it, and every address its host resolves
     to public, unless the host (name or literal address) is listed. Checked when an endpoint is saved and
     again before each attempt, since what a name resolves to may change."""
+    _approved_address(url)
+
+
+def _approved_address(url: str) -> str | None:
+    """Checks ``url`` (webhook_url_check) and returns the address an attempt connects to: the one checked,
+    not what the name resolves to a moment later (DNS rebinding). None for a listed host."""
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
@@ -90,7 +106,7 @@ def webhook_url_check(url: str) -> None:
             code="webhook_url_scheme",
         )
     if listed:
-        return
+        return None
     try:
         addresses = _resolved_addresses(host, port or (443 if parts.scheme == "https" else 80))
     except (OSError, UnicodeError, ValueError):
@@ -109,6 +125,7 @@ def webhook_url_check(url: str) -> None:
             code="webhook_url_private",
             params={"host": host, "address": ", ".join(str(a) for a in refused) or "-"},
         )
+    return str(addresses[0])
 
 
 # -- Signing secrets -----------------------------------------------------------------------------------------
@@ -231,13 +248,67 @@ def webhook_request(endpoint: WebhookEndpoint, event: Event, at: datetime.dateti
     return body.encode(), headers
 
 
+class _AttemptAdapter(requests.adapters.HTTPAdapter):
+    """Cuts the connection at ``deadline`` whatever the receiver does (the timeouts of requests bound each
+    read, so a receiver trickling its status line or headers a byte at a time would hold the worker), and
+    connects to ``address`` when given: the address webhook_url_check approved (the name is still the one
+    sent, checked against the certificate and given to TLS)."""
+
+    def __init__(self, deadline: float, address: str | None = None):
+        super().__init__(max_retries=0)
+        self.deadline, self.address = deadline, address
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        pool = super().get_connection_with_tls_context(request, verify, proxies=proxies, cert=cert)
+        if not getattr(pool.ConnectionCls, "_attempt", False):
+            # Through a proxy, the proxy connects (the name was checked); otherwise the approved address.
+            proxy = requests.utils.select_proxy(request.url, proxies)
+            address = None if proxy else self.address
+            pool.ConnectionCls = _attempt_connection(pool.ConnectionCls, self.deadline, address)
+        return pool
+
+
+def _attempt_connection(base: type, deadline: float, address: str | None) -> type:
+    class AttemptConnection(base):
+        _attempt = True
+
+        def _new_conn(self):
+            if address is None:
+                return super()._new_conn()
+            name, self._dns_host = self._dns_host, address
+            try:
+                return super()._new_conn()
+            finally:
+                self._dns_host = name
+
+        def connect(self):
+            super().connect()
+            self._watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), self._cut)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+
+        def _cut(self):
+            with contextlib.suppress(OSError, AttributeError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+        def close(self):
+            if watchdog := getattr(self, "_watchdog", None):
+                watchdog.cancel()
+            super().close()
+
+    return AttemptConnection
+
+
 def _excerpt(response: requests.Response, deadline: float) -> str:
     """The start of the receiver's answer, read no longer than until ``deadline``: a receiver that trickles
     its answer does not hold the worker."""
     limit = settings.WEBHOOK_RESPONSE_EXCERPT_CHARS * 4  # bytes enough for that many UTF-8 characters
     read = b""
     while len(read) < limit and time.monotonic() < deadline:
-        chunk = response.raw.read1(limit - len(read))
+        try:
+            chunk = response.raw.read1(limit - len(read))
+        except (urllib3.exceptions.HTTPError, OSError):  # cut at the deadline, or the receiver hung up
+            break
         if not chunk:
             break
         read += chunk
@@ -252,21 +323,26 @@ def _post(endpoint: WebhookEndpoint, event: Event) -> _Answer:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        webhook_url_check(endpoint.url)
+        address = _approved_address(endpoint.url)
     except ValidationError as refusal:
         return _Answer(None, "", " ".join(refusal.messages)[:300], elapsed())
     body, headers = webhook_request(endpoint, event, timezone.now())
     timeouts = (settings.WEBHOOK_CONNECT_TIMEOUT, settings.WEBHOOK_READ_TIMEOUT)
     deadline = started + _ATTEMPT_DEADLINE_FACTOR * sum(timeouts)
     try:
-        with requests.post(
-            endpoint.url, data=body, headers=headers, timeout=timeouts, allow_redirects=False, stream=True
-        ) as response:
-            excerpt = _excerpt(response, deadline)
-            status = response.status_code
-    except requests.Timeout:
-        return _Answer(None, "", _("The receiver did not answer in time."), elapsed())
+        with requests.Session() as session:
+            session.mount("https://", _AttemptAdapter(deadline, address))
+            session.mount("http://", _AttemptAdapter(deadline, address))
+            with session.post(
+                endpoint.url, data=body, headers=headers, timeout=timeouts, allow_redirects=False, stream=True
+            ) as response:
+                if time.monotonic() >= deadline:  # cut in the middle of its headers: no answer
+                    raise requests.Timeout
+                excerpt = _excerpt(response, deadline)
+                status = response.status_code
     except requests.RequestException as error:
+        if isinstance(error, requests.Timeout) or time.monotonic() >= deadline:
+            return _Answer(None, "", _("The receiver did not answer in time."), elapsed())
         reason = _("The receiver could not be reached: %(error)s") % {"error": error}
         return _Answer(None, "", reason[:300], elapsed())
     if 300 <= status < 400:
@@ -287,6 +363,15 @@ def _retry_wait(attempts: int) -> datetime.timedelta | None:
     return datetime.timedelta(seconds=schedule[attempts - 1] * jitter)
 
 
+def _in_every_language(render, separator: str) -> str:
+    """``render()`` in each of the site's languages: administrators read either."""
+    texts = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts.append(render())
+    return separator.join(dict.fromkeys(texts))
+
+
 def _endpoint_give_up(endpoint: WebhookEndpoint, delivery: Delivery, answer: _Answer) -> None:
     """The last retry failed: the delivery is given up, the endpoint disabled (its later deliveries wait
     until it is enabled again) and the administrators told."""
@@ -299,13 +384,19 @@ def _endpoint_give_up(endpoint: WebhookEndpoint, delivery: Delivery, answer: _An
     endpoint.enabled = False
     endpoint.disabled_reason = reason[:300]
     endpoint.save(update_fields=["enabled", "disabled_reason"])
-    subject = _("Webhook endpoint %(url)s disabled") % {"url": endpoint.url}
-    message = _(
-        "Deliveries to the webhook endpoint %(url)s failed until the retry schedule ran out, so it was "
-        "disabled.\n\n%(reason)s\n\nIts later events wait; enable the endpoint again once the receiver "
-        "works, and resend the failed delivery."
-    ) % {"url": endpoint.url, "reason": reason}
-    transaction.on_commit(lambda: mail_admins(subject, message, fail_silently=True))
+    subject = _in_every_language(
+        lambda: _("Webhook endpoint %(url)s disabled") % {"url": endpoint.url}, " / "
+    )
+
+    def message() -> str:
+        return _(
+            "Deliveries to the webhook endpoint %(url)s failed until the retry schedule ran out, so it was "
+            "disabled.\n\n%(reason)s\n\nIts later events wait; enable the endpoint again once the receiver "
+            "works, and resend the failed delivery."
+        ) % {"url": endpoint.url, "reason": reason}
+
+    body = _in_every_language(message, "\n\n----\n\n")
+    transaction.on_commit(lambda: mail_admins(subject, body, fail_silently=True))
 
 
 def _send_head(endpoint_id: int, customer_code: str) -> bool:
@@ -359,22 +450,30 @@ def _send_head(endpoint_id: int, customer_code: str) -> bool:
         return answer.succeeded
 
 
-def deliveries_send(*, endpoint_id: int, customer_code: str) -> int:
+def deliveries_send(*, endpoint_id: int, customer_code: str, limit: int | None = None) -> int:
     """Sends the due pending deliveries of one endpoint and customer, in event order, each in its own
-    transaction; stops at the first that fails (it holds the later ones back until its retry). Returns how
-    many were delivered. Safe to run twice and side by side: each delivery is sent under its row lock."""
+    transaction; stops at the first that fails (it holds the later ones back until its retry), or after
+    ``limit``. Returns how many were delivered. Safe to run twice and side by side: each delivery is sent
+    under its row lock."""
     delivered = 0
-    while _send_head(endpoint_id, customer_code):
+    while (limit is None or delivered < limit) and _send_head(endpoint_id, customer_code):
         delivered += 1
     return delivered
 
 
 def deliveries_due() -> list[tuple[int, str]]:
-    """The (endpoint, customer) queues of enabled endpoints with a pending delivery due now."""
+    """The (endpoint, customer) queues of enabled endpoints whose first pending delivery is due now."""
+    earlier = Delivery.objects.filter(
+        endpoint_id=OuterRef("endpoint_id"),
+        customer_code=OuterRef("customer_code"),
+        status=DeliveryStatus.PENDING,
+        event_id__lt=OuterRef("event_id"),
+    )
     return list(
         Delivery.objects.filter(
             status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now(), endpoint__enabled=True
         )
+        .exclude(Exists(earlier))
         .order_by()
         .values_list("endpoint_id", "customer_code")
         .distinct()
