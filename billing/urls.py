@@ -7,11 +7,13 @@ from rest_framework.permissions import AllowAny
 import workspace.urls
 from billing import api, forbidden, problems, views
 from contracts import urls as contracts_urls
+from events import urls as events_urls
 from invoices import urls as invoices_urls
 from quotes import urls as quotes_urls
 
 contracts_api = contracts_urls.api_urlpatterns
 invoices_api = invoices_urls.api_urlpatterns
+events_api = events_urls.api_urlpatterns
 
 admin.site.site_header = _("After-sales contracts and billing")
 admin.site.site_title = _("After-sales billing")
@@ -22,6 +24,7 @@ admin.site.index_title = _("Set-up")
 api_urlpatterns = [
     path("v1/", include((contracts_api, "contracts-api"))),
     path("v1/", include((invoices_api, "invoices-api"))),
+    path("v1/", include((events_api, "events-api"))),
     path("v1/me", api.MeView.as_view(), name="api-me"),
     path("problems/<slug:slug>", api.ProblemTypeView.as_view(), name="api-problem-type"),
     # The schema and its docs are public: integrators read them before they hold a key.

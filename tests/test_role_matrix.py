@@ -35,6 +35,8 @@ from billing.roles import ROLES
 from catalog.models import EmergencyCoverWindow, ServiceItem
 from contracts.models import ChargeRequest, ConsumptionEntry, Customer
 from contracts.services import customer_link_token as charge_link_token
+from events.endpoints import webhook_endpoint_create
+from events.services import event_record
 from invoices.models import DataVolumeUsage, FapiaoBatch, Invoice, InvoiceRun, InvoiceStatus
 from invoices.services import invoice_issue, travel_expense_record
 from quotes.models import Quote, ServiceOrder
@@ -213,6 +215,13 @@ PAGES = {
     "invoices-api:order-close": API_KEY,
     "invoices-api:order-cancel": API_KEY,
     "invoices-api:customer-statement": API_KEY,
+    "events-api:events": API_KEY,
+    "events-api:webhook-endpoints": API_KEY,
+    "events-api:webhook-endpoint": API_KEY,
+    "events-api:webhook-endpoint-rotate-secret": API_KEY,
+    "events-api:webhook-endpoint-replay": API_KEY,
+    "events-api:webhook-deliveries": API_KEY,
+    "events-api:webhook-delivery-resend": API_KEY,
     # the admin site itself
     "admin:index": ANY_STAFF,
     "admin:login": PUBLIC,
@@ -301,6 +310,10 @@ ADMIN_MODELS = {
     "invoices.worklog": model_admin("invoices.worklog", audited=True, imports=True, delete=False),
     "invoices.travelexpense": model_admin("invoices.travelexpense", audited=True),
     "invoices.datavolumeusage": model_admin("invoices.datavolumeusage", audited=True),
+    # events and deliveries are the outbox's record: read, never added, changed or deleted here
+    "events.webhookendpoint": model_admin("events.webhookendpoint", audited=True),
+    "events.event": model_admin("events.event", add=False, delete=False),
+    "events.delivery": model_admin("events.delivery", add=False, delete=False),
 }
 
 
@@ -373,6 +386,8 @@ def walk(users) -> Walk:
         customer=customer, quantity=Decimal(10), measured_on=datetime.date(2026, 3, 5)
     )
     create_api_key(name="Ticketing", scopes=["entitlements:read"])
+    webhook_endpoint_create(url="https://93.184.215.14/hooks")  # a public address: no lookup
+    event_record("quote.sent", customer_code=customer.code, data={"object": {"number": "Q-walk"}})
     EmergencyCoverWindow.objects.create(
         date=datetime.date(2027, 2, 5),
         start=datetime.time(18),

@@ -49,3 +49,35 @@ def test_the_docs_page_loads_only_local_static_files(client):
         assert reference.startswith(settings.STATIC_URL), reference
         assert finders.find(reference.removeprefix(settings.STATIC_URL)), reference
     assert not re.search(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}", html), "the page names another host"
+
+
+def test_the_schema_documents_the_event_list_and_the_webhook_endpoints_api(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+    operations = {
+        "/api/v1/events": {"get"},
+        "/api/v1/webhook-endpoints": {"get", "post"},
+        "/api/v1/webhook-endpoints/{id}": {"get", "patch", "delete"},
+        "/api/v1/webhook-endpoints/{id}/rotate-secret": {"post"},
+        "/api/v1/webhook-endpoints/{id}/deliveries": {"get"},
+        "/api/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/resend": {"post"},
+        "/api/v1/webhook-endpoints/{id}/replay": {"post"},
+    }
+    for path, methods in operations.items():
+        assert methods <= set(paths[path]), path
+        for method in methods:
+            operation = paths[path][method]
+            assert operation["security"] == [{"apiKey": []}], (path, method)
+            assert {"401", "403"} <= set(operation["responses"]), (path, method)
+    events = paths["/api/v1/events"]["get"]
+    assert {p["name"] for p in events["parameters"]} == {"after", "type", "customer", "limit"}
+    assert "422" in events["responses"]
+    page = schema["components"]["schemas"][
+        events["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    ]
+    assert set(page["properties"]) == {"events", "next", "has_more"}
+    created = paths["/api/v1/webhook-endpoints"]["post"]["responses"]["201"]["content"]["application/json"]
+    listed = paths["/api/v1/webhook-endpoints"]["get"]["responses"]["200"]["content"]["application/json"]
+    components = schema["components"]["schemas"]
+    assert "secret" in components[created["schema"]["$ref"].split("/")[-1]]["properties"]
+    assert "secret" not in components[listed["schema"]["items"]["$ref"].split("/")[-1]]["properties"]
