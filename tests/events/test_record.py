@@ -66,3 +66,34 @@ def test_the_query_count_does_not_grow_with_endpoints():
 def test_an_unknown_type_is_refused():
     with pytest.raises(ValueError, match="unknown event type"):
         event_record("quote.teleported", customer_code="ACME", data={})
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_events_commit_in_the_order_of_their_ids():
+    """A second transaction recording an event waits until the first one, which took its id first, ends:
+    so no poller or sender ever sees a later id before an earlier one commits."""
+    import threading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite writes one transaction at a time)")
+    first_inside, second_done = threading.Event(), threading.Event()
+    order = []
+
+    def second():
+        first_inside.wait(10)
+        event_record("quote.sent", customer_code="B", data={})
+        order.append("second")
+        second_done.set()
+        connection.close()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with transaction.atomic():
+        event_record("quote.sent", customer_code="A", data={})
+        first_inside.set()
+        assert not second_done.wait(1.5)  # held back by the first transaction's lock
+        order.append("first")
+    thread.join(10)
+    assert order == ["first", "second"]
+    assert list(Event.objects.order_by("id").values_list("customer_code", flat=True)) == ["A", "B"]
