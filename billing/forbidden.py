@@ -17,6 +17,7 @@ from billing.problems import FORBIDDEN, problem_response
 from billing.roles import ROLES
 
 API_PATH_PREFIX = "/api/"
+PORTAL_PATH_PREFIX = "/portal/"
 ACTIONS = {
     "add": _("add %(things)s"),
     "change": _("change %(things)s"),
@@ -84,6 +85,9 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     """handler403: for pages, what is missing and who is signed in; for the API, its problem+json."""
     if request.path_info.startswith(API_PATH_PREFIX):
         return problem_response(FORBIDDEN, detail=_("You may not do this."))
+    if request.path_info.startswith(PORTAL_PATH_PREFIX):  # a customer's contact: the portal's own page
+        reason = str(exception) if isinstance(exception, PermissionDenied) and exception.args else ""
+        return render(request, "portal/403.html", {"reason": reason}, status=403)
     match = getattr(request, "resolver_match", None)
     needed = permissions_of_view(match.func) if match is not None else ()
     user = getattr(request, "user", None)

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A customer's contact signed in to the portal reaches the portal only; no portal answer is cached.
+    "portal.middleware.PortalMiddleware",
     # Staff with money powers pass the second factor before any page but the sign-in ones (billing.roles).
     "billing.second_factor.SecondFactorMiddleware",
     # Audit history records the user of the request that made each change.
@@ -79,10 +81,15 @@ AUTHENTICATION_BACKENDS = [
 # A portal sign-in link works once, within this many minutes, for the portal only (its scope).
 SESAME_MAX_AGE = env.int("PORTAL_LINK_MINUTES", default=15) * 60
 SESAME_ONE_TIME = True
+# A portal session ends after this many hours (staff sessions keep Django's default).
+PORTAL_SESSION_HOURS = env.int("PORTAL_SESSION_HOURS", default=8)
 # The portal's sign-in form sends at most this many links per client address and per e-mail address
 # (django-ratelimit, counted in the default cache: set CACHE_URL to Redis when several processes serve).
 PORTAL_SIGN_IN_RATE = env("PORTAL_SIGN_IN_RATE", default="5/15m")
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Messages live in the session, not in a cookie: a webhook secret shown once (events.admin) never travels
+# in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The reverse proxies in front of the application (billing.client_address): how many append to
 # X-Forwarded-For, and optionally the networks they connect from. 0 (the default): no proxy, the address
 # that connects is the client's.
@@ -369,8 +376,8 @@ EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=90)
 # days); each wait gets up to WEBHOOK_RETRY_JITTER of itself added at random. After the last retry fails the
 # delivery is given up, the endpoint disabled and the administrators e-mailed.
 WEBHOOK_RETRY_SCHEDULE = [
-    int(s) for s in env.list("WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000",
-                                                                    "36000", "43200", "86400", "30000"])
+    int(s) for s in env.list("WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "30000",
+                                                                    "36000", "36000", "43200", "86400"])
 ]  # fmt: skip
 WEBHOOK_RETRY_JITTER = env.float("WEBHOOK_RETRY_JITTER", default=0.1)
 # A receiver gets this long to accept the connection and to answer: a slow one does not hold a worker.

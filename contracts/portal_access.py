@@ -149,7 +149,10 @@ def portal_revoke(*, access: PortalAccess, by) -> PortalAccess:
     access.revoked_at = timezone.now()
     access.save(update_fields=["revoked_at"])
     access.user.is_active = False
-    access.user.save(update_fields=["is_active"])
+    # a new unusable password changes the hash its sessions and links are bound to: invited again later,
+    # the contact signs in afresh, nothing from before works again
+    access.user.set_unusable_password()
+    access.user.save(update_fields=["is_active", "password"])
     portal_activity_record(access=access, action=PortalAction.REVOKED, by=by)
     return access
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from contracts.portal_access import portal_sign_in_request
 from contracts.services import (
     charge_requests_apply_closing_rule,
     periods_announce_started,
@@ -29,3 +30,10 @@ def mark_lapsed_periods() -> int:
 @shared_task
 def send_renewal_reminders() -> int:
     return len(renewal_reminders_send(today=timezone.localdate()))
+
+
+@shared_task
+def send_portal_sign_in_link(email: str) -> None:
+    """The portal's sign-in form hands every address here, known or not, so that its answer takes the same
+    time whatever the address (the lookup and the mail happen in the worker)."""
+    portal_sign_in_request(email=email)

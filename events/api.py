@@ -64,7 +64,7 @@ class EventFilter(serializers.Serializer):
         help_text="Only events of these types; repeat the parameter for several (`?type=a&type=b`).",
     )
     customer = serializers.CharField(
-        max_length=32, required=False, allow_blank=True, help_text="Only the events of this customer code."
+        max_length=40, required=False, allow_blank=True, help_text="Only the events of this customer code."
     )
     limit = serializers.IntegerField(
         min_value=1,

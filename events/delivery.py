@@ -214,6 +214,34 @@ def events_replay(endpoint: WebhookEndpoint, *, after_id: int, until_id: int | N
     return len(chosen)
 
 
+def endpoint_catch_up(endpoint: WebhookEndpoint) -> int:
+    """What an endpoint enabled again is owed: its given-up deliveries are pending again, and every event it
+    listens to recorded since the first of them gets a delivery (none was queued while it was disabled).
+    They go out in event order per customer, as ever; what it had received stays received. Returns how
+    many deliveries are pending."""
+    failed = Delivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.FAILED)
+    first = failed.order_by("event_id").values_list("event_id", flat=True).first()
+    if first is None:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        failed.update(**_AGAIN, next_attempt_at=now)
+        missed = Event.objects.filter(id__gt=first).exclude(deliveries__endpoint=endpoint)
+        if endpoint.event_types:
+            missed = missed.filter(type__in=endpoint.event_types)
+        Delivery.objects.bulk_create(
+            (
+                Delivery(endpoint=endpoint, event_id=event_id, customer_code=code, next_attempt_at=now)
+                for event_id, code in missed.values_list("id", "customer_code").iterator()
+            ),
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        pending = Delivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.PENDING)
+        _dispatch_on_commit(endpoint.pk, pending.values_list("customer_code", flat=True).distinct())
+        return pending.count()
+
+
 # -- Sending -------------------------------------------------------------------------------------------------
 
 
@@ -331,6 +359,7 @@ def _post(endpoint: WebhookEndpoint, event: Event) -> _Answer:
     deadline = started + _ATTEMPT_DEADLINE_FACTOR * sum(timeouts)
     try:
         with requests.Session() as session:
+            session.trust_env = False  # no proxy or .netrc from the environment: the checked address only
             session.mount("https://", _AttemptAdapter(deadline, address))
             session.mount("http://", _AttemptAdapter(deadline, address))
             with session.post(
@@ -391,8 +420,8 @@ def _endpoint_give_up(endpoint: WebhookEndpoint, delivery: Delivery, answer: _An
     def message() -> str:
         return _(
             "Deliveries to the webhook endpoint %(url)s failed until the retry schedule ran out, so it was "
-            "disabled.\n\n%(reason)s\n\nIts later events wait; enable the endpoint again once the receiver "
-            "works, and resend the failed delivery."
+            "disabled.\n\n%(reason)s\n\nOnce the receiver works, enable the endpoint again: the failed "
+            "delivery and every event recorded since go out again, in order."
         ) % {"url": endpoint.url, "reason": reason}
 
     body = _in_every_language(message, "\n\n----\n\n")

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from events.delivery import webhook_secret_new, webhook_url_check
+from events.delivery import endpoint_catch_up, webhook_secret_new, webhook_url_check
 from events.models import WebhookEndpoint
 from events.types import EVENT_TYPES
 
@@ -64,7 +64,8 @@ def webhook_endpoint_create(
 
 def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     """Changes ``url``, ``event_types``, ``description`` or ``enabled``. Enabling an endpoint clears why it
-    was disabled; its pending deliveries go out again, those given up stay so (resend or replay them)."""
+    was disabled, and what it missed goes out in order (events.delivery.endpoint_catch_up): the deliveries
+    given up and every event recorded since."""
     if unknown := set(changes) - set(CHANGEABLE):
         raise TypeError(f"webhook_endpoint_update cannot change {sorted(unknown)}")
     if "url" in changes and changes["url"] != endpoint.url:
@@ -73,12 +74,15 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookE
         changes["event_types"] = event_types_check(changes["event_types"])
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-        if changes.get("enabled") and not locked.enabled:
+        enabled_again = changes.get("enabled") and not locked.enabled
+        if enabled_again:
             locked.disabled_reason = ""
         for name, value in changes.items():
             setattr(locked, name, value)
         locked.full_clean()
         locked.save()
+        if enabled_again:
+            endpoint_catch_up(locked)
     return locked
 
 

@@ -1,8 +1,11 @@
 """Reads of the outbox: the event list clients poll, and an endpoint's deliveries."""
 
+import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from events.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 
@@ -19,8 +22,10 @@ def events_after(
 ) -> EventPage:
     """The events after the cursor ``after`` in id order, at most ``limit`` of them, of these types (any
     when none) and this customer (any when none), in one query: one row more than the page tells whether
-    there are more."""
-    events = Event.objects.filter(id__gt=after)
+    there are more. Events older than EVENTS_RETENTION_DAYS are not listed (those kept for their key:
+    events.delivery.events_purge)."""
+    kept_from = timezone.now() - datetime.timedelta(days=settings.EVENTS_RETENTION_DAYS)
+    events = Event.objects.filter(id__gt=after, occurred_at__gte=kept_from)
     if types:
         events = events.filter(type__in=types)
     if customer_code:

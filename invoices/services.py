@@ -1397,6 +1397,9 @@ def order_cancel(*, order: ServiceOrder, reason: str, by=None) -> list[Invoice]:
         if left > 0:
             to_credit.setdefault(line.invoice_id, {})[line.pk] = LineCredit(amount=left)
     reason = gettext("Order %(order)s cancelled: %(reason)s") % {"order": order, "reason": order.close_reason}
+    # every invoice it credits locked now, in id order, before the first credit note records its event (the
+    # events' lock is held to the commit: a row locked after it could wait on a payment waiting on it)
+    list(Invoice.objects.select_for_update(of=("self",)).filter(pk__in=to_credit).order_by("pk").values("pk"))
     return [
         credit_note_issue(invoice=Invoice.objects.get(pk=invoice_id), reason=reason, lines=lines, by=by)
         for invoice_id, lines in sorted(to_credit.items())

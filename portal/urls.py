@@ -19,6 +19,7 @@ urlpatterns = [
     path("statement.pdf", views.statement_pdf_view, name="statement-pdf"),
     path("contacts", views.contacts, name="contacts"),
     path("quotes/<int:pk>", views.quote, name="quote"),
+    path("quotes/<int:pk>.pdf", views.quote_pdf, name="quote-pdf"),
     path("charge-requests/", views.charge_requests, name="charge-requests"),
     path("charge-requests/<int:pk>", views.charge_request, name="charge-request"),
     path("invoices/", views.invoices, name="invoices"),

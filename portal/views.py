@@ -8,7 +8,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
-from django.http import HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from billing.client_address import client_address
+from billing.dispatch import send_task
 from billing.errors import BillingError
 from billing.signed_answer import document_answer_page
 from catalog.models import ChannelHours, EmergencyCoverWindow, HolidayScheduleDay, ProductVersion, ServiceTier
@@ -40,7 +42,6 @@ from contracts.portal_access import (
     portal_activity_record,
     portal_billing_details_save,
     portal_language_set,
-    portal_sign_in_request,
     portal_sign_out_everywhere,
     portal_signed_in,
 )
@@ -49,6 +50,7 @@ from contracts.selectors import PERIOD_STATUS_LABELS, consumption_ledger, custom
 from contracts.services import CUSTOMER_ANSWER as CHARGE_ANSWER
 from contracts.services import charge_request_customer_answer, charge_request_price
 from contracts.setup import SetupInvalid
+from contracts.tasks import send_portal_sign_in_link
 from invoices.documents import invoice_pdf_content
 from invoices.models import Invoice, InvoiceStatus
 from invoices.selectors import (
@@ -75,13 +77,13 @@ class SignInForm(forms.Form):
 def _limited(request, email: str) -> bool:
     """The sign-in form's rate limits: per client address and per e-mail address (both counted)."""
     rate = settings.PORTAL_SIGN_IN_RATE
-    by_address = is_ratelimited(
+    if is_ratelimited(
         request, group="portal-sign-in-ip", key=lambda _g, r: client_address(r), rate=rate, increment=True
-    )
-    by_email = is_ratelimited(
+    ):
+        return True  # not counted against the address: one client cannot lock others' addresses out
+    return is_ratelimited(
         request, group="portal-sign-in-email", key=lambda _g, _r: email.lower(), rate=rate, increment=True
     )
-    return by_address or by_email
 
 
 def _next(request) -> str:
@@ -99,7 +101,7 @@ def sign_in(request):
         if _limited(request, form.cleaned_data["email"]):
             status = 429
         else:
-            portal_sign_in_request(email=form.cleaned_data["email"])
+            send_task(send_portal_sign_in_link, form.cleaned_data["email"])  # the same work for any address
             form, sent = SignInForm(), True
     context = {"form": form, "sent": sent, "limited": status == 429, "next": _next(request)}
     return private(render(request, "portal/sign_in.html", context, status=status))
@@ -113,6 +115,7 @@ def enter(request):
         user = authenticate(request, sesame=token, scope=PORTAL_SCOPE)
         if user is not None and portal_access_of(user) is not None:
             login(request, user)
+            request.session.set_expiry(settings.PORTAL_SESSION_HOURS * 3600)
             portal_signed_in(portal_access_of(user))
             return private(redirect(_next(request)))
         return private(render(request, "portal/link_invalid.html", status=400))
@@ -170,10 +173,13 @@ def home(request):
 PORTAL_BASE = {"base_template": "portal/base.html"}
 
 
-def _recorded(request, document, subject: str, *, accepted: str, actions: tuple[str, str]):
-    """The customer's answer given in the portal, on the staff's timeline too."""
-    action = actions[0] if document.status == accepted else actions[1]
-    portal_activity_record(access=request.portal, action=action, subject=subject)
+def _answered(request, answer, subject: str, *, accepted: str, actions: tuple[str, str]):
+    """The customer's answer given in the portal (``answer()``, a service), on the staff's timeline too, in
+    one transaction."""
+    with transaction.atomic():
+        document = answer()
+        action = actions[0] if document.status == accepted else actions[1]
+        portal_activity_record(access=request.portal, action=action, subject=subject)
     return document
 
 
@@ -197,6 +203,17 @@ def quotes(request):
     return render(request, "portal/quotes.html", {"quotes": sent})
 
 
+def _billing_answer(request, answer: dict) -> dict:
+    """A quote commits the customer to pay: its billing (or admin) contacts answer it; the technical ones
+    read it."""
+    if not request.portal.has_role(PortalRole.BILLING):
+        raise BillingError(
+            _("Your portal roles let you read this quote; a billing contact accepts or declines it."),
+            code="portal_role",
+        )
+    return answer
+
+
 @portal_page()
 def quote(request, pk: int):
     """A sent quote to read, download and accept or decline (the signed link's page, in the portal)."""
@@ -210,15 +227,18 @@ def quote(request, pk: int):
         document,
         link=QUOTE_ANSWER,
         template="quotes/answer.html",
-        answer=lambda document, **answer: _recorded(
+        answer=lambda document, **answer: _answered(
             request,
-            quote_customer_answer(quote=document, **answer),
+            lambda: quote_customer_answer(quote=document, **_billing_answer(request, answer)),
             document.reference,
             accepted=QuoteStatus.ACCEPTED,
             actions=(PortalAction.QUOTE_ACCEPTED, PortalAction.QUOTE_DECLINED),
         ),
         context=quote_context,
-        extra=PORTAL_BASE,
+        # a technical contact reads the quote; its billing contacts answer it
+        extra=PORTAL_BASE
+        if request.portal.has_role(PortalRole.BILLING)
+        else {**PORTAL_BASE, "answerable": False},
     )
 
 
@@ -250,9 +270,9 @@ def charge_request(request, pk: int):
         document,
         link=CHARGE_ANSWER,
         template="contracts/charge_request_answer.html",
-        answer=lambda document, **answer: _recorded(
+        answer=lambda document, **answer: _answered(
             request,
-            charge_request_customer_answer(request=document, **answer),
+            lambda: charge_request_customer_answer(request=document, **answer),
             document.ticket_ref,
             accepted=ChargeStatus.CONFIRMED,
             actions=(PortalAction.CHARGE_CONFIRMED, PortalAction.CHARGE_DECLINED),
@@ -344,7 +364,7 @@ def quotas(request):
 
 
 class BillingDetailsForm(forms.ModelForm):
-    uscc = forms.CharField(label=_("Unified social credit code (USCC)"), max_length=30, required=False)
+    uscc = forms.CharField(label=_("Unified social credit code (USCC)"), max_length=30)
 
     class Meta:
         model = FapiaoDetails
@@ -389,19 +409,20 @@ def quote_request_page(request):
     form = QuoteRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            quote = quote_request(
-                customer=_customer(request),
-                service=form.cleaned_data["service"],
-                quantity=form.cleaned_data["quantity"],
-                note=form.cleaned_data["note"],
-                requested_by=request.portal.contact.name,
-            )
+            with transaction.atomic():
+                quote = quote_request(
+                    customer=_customer(request),
+                    service=form.cleaned_data["service"],
+                    quantity=form.cleaned_data["quantity"],
+                    note=form.cleaned_data["note"],
+                    requested_by=request.portal.contact.name,
+                )
+                portal_activity_record(
+                    access=request.portal, action=PortalAction.QUOTE_REQUESTED, subject=quote.reference
+                )
         except BillingError as error:
             form.add_error(None, str(error))
         else:
-            portal_activity_record(
-                access=request.portal, action=PortalAction.QUOTE_REQUESTED, subject=quote.reference
-            )
             messages.success(
                 request,
                 gettext("Your request %(reference)s is with our sales team: they will send you the quote.")
@@ -458,4 +479,17 @@ def statement_pdf_view(request):
     )
     name = statement_file_name(customer=customer, start=start, end=end)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@portal_page()
+def quote_pdf(request, pk: int):
+    """A sent quote's PDF, for the contact's own customer (no bearer link in the portal)."""
+    document = get_object_or_404(
+        Quote.objects.exclude(status__in=NOT_SENT_QUOTES), pk=pk, customer=_customer(request)
+    )
+    if not document.pdf:
+        raise Http404
+    response = HttpResponse(document.pdf.read(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.reference}.pdf"'
     return response

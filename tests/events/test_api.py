@@ -313,3 +313,26 @@ def test_replay_sends_again_the_events_of_a_range_including_those_before_the_end
     backwards = client.post(f"{ENDPOINTS}/{pk}/replay", {"after": 5, "until": 2}, format="json")
     assert backwards.status_code == 422
     assert list(backwards.json()["errors"]) == ["until"]
+
+
+def test_events_past_the_retention_are_not_listed(settings):
+    import datetime
+
+    import time_machine
+
+    settings.EVENTS_RETENTION_DAYS = 90
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=91)):
+        event_record(
+            "invoice.overdue", customer_code="ACME", data={}, key="invoice.overdue:1"
+        )  # kept for its key
+    (recent,) = record(1)
+    listed = api("events:read").get(EVENTS).json()
+    assert [event["id"] for event in listed["events"]] == [f"evt_{recent.id}"]
+
+
+def test_a_customer_code_of_40_characters_filters_the_list():
+    code = "C" * 40
+    event_record("quote.sent", customer_code=code, data={})
+    answer = api("events:read").get(EVENTS, {"customer": code})
+    assert answer.status_code == 200
+    assert len(answer.json()["events"]) == 1

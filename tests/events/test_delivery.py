@@ -13,6 +13,7 @@ import requests
 import time_machine
 from django.core import mail
 from django.db import transaction
+from django.utils import translation
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from events.delivery import (
@@ -38,6 +39,13 @@ def receiver(settings):
     settings.WEBHOOK_READ_TIMEOUT = 2.0
     with Receiver() as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The attempts' errors are written in the language active when they are sent: English here."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -349,3 +357,31 @@ def test_purge_keeps_the_events_with_a_key_so_they_are_never_announced_twice(
     assert not Delivery.objects.filter(event=overdue).exists()
     with committed():
         assert event_record("invoice.overdue", customer_code="ACME", data={}, key="invoice.overdue:1") is None
+
+
+def test_an_endpoint_enabled_again_gets_what_it_missed_in_order(
+    receiver, endpoint, committed, clock, settings
+):
+    from events.endpoints import webhook_endpoint_update
+
+    settings.WEBHOOK_RETRY_SCHEDULE = [10]
+    receiver.status = 500
+    first, second = record(committed, "ACME", "ACME")
+    clock.shift(datetime.timedelta(minutes=1))
+    with committed():
+        send_due_deliveries()
+    endpoint.refresh_from_db()
+    assert not endpoint.enabled
+    (while_disabled,) = record(committed, "ACME")  # no delivery is queued for a disabled endpoint
+    assert not Delivery.objects.filter(event=while_disabled).exists()
+
+    receiver.status = 200
+    receiver.received.clear()
+    with committed():
+        webhook_endpoint_update(endpoint=endpoint, enabled=True)
+    assert verified_ids(receiver, endpoint.secret) == [
+        first.webhook_id,
+        second.webhook_id,
+        while_disabled.webhook_id,
+    ]
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}

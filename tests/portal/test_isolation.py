@@ -165,3 +165,20 @@ def test_the_statement_shows_the_customers_own_invoices_and_downloads(two_custom
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
     assert client.get("/portal/statement?from=2026-13-01&to=x").status_code == 400
+
+
+def test_a_technical_contact_reads_a_quote_but_a_billing_contact_answers_it(client, two_customers, objects):
+    from django.core import mail
+
+    quote = objects["acme"]["quote"]
+    client.post("/portal/sign-in", {"email": "li@acme.example.com"})
+    sign_in_with(client, link_in(mail.outbox[-1]))
+    page = client.get(f"/portal/quotes/{quote.pk}")
+    assert page.status_code == 200
+    assert 'value="accept"' not in page.text
+    client.post(f"/portal/quotes/{quote.pk}", {"answer": "accept", "name": "Li Lei"})
+    quote.refresh_from_db()
+    assert quote.status == "sent"
+    pdf = client.get(f"/portal/quotes/{quote.pk}.pdf")
+    assert pdf.status_code == 200
+    assert client.get(f"/portal/quotes/{objects['beta']['quote'].pk}.pdf").status_code == 404

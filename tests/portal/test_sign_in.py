@@ -133,8 +133,8 @@ def test_every_portal_form_needs_its_csrf_token(two_customers):
 
 def test_a_contact_is_no_staff_user(client, two_customers):
     sign_in_with(client, link_in(_request_link(client, "wang@acme.example.com")))
-    assert client.get("/staff/customers/").status_code in (302, 403)
-    assert client.get("/admin/").status_code == 302
+    assert client.get("/staff/customers/").status_code == 404
+    assert client.get("/admin/").status_code == 404
 
 
 def test_the_contacts_language_is_remembered(client, two_customers):
@@ -176,3 +176,41 @@ def _request_link(client, email: str):
     client.post("/portal/sign-in", {"email": email})
     assert len(mail.outbox) == before + 1
     return mail.outbox[-1]
+
+
+def test_access_given_again_does_not_bring_back_the_old_session(client, two_customers, manager):
+    sign_in_with(client, link_in(_request_link(client, "wang@acme.example.com")))
+    portal_revoke(access=two_customers["billing"], by=manager)
+    portal_invite(
+        contact=two_customers["billing"].contact, roles=[PortalRole.BILLING], by=manager, notify=False
+    )
+    assert client.get("/portal/").status_code == 302
+
+
+def test_a_contact_reaches_nothing_but_the_portal(client, two_customers):
+    sign_in_with(client, link_in(_request_link(client, "wang@acme.example.com")))
+    for path in ("/staff/", "/staff/second-factor/enrol", "/staff/customers/", "/catalogue/"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/").url == "/portal/"
+
+
+def test_error_pages_are_the_portals_own_and_never_cached(client, two_customers):
+    sign_in_with(client, link_in(_request_link(client, "li@acme.example.com")))  # technical
+    forbidden = client.get("/portal/invoices/")
+    assert forbidden.status_code == 403
+    assert "portal-" not in forbidden.text  # not the staff page naming the user
+    missing = client.get("/portal/quotes/999999")
+    for page in (forbidden, missing, client.post("/portal/sign-out")):
+        assert "no-store" in page["Cache-Control"], page.status_code
+
+
+def test_one_client_asking_for_many_addresses_does_not_lock_them_out(settings, two_customers):
+    """Requests a client's own limit refuses are not counted against the address they name."""
+    settings.PORTAL_SIGN_IN_RATE = "3/15m"
+    noisy = Client(REMOTE_ADDR="198.51.100.9")
+    for n in range(3):
+        assert noisy.post("/portal/sign-in", {"email": f"x{n}@example.com"}).status_code == 200
+    for _ in range(3):
+        assert noisy.post("/portal/sign-in", {"email": "wang@acme.example.com"}).status_code == 429
+    genuine = Client(REMOTE_ADDR="203.0.113.50")
+    assert genuine.post("/portal/sign-in", {"email": "wang@acme.example.com"}).status_code == 200
