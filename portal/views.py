@@ -124,10 +124,12 @@ def enter(request):
 
 @require_POST
 def sign_out(request):
-    everywhere = "everywhere" in request.POST and portal_access_of(request.user) is not None
-    if everywhere:
-        portal_sign_out_everywhere(request.user)
-    logout(request)
+    """Ends the contact's session (with ``everywhere``, every session and link of it); a staff user's
+    session is not the portal's to end."""
+    if portal_access_of(request.user) is not None:
+        if "everywhere" in request.POST:
+            portal_sign_out_everywhere(request.user)
+        logout(request)
     return private(redirect("portal:sign-in"))
 
 

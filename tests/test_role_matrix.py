@@ -186,6 +186,28 @@ PAGES = {
     "contracts:period-new": Needs(all_of=("contracts.add_serviceperiod",), and_account_manager=True),
     # a customer's fapiao details: account managers read them, finance keeps them (contracts.fapiao_details)
     "contracts:fapiao-details": Needs(all_of=("contracts.view_fapiaodetails",), and_account_manager=True),
+    "contracts:portal-access": needs("contracts.view_customer"),
+    # the customer portal: its contacts only (staff and visitors are sent to its sign-in page); signing in
+    # is open to anyone
+    "portal:sign-in": PUBLIC,
+    "portal:enter": PUBLIC,
+    "portal:sign-out": NOBODY,  # answers anyone with the sign-in page
+    "portal:language": NOBODY,
+    "portal:home": NOBODY,
+    "portal:coverage": NOBODY,
+    "portal:quotas": NOBODY,
+    "portal:quotes": NOBODY,
+    "portal:quote": NOBODY,
+    "portal:quote-pdf": NOBODY,
+    "portal:quote-request": NOBODY,
+    "portal:charge-requests": NOBODY,
+    "portal:charge-request": NOBODY,
+    "portal:invoices": NOBODY,
+    "portal:invoice-pdf": NOBODY,
+    "portal:statement": NOBODY,
+    "portal:statement-pdf": NOBODY,
+    "portal:billing-details": NOBODY,
+    "portal:contacts": NOBODY,
     "invoices:orders": needs("quotes.view_serviceorder"),
     "contracts:contracts": needs("contracts.view_contract"),
     "contracts:periods": needs("contracts.view_serviceperiod"),
@@ -445,6 +467,11 @@ def address(name: str | None, route: str, pattern: URLPattern, walk: Walk) -> st
         "contracts:customer-import-template": {"kind": "contracts", "suffix": "xlsx"},
         "contracts:customer-edit": {"code": code},
         "contracts:fapiao-details": {"code": code},
+        "contracts:portal-access": {"code": code},
+        "portal:quote": {"pk": walk.quote.pk},
+        "portal:quote-pdf": {"pk": walk.quote.pk},
+        "portal:charge-request": {"pk": walk.charge.pk},
+        "portal:invoice-pdf": {"number": walk.issued.number},
         "contracts:contact-new": {"code": code},
         "contracts:contact-edit": {"pk": walk.customer.contacts.first().pk},
         "contracts:contract-new": {"code": code},
@@ -508,6 +535,8 @@ def let_in(response) -> bool | str:
         return False
     if response.status_code in (301, 302) and "/login/" in response.get("Location", ""):
         return False
+    if response.status_code in (301, 302) and response.get("Location", "").startswith("/portal/sign-in"):
+        return False  # the portal sends whoever is not one of its contacts to its own sign-in
     if response.status_code in (404, 405) or response.status_code >= 500:
         return str(response.status_code)
     return True
