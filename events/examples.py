@@ -242,14 +242,14 @@ EXAMPLES: dict[str, dict] = {
     "service_order.closed": {"object": ORDER},
     "invoice.issued": {"object": INVOICE},
     "invoice.paid": {
-        "object": _with(INVOICE, status="paid", balance={"amount": "0.00", "currency": "CNY"}),
-        "settled_by": {"payment": 5},
+        "object": _with(INVOICE, balance={"amount": "0.00", "currency": "CNY"}),
+        "settled_by": {"kind": "payment", "id": 5, "reference": "B-2026-0107"},
     },
     "invoice.overdue": {"object": INVOICE, "days_overdue": 1},
     "credit_note.issued": {"object": CREDIT_NOTE, "invoice": INVOICE},
     "payment.recorded": {
         "object": PAYMENT,
-        "invoice": _with(INVOICE, status="paid", balance={"amount": "0.00", "currency": "CNY"}),
+        "invoice": _with(INVOICE, balance={"amount": "0.00", "currency": "CNY"}),
     },
 }
 

@@ -23,6 +23,7 @@ from contracts.services import (
     period_add,
 )
 from events.delivery import webhook_secret_new
+from events.examples import EXAMPLES
 from events.models import WebhookEndpoint
 from invoices.models import Invoice, InvoiceRun
 from invoices.selectors import invoice_totals
@@ -32,6 +33,29 @@ from tests.events.receiver import Receiver
 from tests.factories import ContractFactory, CustomerFactory, user_with
 
 pytestmark = pytest.mark.django_db
+
+
+def shape(value):
+    """The keys of a payload at every depth (a list by its first item), not its values."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return None
+
+
+def same_shape(real, example) -> bool:
+    """The README's example has every key the real payload has, at every depth (an empty list in either
+    is no evidence either way)."""
+    if isinstance(real, dict):
+        return (
+            isinstance(example, dict)
+            and real.keys() == example.keys()
+            and all(same_shape(real[key], example[key]) for key in real)
+        )
+    if isinstance(real, list):
+        return not real or not example or same_shape(real[0], example[0])
+    return True
 
 
 def fen(money: dict) -> Decimal:
@@ -117,6 +141,10 @@ def test_a_customers_year_reaches_the_receiver_signed_in_order_and_to_the_fen(
     assert fen(by_type["invoice.paid"]["object"]["balance"]) == Decimal("0.00")
     # the invoice bills the period fee, the accepted quote's days and the confirmed request, to the fen
     assert gross.amount > Decimal(88000)
+
+    # the README's example payloads (events.examples) have the shape of the real ones, key for key
+    for event in delivered:
+        assert same_shape(shape(event["data"]), shape(EXAMPLES[event["type"]])), event["type"]
 
     _key, raw = create_api_key(name="ticketing", scopes=["events:read"])
     api = APIClient()
