@@ -27,6 +27,18 @@ def reopenable(document: models.Model, *, closed: str, now: datetime.datetime) -
     )
 
 
+def closing_dates(
+    document: models.Model, *, waiting: str, sent_field: str, closed: str
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """When the rule closes a document still waiting for the customer, and until when a closed one may be
+    reopened (each None when it does not apply): what the customer is told beside the document."""
+    sent_at = getattr(document, sent_field, None)
+    closes_at = sent_at + CLOSING_DELAY if document.status == waiting and sent_at else None
+    closed_at = getattr(document, "closed_at", None)
+    reopenable_until = closed_at + CLOSING_DELAY if document.status == closed and closed_at else None
+    return closes_at, reopenable_until
+
+
 def apply_closing_rule(
     model: type[models.Model],
     *,

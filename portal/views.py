@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from billing.client_address import client_address
+from billing.closing import closing_dates
 from billing.dispatch import send_task
 from billing.errors import BillingError
 from billing.signed_answer import document_answer_page
@@ -52,7 +53,7 @@ from contracts.services import charge_request_customer_answer, charge_request_pr
 from contracts.setup import SetupInvalid
 from contracts.tasks import send_portal_sign_in_link
 from invoices.documents import invoice_pdf_content
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Invoice, InvoiceStatus, Payment
 from invoices.selectors import (
     FAPIAO_PREFETCH,
     fapiao_numbers,
@@ -255,6 +256,13 @@ def charge_requests(request):
         )
         .order_by("-pk")
     )
+    for request_ in shown:
+        request_.closes_at, request_.reopenable_until = closing_dates(
+            request_,
+            waiting=ChargeStatus.AWAITING_CUSTOMER,
+            sent_field="sent_to_customer_at",
+            closed=ChargeStatus.CLOSED,
+        )
     waiting = [request_ for request_ in shown if request_.status == ChargeStatus.AWAITING_CUSTOMER]
     others = [request_ for request_ in shown if request_.status != ChargeStatus.AWAITING_CUSTOMER]
     return render(request, "portal/charge_requests.html", {"waiting": waiting, "others": others})
@@ -294,10 +302,19 @@ def invoices(request):
         .prefetch_related(FAPIAO_PREFETCH)
         .order_by("-issue_date", "-pk")
     )
+    overdue: dict[str, Decimal] = {}
     for document in documents:
         document.fapiao = fapiao_numbers(document)
         document.overdue = bool(document.due_date and document.due_date < today and document.open_amount > 0)
-    return render(request, "portal/invoices.html", {"documents": documents})
+        if document.overdue:
+            overdue[document.currency] = overdue.get(document.currency, Decimal(0)) + document.open_amount
+    payments = Payment.objects.filter(invoice__customer=_customer(request)).select_related("invoice")
+    context = {
+        "documents": documents,
+        "overdue": sorted(overdue.items()),
+        "payments": payments.order_by("-received_on", "-pk")[:200],
+    }
+    return render(request, "portal/invoices.html", context)
 
 
 @portal_page(PortalRole.BILLING)
