@@ -584,6 +584,7 @@ class PortalAction(models.TextChoices):
     REVOKED = "revoked", _("lost its portal access")
     SIGNED_IN = "signed_in", _("signed in")
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", _("signed out everywhere")
+    PASSWORD_SET = "password_set", _("set a password")
     QUOTE_ACCEPTED = "quote_accepted", _("accepted a quote")
     QUOTE_DECLINED = "quote_declined", _("declined a quote")
     QUOTE_REQUESTED = "quote_requested", _("asked for a quote")

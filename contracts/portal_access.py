@@ -204,7 +204,7 @@ def portal_sign_in_request(*, email: str) -> None:
 
 def portal_sign_out_everywhere(user) -> None:
     """Ends every session of a portal user and every link already sent: a new unusable password changes
-    the hash that sessions and sesame tokens are bound to."""
+    the hash that sessions and sesame tokens are bound to (a password the contact set goes with it)."""
     user.set_unusable_password()
     user.save(update_fields=["password"])
     if (access := portal_access_of(user)) is not None:
@@ -238,3 +238,26 @@ def portal_billing_details_save(*, access: PortalAccess, uscc: str, data: dict):
     details = fapiao_details_save(customer=customer, data=data, by=None)
     portal_activity_record(access=access, action=PortalAction.BILLING_DETAILS_CHANGED, subject=details.title)
     return details
+
+
+def portal_password_set(*, access: PortalAccess, password: str) -> None:
+    """The contact's own password, optional beside the mailed links (validated by the form with Django's
+    password validators). Signing out everywhere or losing access removes it."""
+    access.user.set_password(password)
+    access.user.save(update_fields=["password"])
+    portal_activity_record(access=access, action=PortalAction.PASSWORD_SET)
+
+
+def portal_password_user(*, request, email: str, password: str):
+    """The portal user an address and password sign in, or None (unknown address, no password set, a wrong
+    one: the same None; wrong passwords are counted by django-axes like the staff's)."""
+    from django.contrib.auth import authenticate
+
+    access = (
+        PortalAccess.objects.select_related("user")
+        .filter(contact__email__iexact=email.strip(), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    username = access.user.get_username() if access is not None else f"portal-unknown-{email}"
+    user = authenticate(request, username=username, password=password)
+    return user if user is not None and portal_access_of(user) is not None else None

@@ -10,6 +10,7 @@ urlpatterns = [
     path("enter", views.enter, name="enter"),
     path("sign-out", views.sign_out, name="sign-out"),
     path("language", views.language, name="language"),
+    path("password", views.password, name="password"),
     path("coverage", views.coverage, name="coverage"),
     path("quotas", views.quotas, name="quotas"),
     path("quotes/", views.quotes, name="quotes"),

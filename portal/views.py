@@ -7,7 +7,8 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.forms import SetPasswordForm
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -43,6 +44,8 @@ from contracts.portal_access import (
     portal_activity_record,
     portal_billing_details_save,
     portal_language_set,
+    portal_password_set,
+    portal_password_user,
     portal_sign_out_everywhere,
     portal_signed_in,
 )
@@ -75,6 +78,10 @@ class SignInForm(forms.Form):
     email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
 
 
+class PasswordSignInForm(SignInForm):
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=128)
+
+
 def _limited(request, email: str) -> bool:
     """The sign-in form's rate limits: per client address and per e-mail address (both counted)."""
     rate = settings.PORTAL_SIGN_IN_RATE
@@ -95,17 +102,42 @@ def _next(request) -> str:
 
 def sign_in(request):
     """Asks for an address and mails a link when it belongs to a contact with access; the answer is the
-    same for every address, and too many tries (per address or per client) wait."""
-    form = SignInForm(request.POST or None)
-    status, sent = 200, False
-    if request.method == "POST" and form.is_valid():
-        if _limited(request, form.cleaned_data["email"]):
+    same for every address, and too many tries (per address or per client) wait. A contact who set a
+    password may sign in with it instead (the same limits; one answer for every wrong pair)."""
+    with_password = request.method == "POST" and "pw-password" in request.POST
+    form = SignInForm(None if with_password else request.POST or None)
+    password_form = PasswordSignInForm(request.POST if with_password else None, prefix="pw")
+    status, sent, wrong = 200, False, False
+    bound = password_form if with_password else form
+    if request.method == "POST" and bound.is_valid():
+        if _limited(request, bound.cleaned_data["email"]):
             status = 429
+        elif with_password:
+            user = portal_password_user(
+                request=request, email=bound.cleaned_data["email"], password=bound.cleaned_data["password"]
+            )
+            if user is not None:
+                return _signed_in(request, user)
+            status, wrong = 400, True
         else:
             send_task(send_portal_sign_in_link, form.cleaned_data["email"])  # the same work for any address
             form, sent = SignInForm(), True
-    context = {"form": form, "sent": sent, "limited": status == 429, "next": _next(request)}
+    context = {
+        "form": form,
+        "password_form": PasswordSignInForm(prefix="pw") if not with_password or wrong else password_form,
+        "sent": sent,
+        "wrong": wrong,
+        "limited": status == 429,
+        "next": _next(request),
+    }
     return private(render(request, "portal/sign_in.html", context, status=status))
+
+
+def _signed_in(request, user):
+    login(request, user)
+    request.session.set_expiry(settings.PORTAL_SESSION_HOURS * 3600)
+    portal_signed_in(portal_access_of(user))
+    return private(redirect(_next(request)))
 
 
 def enter(request):
@@ -115,10 +147,7 @@ def enter(request):
     if request.method == "POST":
         user = authenticate(request, sesame=token, scope=PORTAL_SCOPE)
         if user is not None and portal_access_of(user) is not None:
-            login(request, user)
-            request.session.set_expiry(settings.PORTAL_SESSION_HOURS * 3600)
-            portal_signed_in(portal_access_of(user))
-            return private(redirect(_next(request)))
+            return _signed_in(request, user)
         return private(render(request, "portal/link_invalid.html", status=400))
     return private(render(request, "portal/enter.html", {"token": token, "next": _next(request)}))
 
@@ -512,3 +541,16 @@ def quote_pdf(request, pk: int):
     response = HttpResponse(document.pdf.read(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document.reference}.pdf"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@portal_page()
+def password(request):
+    """An optional password beside the mailed links (Django's password rules)."""
+    form = SetPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        portal_password_set(access=request.portal, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)  # this session stays; the others keep theirs
+        messages.success(request, gettext("Your password is set: sign in with it or with a mailed link."))
+        return redirect("portal:home")
+    return render(request, "portal/password.html", {"form": form})

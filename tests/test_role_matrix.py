@@ -193,6 +193,7 @@ PAGES = {
     "portal:enter": PUBLIC,
     "portal:sign-out": NOBODY,  # answers anyone with the sign-in page
     "portal:language": NOBODY,
+    "portal:password": NOBODY,
     "portal:home": NOBODY,
     "portal:coverage": NOBODY,
     "portal:quotas": NOBODY,

@@ -214,3 +214,29 @@ def test_one_client_asking_for_many_addresses_does_not_lock_them_out(settings, t
         assert noisy.post("/portal/sign-in", {"email": "wang@acme.example.com"}).status_code == 429
     genuine = Client(REMOTE_ADDR="203.0.113.50")
     assert genuine.post("/portal/sign-in", {"email": "wang@acme.example.com"}).status_code == 200
+
+
+def test_a_contact_may_set_a_password_and_sign_in_with_it(client, two_customers):
+    sign_in_with(client, link_in(_request_link(client, "wang@acme.example.com")))
+    weak = client.post("/portal/password", {"new_password1": "123", "new_password2": "123"})
+    assert weak.status_code == 200  # Django's password rules
+    strong = "Kms-portal-2026!"
+    assert (
+        client.post("/portal/password", {"new_password1": strong, "new_password2": strong}).status_code == 302
+    )
+    assert client.get("/portal/").status_code == 200  # this session stays
+    other = Client()
+    wrong = other.post("/portal/sign-in", {"pw-email": "wang@acme.example.com", "pw-password": "nope"})
+    unknown = other.post("/portal/sign-in", {"pw-email": "nobody@example.com", "pw-password": strong})
+    assert wrong.status_code == unknown.status_code == 400
+    assert _without_csrf(wrong.text) == _without_csrf(unknown.text)
+    right = other.post("/portal/sign-in", {"pw-email": "wang@acme.example.com", "pw-password": strong})
+    assert right.url == "/portal/"
+    assert other.get("/portal/").status_code == 200
+    client.post("/portal/sign-out", {"everywhere": "1"})  # removes the password too
+    assert (
+        Client()
+        .post("/portal/sign-in", {"pw-email": "wang@acme.example.com", "pw-password": strong})
+        .status_code
+        == 400
+    )
