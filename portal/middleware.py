@@ -18,7 +18,9 @@ class PortalMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if not path.startswith(OPEN_TO_CONTACTS) and portal_access_of(getattr(request, "user", None)):
+        user = getattr(request, "user", None)
+        contact = user is not None and user.is_authenticated and not user.is_staff  # staff: no query
+        if contact and not path.startswith(OPEN_TO_CONTACTS) and portal_access_of(user):
             if path == "/":
                 return redirect("portal:home")
             raise Http404
