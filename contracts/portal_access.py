@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from sesame.utils import get_query_string
@@ -157,13 +158,15 @@ def portal_revoke(*, access: PortalAccess, by) -> PortalAccess:
     return access
 
 
-def portal_sign_in_url(access: PortalAccess) -> str:
-    """The absolute one-time sign-in link of ``access``'s user."""
+def portal_sign_in_url(access: PortalAccess, *, next_path: str = "") -> str:
+    """The absolute one-time sign-in link of ``access``'s user, leading to ``next_path`` (a portal page)."""
     path = reverse("portal:enter") + get_query_string(access.user, scope=PORTAL_SCOPE)
+    if next_path.startswith("/portal/") and next_path != "/portal/":
+        path += "&" + urlencode({"next": next_path})
     return absolute_url(path)
 
 
-def portal_link_send(*, access: PortalAccess, invitation: bool = False) -> None:
+def portal_link_send(*, access: PortalAccess, invitation: bool = False, next_path: str = "") -> None:
     """Mails ``access``'s contact a sign-in link, in the contact's language."""
     with translation.override(access.language):
         minutes = settings.SESAME_MAX_AGE // 60
@@ -182,7 +185,7 @@ def portal_link_send(*, access: PortalAccess, invitation: bool = False) -> None:
             [
                 intro,
                 gettext("Sign in (the link works once, for %(minutes)s minutes): %(link)s")
-                % {"minutes": minutes, "link": portal_sign_in_url(access)},
+                % {"minutes": minutes, "link": portal_sign_in_url(access, next_path=next_path)},
                 gettext("Later, ask for a new link at %(link)s")
                 % {"link": absolute_url(reverse("portal:sign-in"))},
             ]
@@ -190,7 +193,7 @@ def portal_link_send(*, access: PortalAccess, invitation: bool = False) -> None:
     mail_contacts([access.contact], subject, body)
 
 
-def portal_sign_in_request(*, email: str) -> None:
+def portal_sign_in_request(*, email: str, next_path: str = "") -> None:
     """Mails a sign-in link to the contact with active access at ``email``, if there is one; says nothing
     either way (the sign-in form answers the same for every address)."""
     access = (
@@ -199,7 +202,7 @@ def portal_sign_in_request(*, email: str) -> None:
         .first()
     )
     if access is not None:
-        portal_link_send(access=access)
+        portal_link_send(access=access, next_path=next_path)
 
 
 def portal_sign_out_everywhere(user) -> None:
@@ -261,3 +264,12 @@ def portal_password_user(*, request, email: str, password: str):
     username = access.user.get_username() if access is not None else f"portal-unknown-{email}"
     user = authenticate(request, username=username, password=password)
     return user if user is not None and portal_access_of(user) is not None else None
+
+
+def billing_details_changed_since(*, customer: Customer, since) -> PortalActivity | None:
+    """The latest change of the customer's billing details made in the portal after ``since`` (any, when
+    None): finance checks it before the next invoice goes out."""
+    changes = PortalActivity.objects.filter(customer=customer, action=PortalAction.BILLING_DETAILS_CHANGED)
+    if since is not None:
+        changes = changes.filter(at__gt=since)
+    return changes.select_related("contact").first()

@@ -33,7 +33,7 @@ def send_renewal_reminders() -> int:
 
 
 @shared_task
-def send_portal_sign_in_link(email: str) -> None:
+def send_portal_sign_in_link(email: str, next_path: str = "") -> None:
     """The portal's sign-in form hands every address here, known or not, so that its answer takes the same
     time whatever the address (the lookup and the mail happen in the worker)."""
-    portal_sign_in_request(email=email)
+    portal_sign_in_request(email=email, next_path=next_path)

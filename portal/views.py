@@ -120,7 +120,8 @@ def sign_in(request):
                 return _signed_in(request, user)
             status, wrong = 400, True
         else:
-            send_task(send_portal_sign_in_link, form.cleaned_data["email"])  # the same work for any address
+            # the same work for any address; the link leads where the contact was going
+            send_task(send_portal_sign_in_link, form.cleaned_data["email"], _next(request))
             form, sent = SignInForm(), True
     context = {
         "form": form,

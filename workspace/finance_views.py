@@ -15,6 +15,7 @@ from djmoney.money import Money
 
 from billing.money import capitals
 from billing.staff import form_errors_message, run_service
+from contracts.portal_access import billing_details_changed_since
 from invoices.documents import invoice_pdf_content
 from invoices.exports import dataset_bytes, invoices_dataset, issued, lines_dataset
 from invoices.models import Invoice, InvoiceKind, InvoiceLine, InvoiceStatus, Payment, TravelExpense
@@ -97,6 +98,18 @@ def invoice_detail(request, pk: int):
             invoice
         )  # none, requested, issued (invoices.selectors)
         context["fapiao_state_label"] = FAPIAO_STATES[state]
+    if (
+        invoice.status == InvoiceStatus.DRAFT
+    ):  # what the customer changed in its portal since its last invoice
+        last = (
+            Invoice.objects.filter(customer=invoice.customer, status=InvoiceStatus.ISSUED)
+            .order_by("-issued_at")
+            .values_list("issued_at", flat=True)
+            .first()
+        )
+        context["billing_details_change"] = billing_details_changed_since(
+            customer=invoice.customer, since=last
+        )
     context |= red_letter_context(invoice, request.user)
     return render(request, "invoices/invoice.html", context)
 

@@ -1,6 +1,7 @@
 """The technical contact's pages: coverage (products and what each later version is as an upgrade,
 response levels, channels, the holiday line) and quotas with each use and its ticket."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -117,3 +118,24 @@ def test_opening_hours_run_weekdays_together(catalogue):
     with translation.override("en"):
         assert opening_hours(hotline) == ["Monday–Friday 09:00–12:00, 13:00–18:00"]
         assert opening_hours(community) == ["every day all day"]
+
+
+def test_finance_sees_a_billing_details_change_on_the_next_draft(two_customers, django_user_model):
+    from invoices.models import Invoice, InvoiceRun
+    from invoices.services import invoice_run_execute
+    from tests.factories import user_with
+
+    billing_client(two_customers).post(
+        "/portal/billing-details", {**BILLING_DETAILS, "uscc": "91350100M000100Y43"}
+    )
+    invoice_run_execute(
+        run=InvoiceRun.objects.create(up_to=datetime.date.today(), customer=two_customers["acme"])
+    )
+    draft = Invoice.objects.get(customer=two_customers["acme"], status="draft")
+    finance = user_with(django_user_model, "fin", "view_invoice")
+    staff = Client()
+    staff.force_login(finance)
+    page = staff.get(f"/staff/invoices/{draft.pk}/")
+    assert page.status_code == 200
+    assert "billing-details-changed" in page.text
+    assert "王芳" in page.text

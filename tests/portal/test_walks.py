@@ -98,3 +98,23 @@ def test_the_invoices_page_lists_the_payments_and_the_overdue_total(two_customer
     page = signed_in("wang@acme.example.com").get("/portal/invoices/").text
     assert "B-PORTAL-1" in page
     assert "overdue-total" in page
+
+
+def test_a_signed_link_leads_into_the_portal_at_its_document(two_customers):
+    from catalog.models import ServiceItem
+    from quotes.services import customer_link_token as quote_link_token
+    from quotes.services import quote_add_line, quote_create
+
+    quote = quote_create(customer=two_customers["acme"])
+    quote_add_line(quote=quote, service=ServiceItem.objects.get(code="custom-development"), quantity=1)
+    quote = quote_send(quote=quote)
+    client = Client()
+    signed_page = client.get(f"/q/{quote_link_token(quote)}/").text
+    target = f"/portal/quotes/{quote.pk}"
+    assert f"/portal/sign-in?next={target}" in signed_page
+    client.post("/portal/sign-in", {"email": "wang@acme.example.com", "next": target})
+    link = link_in(mail.outbox[-1])
+    assert "next=" in link
+    client.get(link)
+    token = link.split("sesame=", 1)[1].split("&", 1)[0]
+    assert client.post("/portal/enter", {"sesame": token, "next": target}).url == target
