@@ -416,7 +416,8 @@ class DeliveryResendView(APIView):
     )
     def post(self, request, pk: int, delivery_id: int):
         _read_body(request)
-        delivery = get_object_or_404(Delivery, pk=delivery_id, endpoint_id=pk)
+        # the endpoint by its own key first: an id past the database's integers is then simply not found
+        delivery = get_object_or_404(Delivery, pk=delivery_id, endpoint=_endpoint(pk))
         delivery_resend(delivery)
         delivery = endpoint_deliveries(endpoint=delivery.endpoint).get(pk=delivery.pk)
         return Response(DeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
