@@ -281,9 +281,7 @@ def charge_requests(request):
     sent."""
     shown = (
         ChargeRequest.objects.filter(customer=_customer(request))
-        .exclude(
-            status__in=(ChargeStatus.PENDING_APPROVAL, ChargeStatus.PENDING_FINANCE, ChargeStatus.REJECTED)
-        )
+        .exclude(status__in=NOT_SENT_CHARGES)
         .order_by("-pk")
     )
     for request_ in shown:
